@@ -1,0 +1,8 @@
+// Package parser is etlc's SQL front-end. It splits a script into statements
+// with their byte offsets, substitutes ${param} values as typed literals,
+// lowers the PostgreSQL spellings users type (x::type, INTERVAL '5 minutes',
+// $1, E'..', NULLS FIRST) to the grammar of the TiDB parser, parses the ETL
+// statements (CREATE SOURCE / SINK / STREAM / PIPELINE, MERGE, VALIDATE, ...)
+// itself, and reports every problem as a Diagnostic positioned in the text
+// the user wrote.
+package parser
