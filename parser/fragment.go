@@ -3,6 +3,8 @@ package parser
 import (
 	"sort"
 	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 // Orig maps a byte offset in f.Text to the byte offset in the script it
@@ -21,6 +23,18 @@ func (f *Fragment) Orig(off int) int {
 		return p.orig + (off - p.frag)
 	}
 	return p.orig
+}
+
+// NodePos returns the script offset where the TiDB node n, parsed from f,
+// starts, or -1 when TiDB recorded no position for it (TableName nodes,
+// nodes it synthesizes such as count(*)'s argument). Fragments never start
+// with an expression, so offset 0 means "no position".
+func (f *Fragment) NodePos(n ast.Node) int {
+	off := n.OriginTextPosition()
+	if off <= 0 {
+		return -1
+	}
+	return f.Orig(off)
 }
 
 // Copied reports whether the byte at offset off of f.Text was copied from

@@ -277,3 +277,31 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNodePos(t *testing.T) {
+	text := "SELECT count(*), x FROM t"
+	script, _ := Parse(NewSource("n.sql", text), Options{})
+	q := script.Stmts[0].(*Select).Query
+	sel := q.Node.(*ast.SelectStmt)
+	if got := q.Frag.NodePos(sel.Fields.Fields[1].Expr); got != strings.Index(text, "x") {
+		t.Errorf("x at %d", got)
+	}
+	agg := sel.Fields.Fields[0].Expr.(*ast.AggregateFuncExpr)
+	if got := q.Frag.NodePos(agg.Args[0]); got != -1 {
+		t.Errorf("count(*) argument at %d, want -1", got)
+	}
+	if got := q.Frag.NodePos(sel.From.TableRefs.Left.(*ast.TableSource).Source); got != -1 {
+		t.Errorf("table name at %d, want -1", got)
+	}
+}
+
+// TestLongStatementError checks positions when TiDB cuts the quoted text
+// after 2048 bytes.
+func TestLongStatementError(t *testing.T) {
+	long := strings.Repeat("a + ", 1000)
+	text := "SELECT 1;\nSELECT x y z, " + long + "1 FROM t"
+	_, diags := Parse(NewSource("l.sql", text), Options{})
+	if len(diags) != 1 || diags[0].Error() != `l.sql:2:12: error: syntax error at or near "z"` {
+		t.Fatalf("got %v", diags)
+	}
+}
