@@ -38,7 +38,8 @@ func (f *Fragment) NodePos(n ast.Node) int {
 }
 
 // Copied reports whether the byte at offset off of f.Text was copied from
-// the script (as opposed to inserted by the lowering).
+// the script (as opposed to inserted by the lowering). Copied text equals
+// the script's except that unquoted identifiers are folded to lower case.
 func (f *Fragment) Copied(off int) bool {
 	if len(f.pieces) == 0 {
 		return true
@@ -83,7 +84,7 @@ func matchQualified(toks []token, i int, parts []string) bool {
 			return false
 		}
 		got, quoted := identName(toks[j])
-		if quoted && got != part || !quoted && got != strings.ToLower(part) {
+		if quoted && got != part || !quoted && got != foldIdent(part) {
 			return false
 		}
 	}
@@ -104,6 +105,12 @@ type fragBuilder struct {
 
 // copy appends the script text src.Text[a:b].
 func (fb *fragBuilder) copy(a, b int) {
+	fb.copyText(a, b, fb.src.Text[a:b])
+}
+
+// copyText appends text, which stands for src.Text[a:b] byte for byte
+// (it may differ in letter case only).
+func (fb *fragBuilder) copyText(a, b int, text string) {
 	if b <= a {
 		return
 	}
@@ -112,12 +119,12 @@ func (fb *fragBuilder) copy(a, b int) {
 		last := &fb.pieces[n-1]
 		if last.copied && last.orig+last.n == a && last.frag+last.n == fb.b.Len() {
 			last.n += b - a
-			fb.b.WriteString(fb.src.Text[a:b])
+			fb.b.WriteString(text)
 			return
 		}
 	}
 	fb.pieces = append(fb.pieces, piece{frag: fb.b.Len(), orig: a, n: b - a, copied: true})
-	fb.b.WriteString(fb.src.Text[a:b])
+	fb.b.WriteString(text)
 }
 
 // insert appends text that is not in the script; its bytes map to orig.

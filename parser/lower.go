@@ -29,6 +29,10 @@ import (
 //	VALUES (..), (..)         VALUES ROW(..), ROW(..)   (where a query is expected)
 //	${p}                      '<value>' or __etl_cast('<value>', 'T') for DECLARE p T
 //	comments                  a blank
+//	Foo (unquoted)            foo: identifiers fold to lower case (ASCII
+//	                          letters, as PostgreSQL does), so TiDB's
+//	                          CIStr.O is the name with PostgreSQL semantics;
+//	                          "Foo" and `Foo` keep their case
 //
 // String literals are re-rendered whenever they contain a backslash or a
 // parameter: PostgreSQL's standard strings treat a backslash as an ordinary
@@ -995,6 +999,36 @@ func quoteTok(src string, t token) string {
 	return strconv.Quote(s)
 }
 
+// copyFolded copies the script range [a, b) with the unquoted identifiers
+// in it folded to lower case, so that TiDB's names (CIStr.O) carry
+// PostgreSQL's identifier semantics: "Foo" stays Foo, Foo becomes foo.
+func (lw *lowerer) copyFolded(fb *fragBuilder, a, b int) {
+	if b <= a {
+		return
+	}
+	text := lw.sp.src.Text[a:b]
+	i := sort.Search(lw.hi-lw.lo, func(k int) bool { return lw.toks[lw.lo+k].end > a }) + lw.lo
+	var folded []byte
+	for ; i < lw.hi && lw.toks[i].start < b; i++ {
+		t := lw.toks[i]
+		if t.kind != tkIdent || t.end-t.start != len(t.text) {
+			continue
+		}
+		for k := max(t.start, a); k < min(t.end, b); k++ {
+			if c := text[k-a]; c >= 'A' && c <= 'Z' {
+				if folded == nil {
+					folded = []byte(text)
+				}
+				folded[k-a] = c + 'a' - 'A'
+			}
+		}
+	}
+	if folded != nil {
+		text = string(folded)
+	}
+	fb.copyText(a, b, text)
+}
+
 // build assembles the lowered Fragment: prefix, the lowered range, suffix.
 // Comments between tokens become blanks.
 func (lw *lowerer) build(prefix, suffix string) *Fragment {
@@ -1029,11 +1063,11 @@ func (lw *lowerer) build(prefix, suffix string) *Fragment {
 		if e.start < cur {
 			continue // overlapping edit: cannot happen for well-formed ranges
 		}
-		fb.copy(cur, e.start)
+		lw.copyFolded(fb, cur, e.start)
 		fb.insert(e.text, e.orig)
 		cur = e.end
 	}
-	fb.copy(cur, end)
+	lw.copyFolded(fb, cur, end)
 	fb.insert(suffix, end)
 	return fb.fragment()
 }
