@@ -632,6 +632,10 @@ func (lw *lowerer) stepWord(i int) int {
 			return i + 2
 		}
 	case "OFFSET":
+		n := lw.tok(i + 1)
+		if !lw.endsOperand(i-1) || !(n.kind == tkNumber || n.kind == tkParam || n.kind == tkPlaceholder || n.isOp("?")) {
+			break // a column named offset
+		}
 		if !lw.hasLimit(i) {
 			lw.open(t.start, "LIMIT 18446744073709551615 ")
 		}
