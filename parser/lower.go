@@ -220,62 +220,6 @@ func (lw *lowerer) primStart(i int) int {
 	return lw.prim[i-lw.lo]
 }
 
-// primEnd returns the index of the last token of the primary (with its
-// :: casts and subscripts) that starts at toks[i], or -1.
-func (lw *lowerer) primEnd(i int) int {
-	t := lw.tok(i)
-	end := -1
-	switch {
-	case t.isOp("-") || t.isOp("+"):
-		end = lw.primEnd(i + 1)
-	case t.isOp("("):
-		end = lw.matchOf(i)
-	case t.is("CASE"):
-		end = lw.caseLink[i-lw.lo]
-	case t.kind == tkIdent && typedLiteralWords[strings.ToUpper(t.text)] && lw.tok(i+1).isString():
-		end = i + 1
-	case t.is("DATE") || t.is("TIME") || t.is("TIMESTAMP"):
-		if lw.tok(i + 1).isString() {
-			end = i + 1
-		} else {
-			end = i
-		}
-	case t.isIdent():
-		end = i
-		for lw.tok(end+1).isOp(".") && lw.tok(end+2).isIdent() {
-			end += 2
-		}
-		if lw.tok(end + 1).isOp("(") {
-			end = lw.matchOf(end + 1)
-			for end >= 0 && (lw.tok(end+1).is("OVER") || lw.tok(end+1).is("FILTER")) && lw.tok(end+2).isOp("(") {
-				end = lw.matchOf(end + 2)
-			}
-		}
-	case t.kind == tkString || t.kind == tkEString || t.kind == tkDollarString || t.kind == tkBytes ||
-		t.kind == tkNumber || t.kind == tkParam || t.kind == tkPlaceholder:
-		end = i
-	}
-	for end >= 0 {
-		switch {
-		case lw.tok(end + 1).isOp("::"):
-			_, next, ok := parseType(lw.sp.src.Text, lw.toks, end+2, lw.hi)
-			if !ok {
-				return end
-			}
-			end = next - 1
-		case lw.tok(end + 1).isOp("["):
-			m := lw.matchOf(end + 1)
-			if m < 0 {
-				return end
-			}
-			end = m
-		default:
-			return end
-		}
-	}
-	return end
-}
-
 // PostgreSQL's binary operator precedence levels, loosest first.
 const (
 	precAnd   = iota // AND OR XOR
