@@ -22,9 +22,19 @@ import (
 //	e [ASC|DESC] NULLS FIRST  __etl_nulls_first(e) [ASC|DESC]   (and NULLS LAST)
 //	FROM STREAM s, JOIN STREAM s   STREAM removed, s recorded
 //	E'a\nb', $$..$$           'a<newline>b' (a standard literal)
-//	a ~ b, a !~ b             a REGEXP b, a NOT REGEXP b
+//	a ~ b, a !~ b             ((a) REGEXP (b)), ((a) NOT REGEXP (b))
 //	a ~* b, a !~* b           __etl_regexp_i(a, b), NOT __etl_regexp_i(a, b)
+//	                          (operands found with PostgreSQL's precedence)
+//	a IS DISTINCT FROM b      (NOT ((a) <=> (b)))
+//	a IS NOT DISTINCT FROM b  ((a) <=> (b))
+//	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
 //	OPERATOR(pg_catalog.op)   op
+//	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
+//	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
+//	LIMIT ALL                 removed
+//	OFFSET n [ROWS]           LIMIT 18446744073709551615 OFFSET n when no LIMIT
+//	SESSION(ts, gap)          "session"(ts, gap)  (SESSION is a TiDB keyword)
+//	DATE_ADD(d, INTERVAL n u) unchanged (TiDB's own form)
 //	COLLATE pg_catalog.default, COLLATE "C"   removed
 //	VALUES (..), (..)         VALUES ROW(..), ROW(..)   (where a query is expected)
 //	${p}                      '<value>' or __etl_cast('<value>', 'T') for DECLARE p T
