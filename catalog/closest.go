@@ -6,7 +6,8 @@ import "strings"
 // (insertions, deletions, substitutions and transpositions of adjacent
 // letters, ignoring case), or "" when none is near enough to be a plausible
 // typo: at most 1 edit for names of up to 4 letters, 2 up to 8, 3 beyond.
-// Ties go to the earlier candidate.
+// Ties go to the earlier candidate. Failing that, the first candidate that
+// name (of at least 4 letters) is the beginning of.
 //
 // It is local to the catalog until the parser's ClosestName lands on main.
 func closestName(name string, candidates []string) string {
@@ -22,6 +23,14 @@ func closestName(name string, candidates []string) string {
 	for _, c := range candidates {
 		if d := editDistance(n, strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
+		}
+	}
+	if best == "" && len(n) >= 4 {
+		// A truncated name: checkpoint for checkpoint_interval.
+		for _, c := range candidates {
+			if strings.HasPrefix(strings.ToLower(c), n) {
+				return c
+			}
 		}
 	}
 	return best

@@ -243,7 +243,15 @@ func ValidateOptions(kind parser.ObjectKind, name parser.ObjectName, opts []pars
 		}
 		hint := fmt.Sprintf("add %s = '...' to the WITH clause", s.name)
 		if s.name == "format" {
-			hint = fmt.Sprintf("the path does not end in .csv, .json or .parquet: add format = %s", quotedList(s.values, " or "))
+			switch {
+			case seen["path"] && out["path"] == "":
+				// The path is wrong and reported; it may have told the format.
+				continue
+			case out["path"] != "":
+				hint = fmt.Sprintf("the path does not end in .csv, .json or .parquet: add format = %s", quotedList(s.values, " or "))
+			default:
+				hint = fmt.Sprintf("add format = %s to the WITH clause", quotedList(s.values, " or "))
+			}
 		}
 		c.errorf(nameSpan(name), hint, "missing option %q for %s %s", s.name, kind, name)
 	}
@@ -540,7 +548,8 @@ func nameSpan(n parser.ObjectName) parser.Span {
 }
 
 // valueSpan is the extent of the option value that starts at off: a
-// quoted string (with E” escapes or a dollar quote), or a bare word.
+// quoted string (an E'...' string with backslash escapes, or a dollar
+// quote), or a bare word.
 func valueSpan(src *parser.Source, off int) parser.Span {
 	if src == nil || off < 0 || off >= len(src.Text) {
 		return parser.Span{Start: off, End: off}

@@ -45,12 +45,13 @@ func typeErrorf(hint, format string, args ...any) error {
 	return &TypeError{Code: parser.CodeInvalidParam, Message: fmt.Sprintf(format, args...), Hint: hint}
 }
 
-// canonicalTypeNames are the names ResolveType knows after alias folding, in
-// the order they are listed in hints.
-var canonicalTypeNames = []string{
+// typeNameCandidates are the type names offered in "did you mean" hints.
+var typeNameCandidates = []string{
 	"BOOLEAN", "TINYINT", "SMALLINT", "INT", "BIGINT", "REAL", "FLOAT", "DOUBLE",
 	"DECIMAL", "VARCHAR", "CHAR", "VARBINARY", "DATE", "TIME", "TIMESTAMP",
 	"TIMESTAMPTZ", "INTERVAL", "JSON",
+	// Aliases, so that a typo of one is recognised too.
+	"INTEGER", "NUMERIC", "TEXT", "BYTEA", "DATETIME",
 }
 
 // foldTypeAlias maps the PostgreSQL, MySQL and Spark spellings of a type to
@@ -246,7 +247,7 @@ func ResolveType(tn parser.TypeName) (Type, error) {
 		return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("type %s is not supported", name), Hint: hint}
 	}
 	hint := ""
-	if c := closestName(name, canonicalTypeNames); c != "" {
+	if c := closestName(name, typeNameCandidates); c != "" {
 		hint = "did you mean " + c + "?"
 	}
 	shown := tn.Text

@@ -52,7 +52,7 @@ func (s Schema) String() string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.Name)
+		b.WriteString(QuoteIdent(c.Name))
 		b.WriteByte(' ')
 		b.WriteString(c.Type.String())
 		if c.NotNull {
@@ -61,6 +61,15 @@ func (s Schema) String() string {
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// QuoteIdent returns name as an SQL identifier: as it is when it is a plain
+// lower-case name, otherwise in double quotes with quotes doubled.
+func QuoteIdent(name string) string {
+	if isPlainName(name) {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
 // ArrowTypeKey is the Arrow field metadata key under which Schema.Arrow

@@ -145,8 +145,8 @@ func commonFloat(a, b Type) Type {
 
 // CanImplicitCast reports whether a value of type from converts to type to
 // without a CAST: to the same type, from NULL, integer widening, integer or
-// DECIMAL to a DECIMAL with room for its integer digits (a smaller scale
-// rounds), integers and REAL to REAL or DOUBLE, DECIMAL to DOUBLE, between
+// DECIMAL to a DECIMAL with room for its integer digits and its scale (at
+// precision 38 a smaller scale is allowed and rounds), integers and REAL to REAL or DOUBLE, DECIMAL to DOUBLE, between
 // character types (a length limit is checked when a value is stored), JSON
 // to a character type, a character type to DATE, TIME, TIMESTAMP,
 // TIMESTAMPTZ or INTERVAL (read as a literal), DATE to TIMESTAMP and
@@ -168,7 +168,10 @@ func CanImplicitCast(from, to Type) bool {
 	case from.Kind == KindDecimal:
 		switch to.Kind {
 		case KindDecimal:
-			return from.Precision-from.Scale <= to.Precision-to.Scale
+			// Integer digits must fit; the scale shrinks (rounding) only at
+			// the 38-digit limit, where CommonSuperType gives it up.
+			return from.Precision-from.Scale <= to.Precision-to.Scale &&
+				(from.Scale <= to.Scale || to.Precision == MaxDecimalPrecision)
 		case KindFloat64:
 			return true
 		}
@@ -263,10 +266,10 @@ func adjustDecimal(p, s int) Type {
 // or integer types, integers taken as DecimalOf. It uses the Spark SQL/Hive
 // formulas, for a = DECIMAL(p1,s1), b = DECIMAL(p2,s2):
 //
-//   - -  DECIMAL(max(s1,s2) + max(p1-s1, p2-s2) + 1, max(s1,s2))
-//   - DECIMAL(p1 + p2 + 1, s1 + s2)
-//     /    DECIMAL(p1 - s1 + s2 + max(6, s1+p2+1), max(6, s1+p2+1))
-//     %    DECIMAL(min(p1-s1, p2-s2) + max(s1,s2), max(s1,s2))
+//	a + b, a - b:  DECIMAL(max(s1,s2) + max(p1-s1, p2-s2) + 1, max(s1,s2))
+//	a * b:         DECIMAL(p1 + p2 + 1, s1 + s2)
+//	a / b:         DECIMAL(p1 - s1 + s2 + max(6, s1+p2+1), max(6, s1+p2+1))
+//	a % b:         DECIMAL(min(p1-s1, p2-s2) + max(s1,s2), max(s1,s2))
 //
 // A precision over 38 becomes 38 and the scale gives way to the integer
 // digits, down to min(scale, 6) and no further (values that then do not fit
