@@ -21,6 +21,7 @@ import (
 //	cast                "A -> B" per line -> CanImplicitCast, CanExplicitCast
 //	duration            one duration per line -> ParseDuration
 //	options [params=(k=v,...)]  a script of CREATE statements -> ValidateOptions
+//	create              a script of CREATE statements -> ObjectFromCreate
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
@@ -45,6 +46,8 @@ func TestDataDriven(t *testing.T) {
 				})
 			case "options":
 				return runOptions(t, d)
+			case "create":
+				return runCreate(d.Input)
 			}
 			d.Fatalf(t, "unknown command %s", d.Cmd)
 			return ""
@@ -240,6 +243,44 @@ func runOptions(t *testing.T, d *datadriven.TestData) string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, "%s=%s\n", k, strconv.Quote(got[k]))
 		}
+	}
+	diags.Sort()
+	b.WriteString(renderDiags(src, diags))
+	return b.String()
+}
+
+// runCreate parses a script and prints the object each statement defines.
+func runCreate(input string) string {
+	src := parser.NewSource("test", input)
+	script, diags := parser.Parse(src, parser.Options{})
+	modes := map[CreateMode]string{CreateNew: "new", CreateOrReplace: "or replace", CreateIfNotExists: "if not exists"}
+	var b strings.Builder
+	for _, st := range script.Stmts {
+		o, mode, ds := ObjectFromCreate(st, src)
+		diags = append(diags, ds...)
+		fmt.Fprintf(&b, "%s %s (%s)", o.Kind, QuoteIdent(o.Name), modes[mode])
+		if o.Temporary {
+			b.WriteString(" temporary")
+		}
+		b.WriteByte('\n')
+		if o.Columns != nil {
+			fmt.Fprintf(&b, "  columns %s\n", o.Columns)
+		}
+		if o.PrimaryKey != nil {
+			fmt.Fprintf(&b, "  primary key %s\n", strings.Join(o.PrimaryKey, ", "))
+		}
+		if o.Watermark != nil {
+			fmt.Fprintf(&b, "  watermark for %s as %s\n", o.Watermark.Column, o.Watermark.Expr)
+		}
+		keys := make([]string, 0, len(o.Options))
+		for k := range o.Options {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  option %s=%s\n", k, strconv.Quote(o.Options[k]))
+		}
+		fmt.Fprintf(&b, "  sql %s\n", strconv.Quote(o.SQL))
 	}
 	diags.Sort()
 	b.WriteString(renderDiags(src, diags))

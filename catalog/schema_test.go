@@ -63,3 +63,42 @@ func TestSchemaIndex(t *testing.T) {
 		t.Errorf("Names() = %v", got)
 	}
 }
+
+// TestObjectFromCreateChecksColumns builds statements by hand with column
+// references the parser would have rejected, to check the catalog's own
+// checks of watermark and PRIMARY KEY columns.
+func TestObjectFromCreateChecksColumns(t *testing.T) {
+	src := parser.NewSource("h.sql", "wm pk")
+	cols := []parser.ColumnDef{
+		{Name: parser.Ident{Name: "id"}, Type: parser.TypeName{Name: "INT"}},
+		{Name: parser.Ident{Name: "ts"}, Type: parser.TypeName{Name: "TIMESTAMP"}},
+	}
+	st := &parser.CreateSource{
+		Kind: parser.KindStream, Name: parser.ObjectName{Name: parser.Ident{Name: "s"}}, Columns: cols,
+		Watermark: &parser.Watermark{Column: parser.Ident{Name: "tz", Pos: 0}},
+		Options:   []parser.Option{{Key: parser.Ident{Name: "path"}, Value: "a.json"}},
+		Span:      parser.Span{Start: 0, End: 2},
+	}
+	o, mode, diags := ObjectFromCreate(st, src)
+	if mode != CreateNew || o.Kind != ObjectStream || o.SQL != "wm" || o.Watermark == nil || o.Watermark.Column != "tz" {
+		t.Errorf("object = %+v, mode %d", o, mode)
+	}
+	if len(diags) != 1 || diags[0].Error() != `h.sql:1:1: error: column "tz" in WATERMARK is not defined (did you mean ts?)` {
+		t.Errorf("diagnostics = %v", diags)
+	}
+	tbl := &parser.CreateTable{
+		Name: parser.ObjectName{Name: parser.Ident{Name: "t"}}, Columns: cols, IfNotExists: true,
+		PrimaryKey: []parser.Ident{{Name: "id"}, {Name: "nope", Pos: 3}},
+		Span:       parser.Span{Start: 3, End: 5},
+	}
+	o, mode, diags = ObjectFromCreate(tbl, src)
+	if mode != CreateIfNotExists || len(o.PrimaryKey) != 1 || o.PrimaryKey[0] != "id" || o.SQL != "pk" {
+		t.Errorf("object = %+v, mode %d", o, mode)
+	}
+	if len(diags) != 1 || diags[0].Error() != `h.sql:1:4: error: column "nope" in PRIMARY KEY is not defined (columns: id, ts)` {
+		t.Errorf("diagnostics = %v", diags)
+	}
+	if _, _, diags := ObjectFromCreate(&parser.Drop{}, src); len(diags) != 1 || diags[0].Message != "*parser.Drop does not create a catalog object" {
+		t.Errorf("ObjectFromCreate(Drop) = %v", diags)
+	}
+}
