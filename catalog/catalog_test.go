@@ -203,8 +203,8 @@ func TestCreateModes(t *testing.T) {
 	if _, ok := c.Lookup("facts"); !ok {
 		t.Error("public.facts is not found as facts")
 	}
-	if _, ok := c.Lookup("PUBLIC.FACTS"); !ok {
-		t.Error("facts is not found as PUBLIC.FACTS")
+	if o, ok := c.Lookup("PUBLIC.FACTS"); !ok || o.Name != "facts" {
+		t.Errorf("Lookup(PUBLIC.FACTS) = %+v, %v; want the table named facts", o, ok)
 	}
 
 	// The catalog hands out copies.
