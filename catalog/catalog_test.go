@@ -87,9 +87,14 @@ func TestPersistence(t *testing.T) {
 		t.Error("temporary view survived a reopen")
 	}
 
-	// A drop is durable too.
+	// A drop is durable too, and so is a temporary view that replaces a
+	// stored one: the stored one is gone.
 	if ok, err := c.Drop(ctx, ObjectStream, "ORDERS", false); err != nil || !ok {
 		t.Fatalf("Drop(orders) = %v, %v", ok, err)
+	}
+	mustCreate(t, c, Object{Kind: ObjectView, Name: "staged", SQL: "SELECT 2", Temporary: true}, CreateOrReplace)
+	if o, _ := c.Lookup("staged"); o.SQL != "SELECT 2" || !o.Temporary {
+		t.Errorf("temporary replacement = %+v", o)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -101,6 +106,9 @@ func TestPersistence(t *testing.T) {
 	defer c.Close()
 	if _, ok := c.Lookup("orders"); ok {
 		t.Error("dropped stream came back after reopen")
+	}
+	if o, ok := c.Lookup("staged"); ok {
+		t.Errorf("view replaced by a temporary one came back after reopen: %+v", o)
 	}
 	if o, ok := c.Lookup("dim contact"); !ok || o.Name != "Dim Contact" {
 		t.Errorf("Lookup(dim contact) = %+v, %v", o, ok)
