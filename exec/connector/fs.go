@@ -9,7 +9,7 @@ import (
 )
 
 // ErrNotExist is wrapped by FS errors for a file that does not exist.
-var ErrNotExist = errors.New("file does not exist")
+var ErrNotExist = errors.New("no such file or directory")
 
 // FileInfo describes one file of an FS.
 type FileInfo struct {

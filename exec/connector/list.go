@@ -58,7 +58,7 @@ func listSource(ctx context.Context, fs FS, name string) ([]SourceFile, error) {
 	}
 	dir := dirName(name)
 	if lf, ok := fs.(LocalFS); ok && !lf.isDir(name) {
-		return nil, fmt.Errorf("%s: no such file or directory: %w", name, ErrNotExist)
+		return nil, fmt.Errorf("%s: %w", name, ErrNotExist)
 	}
 	m, err := readManifest(ctx, fs, dir)
 	if err != nil {

@@ -232,11 +232,9 @@ func (s *Scan) Next(ctx context.Context) (rec arrow.Record, err error) {
 			continue
 		}
 		if err != nil {
-			var re *RowError
-			if errors.As(err, &re) && re.Line > 0 {
-				s.closeCur()
-				return nil, err
-			}
+			// Under fail, a bad row comes back from fileError as it is;
+			// under drop and quarantine, bad rows never end a read, so
+			// this is the file going bad: skip the rest of it.
 			f := s.curFile
 			s.closeCur()
 			if ferr := s.fileError(f, err); ferr != nil {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/compress"
@@ -27,11 +28,15 @@ type formatWriter interface {
 
 // countingWriter counts the bytes written through it.
 type countingWriter struct {
-	w Writer
-	n int64
+	w       Writer
+	n       int64
+	discard bool // the file is given up: swallow what is still written
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.discard {
+		return len(p), nil
+	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
@@ -89,7 +94,7 @@ func newFormatWriter(mem memory.Allocator, o *Options, fields []Field, w *counti
 		if err != nil {
 			return nil, err
 		}
-		return &parquetWriter{fw: fw, w: w}, nil
+		return &parquetWriter{fw: fw, w: w, mem: mem}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", o.Format)
 }
@@ -123,22 +128,102 @@ func checkWritable(o *Options, fields []Field) error {
 	return nil
 }
 
+// Row groups are cut at rowGroupRows rows or rowGroupBytes bytes of
+// Arrow data, whichever comes first.
+const (
+	rowGroupRows  = 1 << 17
+	rowGroupBytes = 64 << 20
+)
+
+// parquetWriter writes a Parquet file, collecting batches into row groups.
+// (pqarrow's own buffered row groups leak buffers in this Arrow version,
+// so the batches of a row group are concatenated and written at once.)
 type parquetWriter struct {
-	fw *pqarrow.FileWriter
-	w  *countingWriter
+	fw      *pqarrow.FileWriter
+	w       *countingWriter
+	mem     memory.Allocator
+	pending []arrow.Record
+	rows    int64
+	bytes   int64
 }
 
-func (p *parquetWriter) write(rec arrow.Record) error { return p.fw.WriteBuffered(rec) }
+func (p *parquetWriter) write(rec arrow.Record) error {
+	rec.Retain()
+	p.pending = append(p.pending, rec)
+	p.rows += rec.NumRows()
+	for _, col := range rec.Columns() {
+		for _, b := range col.Data().Buffers() {
+			if b != nil {
+				p.bytes += int64(b.Len())
+			}
+		}
+	}
+	if p.rows >= rowGroupRows || p.bytes >= rowGroupBytes {
+		return p.flush()
+	}
+	return nil
+}
+
+// flush writes the pending batches as one row group.
+func (p *parquetWriter) flush() error {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	defer p.release()
+	if len(p.pending) == 1 {
+		return p.fw.Write(p.pending[0])
+	}
+	sc := p.pending[0].Schema()
+	cols := make([]arrow.Array, sc.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	parts := make([]arrow.Array, len(p.pending))
+	for k := range cols {
+		for i, r := range p.pending {
+			parts[i] = r.Column(k)
+		}
+		c, err := array.Concatenate(parts, p.mem)
+		if err != nil {
+			return err
+		}
+		cols[k] = c
+	}
+	rec := array.NewRecord(sc, cols, p.rows)
+	defer rec.Release()
+	return p.fw.Write(rec)
+}
+
+func (p *parquetWriter) release() {
+	for _, r := range p.pending {
+		r.Release()
+	}
+	p.pending, p.rows, p.bytes = nil, 0, 0
+}
 
 func (p *parquetWriter) close() error {
-	if err := p.fw.Close(); err != nil {
+	err := p.flush()
+	if cerr := p.fw.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		p.w.discard = true
 		p.w.w.Abort()
 		return err
 	}
 	return p.w.w.Close()
 }
 
-func (p *parquetWriter) abort() { p.w.w.Abort() }
+func (p *parquetWriter) abort() {
+	p.release()
+	p.w.discard = true
+	p.w.w.Abort()
+	p.fw.Close() // frees the writer's buffers; its output is discarded
+}
 
 // textWriter writes CSV or JSON lines.
 type textWriter struct {
