@@ -218,7 +218,7 @@ func parseInt(s []byte, bits int) (int64, error) {
 		if n > limit {
 			return 0, errRange
 		}
-		return -int64(n - 1) - 1, nil
+		return -int64(n-1) - 1, nil
 	}
 	if n > limit-1 {
 		return 0, errRange
