@@ -373,8 +373,8 @@ func parsePositiveOption(key, v string) (int, error) {
 }
 
 // parseCharOption parses a one-character option. It takes the character
-// itself, the escapes \t and \\ and the word "tab"; allowEmpty lets ”
-// stand for "none" (0).
+// itself, the escapes \t and \\ and the word "tab"; allowEmpty lets an
+// empty value stand for none (0).
 func parseCharOption(key, v string, allowEmpty bool) (byte, error) {
 	switch v {
 	case "":

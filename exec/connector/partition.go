@@ -9,8 +9,8 @@ import (
 const hiveNull = "__HIVE_DEFAULT_PARTITION__"
 
 // escapePartition escapes a partition column name or value for a
-// directory name, the Hive way: '%XX' for '/', '=', '%', '\\', ':', '#',
-// '?', '*', '[', ']', '"', '\”, '^', '{', control characters and DEL. A
+// directory name, the Hive way: %XX for / = % \ : # ? * [ ] ^ { and both
+// quote characters, control characters and DEL. A
 // leading '_' or '.' is escaped too, so that readers, which skip names
 // starting with them, do not take a partition for a hidden directory.
 func escapePartition(s string) string {

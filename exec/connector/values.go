@@ -110,6 +110,9 @@ func parseText(t catalog.Type, raw []byte, v *value, scratch *[]byte) error {
 			bits = 32
 		}
 		f, err := strconv.ParseFloat(string(s), bits)
+		if err == nil && bytes.ContainsAny(s, "xX_") {
+			err = strconv.ErrSyntax // hexadecimal and underscores are Go's, not SQL's
+		}
 		if err != nil {
 			if errors.Is(err, strconv.ErrRange) {
 				return outOfRange(t, raw)
