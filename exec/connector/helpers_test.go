@@ -184,7 +184,9 @@ var runIDPattern = regexp.MustCompile(`\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{8}`)
 
 // normalize replaces the test directory and run ids in output.
 func normalize(s, dir string) string {
-	s = strings.ReplaceAll(s, dir, "$DIR")
+	if dir != "" {
+		s = strings.ReplaceAll(s, dir, "$DIR")
+	}
 	return runIDPattern.ReplaceAllString(s, "<run>")
 }
 

@@ -376,9 +376,19 @@ func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
 		return nil, errors.New("commit of a sink that is committed or aborted")
 	}
 	published := false
+	var moved []string
 	defer func() {
 		if err != nil && !published {
-			s.Abort(context.WithoutCancel(ctx))
+			// Take back the files already moved into place, then the
+			// staging directory; the old _SUCCESS does not list them.
+			cctx := context.WithoutCancel(ctx)
+			for _, rel := range moved {
+				s.fs.Remove(cctx, s.dir+rel)
+			}
+			if _, ok := s.fs.(LocalFS); ok && len(moved) > 0 {
+				removeEmptyDirs(s.dir)
+			}
+			s.Abort(cctx)
 		}
 	}()
 	// An unpartitioned output always has a file, so that an empty result
@@ -443,6 +453,7 @@ func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
 		return nil, err
 	}
 	for i, f := range newFiles {
+		moved = append(moved, f.Path) // before: a failed S3 move may have copied
 		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
 			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
 		}
