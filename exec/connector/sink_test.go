@@ -213,8 +213,8 @@ func crashHelper(step string) {
 // fatalTB is the testing.TB of the crash helper process: Fatal exits.
 type fatalTB struct{ testing.TB }
 
-func (fatalTB) Helper()                    {}
-func (fatalTB) Fatal(args ...any)          { fmt.Fprintln(os.Stderr, args...); os.Exit(3) }
+func (fatalTB) Helper()                   {}
+func (fatalTB) Fatal(args ...any)         { fmt.Fprintln(os.Stderr, args...); os.Exit(3) }
 func (fatalTB) Fatalf(f string, a ...any) { fmt.Fprintf(os.Stderr, f+"\n", a...); os.Exit(3) }
 
 // TestSinkSIGKILL kills a writing process with SIGKILL at each step of a
