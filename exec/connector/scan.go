@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime/debug"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -189,10 +188,10 @@ func (c *FileConnector) Scan(ctx context.Context, opts Options, spec ScanSpec) (
 }
 
 // recoverErr turns a panic (from a third-party decoder meeting a malformed
-// file) into an error naming the file.
+// file) into an error naming the file. It must be deferred directly.
 func recoverErr(err *error, file string) {
 	if r := recover(); r != nil {
-		*err = fmt.Errorf("%s: internal error reading the file: %v\n%s", file, r, debug.Stack())
+		*err = &RowError{File: file, Reason: fmt.Sprintf("cannot read the file (the decoder failed: %v)", r)}
 	}
 }
 
@@ -254,7 +253,7 @@ func (s *Scan) Next(ctx context.Context) (rec arrow.Record, err error) {
 // readCur reads a batch from the current file and adds its partition
 // columns, recovering from a decoder's panic.
 func (s *Scan) readCur(ctx context.Context) (rec arrow.Record, err error) {
-	defer recoverErr(&err, s.curFile.Rel)
+	defer recoverErr(&err, s.fs.URI(s.curFile.Name))
 	r, err := s.cur.next(ctx, s.opts.BatchSize)
 	if err != nil {
 		return nil, err
