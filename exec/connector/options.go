@@ -100,7 +100,8 @@ type Options struct {
 	// Header: CSV files start with a header line (default false). Readers
 	// skip it (columns are matched by position); writers write it.
 	Header bool
-	// Delimiter, Quote and Escape are the CSV field delimiter (default ','),
+	// Delimiter, Quote and Escape are the CSV field delimiter (default ',',
+	// or tab for a path ending in .tsv),
 	// quote (default '"', 0: no quoting) and the escape character inside
 	// quoted fields (default: the quote, so "" stands for one quote).
 	Delimiter, Quote, Escape byte
@@ -222,6 +223,9 @@ func ParseOptions(m map[string]string, role Role) (Options, error) {
 		if o.Header, err = parseBoolOption("header", v); err != nil {
 			return o, err
 		}
+	}
+	if strings.HasSuffix(strings.TrimSuffix(strings.ToLower(o.Path), ".gz"), ".tsv") {
+		o.Delimiter = '\t'
 	}
 	if v, ok := m["delimiter"]; ok {
 		if o.Delimiter, err = parseCharOption("delimiter", v, false); err != nil {
@@ -367,7 +371,7 @@ func parseBoolOption(key, v string) (bool, error) {
 func parsePositiveOption(key, v string) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n <= 0 {
-		return 0, optErr(key, "a positive integer", "%q is not a positive integer", v)
+		return 0, optErr(key, "", "%q is not a positive integer", v)
 	}
 	return n, nil
 }

@@ -146,6 +146,18 @@ func (s *Scan) Stats() ScanStats { return s.stats }
 // Files returns the files the scan reads.
 func (s *Scan) Files() []SourceFile { return s.files }
 
+// ListFiles returns the files a source's path names now, in the order a
+// scan reads them (the stream runtime lists again to find new files and
+// passes them in ScanSpec.Files).
+func (c *FileConnector) ListFiles(ctx context.Context, opts Options) (files []SourceFile, err error) {
+	defer recoverErr(&err, opts.Path)
+	fs, name, err := c.Resolve(ctx, opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	return listSource(ctx, fs, name)
+}
+
 // Scan opens a scan of a file source: it lists the path (or takes
 // spec.Files) and reads the files one at a time, in listing order.
 func (c *FileConnector) Scan(ctx context.Context, opts Options, spec ScanSpec) (s *Scan, err error) {
