@@ -251,6 +251,9 @@ func (r *csvReader) close() error {
 
 func (r *csvReader) next(ctx context.Context, n int) (arrow.Record, error) {
 	want := len(r.fc.inFile)
+	for _, c := range r.cols {
+		c.builder.Reserve(n)
+	}
 	rows := 0
 	for rows < n {
 		if rows%1024 == 1023 {

@@ -58,6 +58,9 @@ func (r *jsonReader) close() error {
 }
 
 func (r *jsonReader) next(ctx context.Context, n int) (arrow.Record, error) {
+	for _, c := range r.cols {
+		c.builder.Reserve(n)
+	}
 	rows := 0
 	for rows < n {
 		if rows%1024 == 1023 {
