@@ -267,6 +267,28 @@ quarantine:
 	}
 }
 
+// TestParquetInvalidUTF8: a Parquet string that is not UTF-8 is a bad row
+// of a VARCHAR column (the other rows still pass through).
+func TestParquetInvalidUTF8(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mem := memory.NewGoAllocator()
+	writeParquet(t, filepath.Join(dir, "u.parquet"), 10, []string{"id", "s"}, int64s(mem, 1, 2, 3), strs(mem, "ok", "bad \xff", "café"))
+	c := checkedConnector(t)
+	opts, _ := ParseOptions(map[string]string{"path": dir + "/u.parquet", "on_error": "quarantine"}, RoleSource)
+	got := normalize(scanText(ctx, c, opts, ScanSpec{Fields: parseColumns(t, "id BIGINT, s VARCHAR(4)")}), dir)
+	want := `batch 1: 2 rows
+  1 | "ok"
+  3 | "café"
+stats: files=1 rows=2 bad_rows=1 bad_files=0
+quarantine:
+  "$DIR/u.parquet" | 2 | "s" | "invalid UTF-8 in VARCHAR(4) value" | "{\"id\":\"2\",\"s\":\"bad �\"}"
+`
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // rangeFS is the local file system recording the byte ranges read.
 type rangeFS struct {
 	LocalFS

@@ -159,7 +159,8 @@ func (s *S3FS) Children(ctx context.Context, dir string) ([]string, error) {
 	return out, nil
 }
 
-// Open returns the object for ranged and sequential reads.
+// Open returns the object for ranged and sequential reads. Its reads run
+// under ctx (io.ReaderAt has no context of its own).
 func (s *S3FS) Open(ctx context.Context, name string) (File, error) {
 	fi, err := s.Stat(ctx, name)
 	if err != nil {
