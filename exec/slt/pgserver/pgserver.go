@@ -14,8 +14,9 @@
 // cluster's directory is handed to that user; initdb and pg_ctl are run
 // through runuser. Otherwise the server runs as the current user.
 //
-// The cluster uses the C locale and UTF8 encoding, so text compares and
-// sorts by bytes, as etlc does.
+// The cluster uses UTF8 encoding, the C collation (text compares and sorts
+// by bytes, that is by code point, as etlc does) and the C.UTF-8 character
+// classes (upper and lower work on all of Unicode, not only ASCII).
 package pgserver
 
 import (
@@ -139,7 +140,7 @@ func start(ctx context.Context, bin string) (*Server, error) {
 	}
 	data := filepath.Join(dir, "data")
 	if out, err := s.run(ctx, "initdb", "-D", data, "-U", s.User, "--auth=trust",
-		"--encoding=UTF8", "--locale=C", "--no-sync"); err != nil {
+		"--encoding=UTF8", "--locale=C", "--lc-ctype=C.UTF-8", "--no-sync"); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pgserver: initdb: %w\n%s", err, out)
 	}
