@@ -70,8 +70,12 @@ func (s *Server) LogPath() string { return filepath.Join(s.Dir, "server.log") }
 // installation is found.
 var ErrNotInstalled = errors.New("PostgreSQL server binaries (initdb, pg_ctl) not found")
 
-// FindBinDir returns the directory holding initdb and pg_ctl.
-func FindBinDir() (string, error) {
+// FindBinDir returns the directory holding initdb and pg_ctl: the one of
+// initdb on PATH, else the newest /usr/lib/postgresql/<version>/bin.
+func FindBinDir() (string, error) { return findBinDir("/usr/lib/postgresql") }
+
+// findBinDir is FindBinDir with the versioned installations under root.
+func findBinDir(root string) (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		dir := filepath.Dir(p)
 		if real, err := filepath.EvalSymlinks(p); err == nil {
@@ -81,7 +85,7 @@ func FindBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	matches, _ := filepath.Glob(filepath.Join(root, "*", "bin", "initdb"))
 	sort.Slice(matches, func(a, b int) bool { return pgVersionOf(matches[a]) > pgVersionOf(matches[b]) })
 	for _, m := range matches {
 		dir := filepath.Dir(m)
@@ -89,7 +93,7 @@ func FindBinDir() (string, error) {
 			return dir, nil
 		}
 	}
-	return "", fmt.Errorf("%w on PATH or in /usr/lib/postgresql/*/bin (Debian: apt-get install postgresql-15)", ErrNotInstalled)
+	return "", fmt.Errorf("%w on PATH or in %s/*/bin (Debian: apt-get install postgresql-15)", ErrNotInstalled, root)
 }
 
 // pgVersionOf extracts N from /usr/lib/postgresql/N/bin/initdb.

@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,16 +23,18 @@ func TestStartQueryStop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connect %s: %v", s.DSN(""), err)
 	}
-	var version, collate, fsync string
-	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num'), datcollate, current_setting('fsync')
-		FROM pg_database WHERE datname = current_database()`).Scan(&version, &collate, &fsync); err != nil {
+	var version, collate, ctype, fsync, upper string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('server_version_num'), datcollate, datctype,
+		current_setting('fsync'), upper('héllo')
+		FROM pg_database WHERE datname = current_database()`).Scan(&version, &collate, &ctype, &fsync, &upper); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(version, "1") || len(version) != 6 {
 		t.Errorf("server_version_num = %q, want a 6-digit version", version)
 	}
-	if collate != "C" || fsync != "off" {
-		t.Errorf("datcollate = %q, fsync = %q; want C and off", collate, fsync)
+	if collate != "C" || ctype != "C.UTF-8" || fsync != "off" || upper != "HÉLLO" {
+		t.Errorf("datcollate = %q, datctype = %q, fsync = %q, upper('héllo') = %q; want C, C.UTF-8, off, HÉLLO",
+			collate, ctype, fsync, upper)
 	}
 	var addr string
 	if err := conn.QueryRow(ctx, `SELECT host(inet_server_addr())`).Scan(&addr); err != nil {
@@ -62,6 +65,35 @@ func TestFindBinDir(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+func TestFindBinDirIn(t *testing.T) {
+	t.Setenv("PATH", t.TempDir()) // no initdb on PATH
+	root := t.TempDir()
+	if _, err := findBinDir(root); !errors.Is(err, ErrNotInstalled) {
+		t.Fatalf("empty root: error = %v, want ErrNotInstalled", err)
+	}
+	touch := func(rel string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	touch("9/bin/initdb")
+	touch("9/bin/pg_ctl")
+	touch("13/bin/initdb")
+	touch("13/bin/pg_ctl")
+	touch("16/bin/initdb") // no pg_ctl: not usable
+	got, err := findBinDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(root, "13", "bin"); got != want {
+		t.Errorf("findBinDir = %s, want %s (the newest complete version)", got, want)
 	}
 }
 
