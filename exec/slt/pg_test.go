@@ -94,10 +94,11 @@ func runFile(ctx context.Context, t *testing.T, conn *pgx.Conn, path string) map
 	counts := map[string]int{}
 	results := map[int][]string{}
 	threshold := 0
+records:
 	for i := range f.Records {
 		r := &f.Records[i]
 		if !r.Applies(engine) {
-			if r.Kind == Statement || r.Kind == Query {
+			if r.Kind == slt.Statement || r.Kind == slt.Query {
 				counts["skipped"]++
 			}
 			continue
@@ -108,7 +109,7 @@ func runFile(ctx context.Context, t *testing.T, conn *pgx.Conn, path string) map
 			threshold = r.Threshold
 			continue
 		case slt.Halt:
-			return counts
+			break records
 		}
 		counts["ran"]++
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -143,12 +144,6 @@ func runFile(ctx context.Context, t *testing.T, conn *pgx.Conn, path string) map
 	}
 	return counts
 }
-
-// Statement and Query are the record kinds, for brevity.
-const (
-	Statement = slt.Statement
-	Query     = slt.Query
-)
 
 // checkError checks the outcome of a statement against its record.
 func checkError(t *testing.T, pos string, r *slt.Record, err error) {
