@@ -6,6 +6,9 @@
 //
 //	go run ./cmd/tpchgen -sf 1 -out DIR -format tbl|parquet|both
 //
+// DIR defaults to ${ETLC_CACHE:-$HOME/.cache/etlc}/tpch/sf<N>, where tests
+// look for the data.
+//
 // Layout of DIR:
 //
 //	DIR/tbl/<table>.tbl                    dbgen's lines without the trailing '|'
@@ -65,10 +68,13 @@ type options struct {
 func main() {
 	var o options
 	flag.Int64Var(&o.sf, "sf", 1, "TPC-H scale factor, a whole number >= 1")
-	flag.StringVar(&o.out, "out", "", "output directory (required)")
+	flag.StringVar(&o.out, "out", "", "output directory (default ${ETLC_CACHE:-$HOME/.cache/etlc}/tpch/sf<N>)")
 	flag.StringVar(&o.format, "format", "both", "what to produce: tbl, parquet or both")
 	flag.Int64Var(&o.rowsPerFile, "rows-per-file", 2_000_000, "most rows in one Parquet file")
 	flag.Parse()
+	if o.out == "" {
+		o.out = filepath.Join(defaultCacheDir(), "tpch", fmt.Sprintf("sf%d", o.sf))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
@@ -164,6 +170,18 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// defaultCacheDir is ${ETLC_CACHE:-$HOME/.cache/etlc}.
+func defaultCacheDir() string {
+	if d := os.Getenv("ETLC_CACHE"); d != "" {
+		return d
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "etlc-cache")
+	}
+	return filepath.Join(home, ".cache", "etlc")
 }
 
 // readMarker reports whether dir holds a complete output for scale factor sf.

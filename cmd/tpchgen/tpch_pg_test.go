@@ -99,15 +99,6 @@ func TestTPCHOnPostgres(t *testing.T) {
 	}
 }
 
-// defaultCacheDir is ${ETLC_CACHE:-$HOME/.cache/etlc}.
-func defaultCacheDir() string {
-	if d := os.Getenv("ETLC_CACHE"); d != "" {
-		return d
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "etlc")
-}
-
 // findShared looks for shared/tpch beside the working directory's ancestors.
 func findShared(t *testing.T) string {
 	wd, err := os.Getwd()

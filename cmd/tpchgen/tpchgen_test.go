@@ -399,3 +399,15 @@ func TestEtlcDoesNotLinkGoTPC(t *testing.T) {
 		t.Errorf("go list saw %d packages, want the module's packages", seen)
 	}
 }
+
+func TestDefaultCacheDir(t *testing.T) {
+	t.Setenv("ETLC_CACHE", "/x/cache")
+	if got := defaultCacheDir(); got != "/x/cache" {
+		t.Errorf("with ETLC_CACHE: %s", got)
+	}
+	t.Setenv("ETLC_CACHE", "")
+	t.Setenv("HOME", "/home/u")
+	if got := defaultCacheDir(); got != "/home/u/.cache/etlc" {
+		t.Errorf("without ETLC_CACHE: %s", got)
+	}
+}
