@@ -34,6 +34,8 @@ import (
 //	LIMIT ALL                 removed
 //	OFFSET n [ROWS]           LIMIT 18446744073709551615 OFFSET n when no LIMIT
 //	SESSION(ts, gap)          "session"(ts, gap)  (SESSION is a TiDB keyword)
+//	FULL [OUTER] JOIN         STRAIGHT_JOIN (TiDB has no FULL JOIN; the
+//	                          planner reads a straight join as FULL OUTER)
 //	DATE_ADD(d, INTERVAL n u) unchanged (TiDB's own form)
 //	COLLATE pg_catalog.default, COLLATE "C"   removed
 //	VALUES (..), (..)         VALUES ROW(..), ROW(..)   (where a query is expected)
@@ -603,6 +605,21 @@ func (lw *lowerer) stepWord(i int) int {
 			lw.replace(t.start, lw.toks[i+3].end, "__etl_extract("+quoteSQL(strings.ToLower(f.text))+",")
 			return i + 4
 		}
+	case "FULL":
+		// TiDB has no FULL JOIN (it would read "a FULL JOIN b" as "a AS full
+		// JOIN b"); STRAIGHT_JOIN, which etlc does not otherwise accept, marks it.
+		j := i + 1
+		if lw.tok(j).is("OUTER") {
+			j++
+		}
+		if lw.tok(j).is("JOIN") {
+			lw.replace(t.start, lw.toks[j].end, "STRAIGHT_JOIN")
+			return j + 1
+		}
+	case "STRAIGHT_JOIN":
+		lw.sp.errorf(t.start, t.end, CodeFeature, "write JOIN: etlc chooses the join order itself",
+			"STRAIGHT_JOIN is not supported")
+		return i + 1
 	case "SESSION":
 		// SESSION is a TiDB keyword; the session window function is quoted.
 		if lw.tok(i + 1).isOp("(") {
