@@ -420,7 +420,7 @@ func (b *binder) qualifiers(sc *scope) []string {
 }
 
 func (b *binder) didYouMean(name string, candidates []string) string {
-	if m := closestName(name, candidates); m != "" {
+	if m := parser.ClosestName(name, candidates); m != "" {
 		return "did you mean " + m + "?"
 	}
 	return ""
@@ -571,7 +571,19 @@ func (b *binder) coerce(e Expr, t catalog.Type, p int, what string) Expr {
 	}
 	switch x := e.(type) {
 	case *Const:
-		if x.lit != litNone || x.Value == nil {
+		if x.lit == litNone && x.Value != nil {
+			// A typed constant (0.06, DATE '...') converts at compile time
+			// when it can do so exactly; otherwise it is cast at run time.
+			if _, ok := implicitCost(x.T, t); ok {
+				if v, err := convertConst(x.Value, x.T, t); err == nil {
+					out := &Const{Value: v, T: t}
+					b.pos[out] = b.posOf(e, p)
+					return out
+				}
+			}
+			break
+		}
+		{
 			v, err := convertConst(x.Value, x.T, t)
 			if err != nil {
 				code := "22P02"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/parser"
@@ -77,7 +76,7 @@ func (b *binder) bindFrom(frag *parser.Fragment, n ast.ResultSetNode, qs *scope)
 				}
 				cols = append(cols, scopeCol{name: name, qual: alias, t: c.Type, nullable: c.Nullable})
 			}
-			return &CTERef{Name: alias, Alias: alias, Plan: plan, Columns: colsOf(cols)}, cols
+			return plan, cols
 		case *ast.Join:
 			return b.bindFrom(frag, src, qs)
 		}
@@ -155,7 +154,8 @@ func (b *binder) bindRelation(frag *parser.Fragment, tn *ast.TableName, alias st
 
 // tableNamePos finds the script offset of the next occurrence of a table
 // name in the fragment: TiDB records no position for table names, so the
-// binder looks for the k-th whole-word occurrence not followed by a dot.
+// binder takes the k-th identifier token with that name that is not
+// followed by a dot (which would make it a column qualifier).
 func (b *binder) tableNamePos(frag *parser.Fragment, name string) int {
 	seen := b.tableSeen[frag]
 	if seen == nil {
@@ -165,41 +165,31 @@ func (b *binder) tableNamePos(frag *parser.Fragment, name string) int {
 	key := strings.ToLower(name)
 	k := seen[key]
 	seen[key] = k + 1
-	text := frag.Text
-	lower := strings.ToLower(text)
-	n := 0
-	first := -1
-	for i := 0; i+len(key) <= len(lower); {
-		j := strings.Index(lower[i:], key)
-		if j < 0 {
+	first, n := -1, 0
+	for after := 0; ; {
+		off := frag.FindIdent(name, after)
+		if off < 0 {
 			break
 		}
-		at := i + j
-		end := at + len(key)
-		i = end
-		if at > 0 && isIdentRune(rune(lower[at-1])) || end < len(lower) && isIdentRune(rune(lower[end])) {
-			continue
-		}
-		rest := strings.TrimLeft(lower[end:], " \t\r\n")
-		if strings.HasPrefix(rest, ".") {
-			continue
+		after = off + 1
+		if b.src != nil {
+			rest := strings.TrimLeft(b.src.Text[min(off+len(name), len(b.src.Text)):], " \t\r\n\"`")
+			if strings.HasPrefix(rest, ".") {
+				continue
+			}
 		}
 		if first < 0 {
-			first = at
+			first = off
 		}
 		if n == k {
-			return frag.Orig(at)
+			return off
 		}
 		n++
 	}
 	if first >= 0 {
-		return frag.Orig(first)
+		return first
 	}
 	return frag.Orig(0)
-}
-
-func isIdentRune(r rune) bool {
-	return r == '_' || r == '$' || r == '"' || r == '`' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 // bindJoin binds JOIN ... ON / USING / NATURAL and comma joins.

@@ -135,6 +135,11 @@ func implicitCost(from, to catalog.Type) (int, bool) {
 		if to.Scale >= from.Scale && to.Precision-to.Scale >= from.Precision-from.Scale {
 			return 1, true
 		}
+		// Wide decimals (sums are DECIMAL(38,s)) meet at 38 digits; values
+		// that do not fit are an error at run time, never a silent change.
+		if to.Scale >= from.Scale {
+			return 3, true
+		}
 	case from.IsNumeric() && to.IsFloat():
 		if to.Kind == catalog.KindFloat64 {
 			return 10, true
