@@ -37,13 +37,13 @@ type ParamKind int
 // ParamExact converts the argument to T; ParamGeneric unifies every generic
 // parameter of the call to one common type.
 const (
-	ParamExact   ParamKind = iota // exactly T (implicit casts allowed)
-	ParamGeneric                  // the call's unified type "T"
-	ParamAny                      // any type, no conversion
-	ParamNumeric                  // any integer, floating or decimal type
-	ParamInteger                  // any integer type
-	ParamString                   // VARCHAR, CHAR or JSON
-	ParamTemporal                 // DATE, TIME, TIMESTAMP, TIMESTAMPTZ or INTERVAL
+	ParamExact    ParamKind = iota // exactly T (implicit casts allowed)
+	ParamGeneric                   // the call's unified type "T"
+	ParamAny                       // any type, no conversion
+	ParamNumeric                   // any integer, floating or decimal type
+	ParamInteger                   // any integer type
+	ParamString                    // VARCHAR, CHAR or JSON
+	ParamTemporal                  // DATE, TIME, TIMESTAMP, TIMESTAMPTZ or INTERVAL
 )
 
 var paramKindNames = map[string]ParamKind{
