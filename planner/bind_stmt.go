@@ -169,7 +169,7 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 			o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: c.Type})
 		}
 		out.Target = &o
-		_ = b.cat.put(b.ctx, &o, catalog.CreateOrReplace)
+		b.cat.learn(&o)
 		for i := range cols {
 			out.Columns = append(out.Columns, i)
 		}
@@ -530,7 +530,7 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 			cols[i] = Column{Name: c.Name, Qualifier: salias, Type: c.Type, Nullable: !c.NotNull}
 		}
 		if plan, ok := b.views[catalogKey(o.Name)]; ok {
-			src = &CTERef{Name: o.Name, Alias: salias, Plan: plan, Columns: requalify(plan.Schema(), salias)}
+			src = &CTERef{View: true, Name: o.Name, Alias: salias, Plan: plan, Columns: requalify(plan.Schema(), salias)}
 			cols = requalify(plan.Schema(), salias)
 		} else {
 			src = &Scan{Object: o, Alias: salias, Columns: cols}

@@ -30,6 +30,8 @@ type binder struct {
 	tableSeen          map[*parser.Fragment]map[string]int
 	// capture, when set, records the FROM clause of one SELECT.
 	capture *fromCapture
+	// expanding holds the stored views being expanded (against cycles).
+	expanding map[string]bool
 }
 
 func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
@@ -136,9 +138,12 @@ func (b *binder) bindRelation(frag *parser.Fragment, tn *ast.TableName, alias st
 		qs.broken = true
 		return &Values{Rows: [][]Expr{{}}}, nil
 	}
+	if obj.Kind == catalog.ObjectView {
+		b.expandView(obj, p)
+	}
 	if plan, ok := b.views[strings.ToLower(obj.Name)]; ok {
 		sc := mk(plan.Schema(), false)
-		return &CTERef{Name: obj.Name, Alias: qual, Plan: plan, Columns: colsOf(sc)}, sc
+		return &CTERef{View: true, Name: obj.Name, Alias: qual, Plan: plan, Columns: colsOf(sc)}, sc
 	}
 	cols := make([]Column, len(obj.Columns))
 	for i, c := range obj.Columns {
@@ -150,6 +155,37 @@ func (b *binder) bindRelation(frag *parser.Fragment, tn *ast.TableName, alias st
 	}
 	scan := &Scan{Object: obj, Alias: qual, Stream: stream, Columns: cols}
 	return scan, mk(cols, false)
+}
+
+// expandView binds the definition of a view stored in the catalog (one
+// this script did not create) the first time the script reads it, so the
+// query plans through the view's own query. A definition that no longer
+// binds is reported at the reference.
+func (b *binder) expandView(obj *catalog.Object, p int) {
+	key := catalogKey(obj.Name)
+	if _, ok := b.views[key]; ok || obj.SQL == "" || b.expanding[key] {
+		return
+	}
+	b.expanding[key] = true
+	defer delete(b.expanding, key)
+	src := parser.NewSource("view "+obj.Name, obj.SQL)
+	script, diags := parser.Parse(src, parser.Options{})
+	var sel *parser.Select
+	if script != nil && len(script.Stmts) == 1 {
+		sel, _ = script.Stmts[0].(*parser.Select)
+	}
+	if len(diags) > 0 || sel == nil {
+		b.errorf(p, "XX002", "recreate the view with CREATE OR REPLACE VIEW", "the stored definition of view %q does not parse", obj.Name)
+		return
+	}
+	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views, expanding: b.expanding}
+	inner.resetStmt()
+	plan := inner.bindTopQuery(sel.Query)
+	if len(inner.diags) > 0 {
+		b.errorf(p, "42P17", inner.diags[0].Error(), "view %q no longer binds", obj.Name)
+		return
+	}
+	b.views[key] = plan
 }
 
 // tableNamePos finds the script offset of the next occurrence of a table
@@ -273,7 +309,87 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 	if js.broken {
 		qs.broken = true
 	}
+	if hasStream(left) && hasStream(right) && !qs.broken && !timeBounded(cond, len(lcols)) {
+		if n.On != nil {
+			p = b.nodePos(c, n.On.Expr, p)
+		}
+		b.errorf(p, parser.CodeFeature, "bound one stream's time by the other's, e.g. AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '10 minutes'",
+			"a join of two streams needs a time bound, or its state grows without limit")
+	}
 	return &Join{Kind: kind, Left: left, Right: right, Cond: cond, Columns: colsOf(cols)}, cols
+}
+
+// hasStream reports whether a plan reads a stream incrementally.
+func hasStream(n Node) bool {
+	if s, ok := n.(*Scan); ok {
+		return s.Stream
+	}
+	for _, c := range n.Children() {
+		if hasStream(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// timeBounded reports whether a join condition bounds the right input's
+// time from below and from above by the left input's (or the other way
+// round): comparisons between temporal expressions over one side each.
+func timeBounded(cond Expr, nLeft int) bool {
+	side := func(e Expr) int { // 1 left, 2 right, 3 both, 0 none
+		s := 0
+		WalkExpr(e, func(x Expr) bool {
+			if r, ok := x.(*ColRef); ok {
+				if r.Index < nLeft {
+					s |= 1
+				} else {
+					s |= 2
+				}
+			}
+			return true
+		})
+		return s
+	}
+	lower, upper := false, false
+	var visit func(Expr)
+	visit = func(e Expr) {
+		c, ok := e.(*Call)
+		if !ok {
+			return
+		}
+		if c.Name == "and" {
+			visit(c.Args[0])
+			visit(c.Args[1])
+			return
+		}
+		greater := c.Name == "gt" || c.Name == "ge"
+		if !greater && c.Name != "lt" && c.Name != "le" {
+			return
+		}
+		x, y := c.Args[0], c.Args[1]
+		if !isTimeish(x.Type()) || !isTimeish(y.Type()) {
+			return
+		}
+		sx, sy := side(x), side(y)
+		switch {
+		case sx == 2 && sy == 1:
+		case sx == 1 && sy == 2:
+			greater = !greater
+		default:
+			return
+		}
+		if greater {
+			lower = true
+		} else {
+			upper = true
+		}
+	}
+	visit(cond)
+	return lower && upper
+}
+
+func isTimeish(t catalog.Type) bool {
+	return t.Kind == catalog.KindTimestamp || t.Kind == catalog.KindTimestampTZ || t.Kind == catalog.KindDate
 }
 
 // expandStar expands * or t.* into select items.

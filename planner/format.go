@@ -131,12 +131,16 @@ func (f *formatter) node(n Node, depth int) {
 		if n.Alias != "" && n.Alias != n.Name {
 			alias = " AS " + n.Alias
 		}
+		what := "CTE"
+		if n.View {
+			what = "View"
+		}
 		if f.seen[n.Plan] {
-			f.line(depth, "CTE %s%s (%s) (shared, printed above)", n.Name, alias, colList(n.Columns))
+			f.line(depth, "%s %s%s (%s) (shared, printed above)", what, n.Name, alias, colList(n.Columns))
 			return
 		}
 		f.seen[n.Plan] = true
-		f.line(depth, "CTE %s%s (%s)", n.Name, alias, colList(n.Columns))
+		f.line(depth, "%s %s%s (%s)", what, n.Name, alias, colList(n.Columns))
 	default:
 		f.line(depth, "%T", n)
 	}

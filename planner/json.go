@@ -175,7 +175,7 @@ func nodeJSON(n Node) any {
 		}
 		m["op"], m["funcs"] = "window", fns
 	case *CTERef:
-		m["op"], m["name"], m["alias"] = "cte", n.Name, n.Alias
+		m["op"], m["name"], m["alias"], m["view"] = "cte", n.Name, n.Alias, n.View
 	}
 	var children []any
 	for _, c := range n.Children() {

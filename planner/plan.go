@@ -259,10 +259,13 @@ type Window struct {
 	Columns []Column
 }
 
-// CTERef is a reference to a WITH query. Non-recursive CTEs are inlined:
+// CTERef is a reference to a WITH query or a view. Non-recursive CTEs are inlined:
 // every reference to the same CTE shares the same Plan pointer, so the
 // optimizer can decide to compute it once.
 type CTERef struct {
+	// View is set when the reference is to a view, whose definition is
+	// inlined the same way.
+	View    bool
 	Name    string
 	Alias   string
 	Plan    Node

@@ -54,6 +54,8 @@ func BindScript(ctx context.Context, script *parser.Script, cat *catalog.Catalog
 		infer: opts.Infer,
 		pos:   map[Expr]int{},
 		views: map[string]Node{},
+
+		expanding: map[string]bool{},
 	}
 	prog := &Program{Source: script.Source}
 	for _, s := range script.Stmts {

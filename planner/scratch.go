@@ -79,6 +79,13 @@ func (s *scratchCatalog) put(ctx context.Context, o *catalog.Object, mode catalo
 	return nil
 }
 
+// learn records what the script learned about an existing object (the
+// columns of a sink without declared columns, from its first INSERT); the
+// base catalog is not changed.
+func (s *scratchCatalog) learn(o *catalog.Object) {
+	s.objs[catalogKey(o.Name)] = o
+}
+
 func (s *scratchCatalog) drop(ctx context.Context, o *catalog.Object) error {
 	k := catalogKey(o.Name)
 	delete(s.objs, k)
