@@ -334,6 +334,7 @@ func (b *binder) bindCreateSource(s *parser.CreateSource) *CreateStmt {
 		if err != nil {
 			b.errorf(s.Name.Pos(), "58030", "declare the columns: CREATE "+s.Kind.String()+" "+s.Name.String()+" (col TYPE, ...) WITH (...)",
 				"cannot infer the schema of %s %q: %v", kind, o.Name, err)
+			b.unknownSchema[catalogKey(o.Name)] = true
 		}
 		o.Columns = sch
 	}
@@ -693,11 +694,29 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 		case out.Insert.Plan != nil:
 			sc = scopeFromColumns(out.Insert.Plan.Schema())
 		}
+		var outSc *scope
+		if cap.node != nil && out.Insert.Plan != nil {
+			outSc = scopeFromColumns(out.Insert.Plan.Schema())
+		}
 		for _, e := range s.Expectations {
 			x := &Expectation{Name: e.Name.Name, Action: e.Action, OverOutput: cap.node == nil}
 			if sc != nil && e.Expr.Node != nil {
-				c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
-				x.Cond = b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
+				bind := func(sc *scope) Expr {
+					c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
+					return b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
+				}
+				mark := len(b.diags)
+				x.Cond = bind(sc)
+				if len(b.diags) > mark && outSc != nil {
+					// Not over the source rows: maybe over the output rows.
+					saved := append(parser.Diagnostics(nil), b.diags[mark:]...)
+					b.diags = b.diags[:mark]
+					if cond := bind(outSc); len(b.diags) == mark {
+						x.Cond, x.OverOutput = cond, true
+					} else {
+						b.diags = append(b.diags[:mark], saved...)
+					}
+				}
 			}
 			out.Expectations = append(out.Expectations, x)
 		}

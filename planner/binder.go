@@ -32,6 +32,9 @@ type binder struct {
 	capture *fromCapture
 	// expanding holds the stored views being expanded (against cycles).
 	expanding map[string]bool
+	// unknownSchema holds the sources whose schema could not be inferred:
+	// their columns are not reported as missing again.
+	unknownSchema map[string]bool
 }
 
 func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
@@ -149,6 +152,9 @@ func (b *binder) bindRelation(frag *parser.Fragment, tn *ast.TableName, alias st
 	for i, c := range obj.Columns {
 		cols[i] = Column{Name: c.Name, Qualifier: qual, Type: c.Type, Nullable: !c.NotNull}
 	}
+	if b.unknownSchema[catalogKey(obj.Name)] {
+		qs.broken = true
+	}
 	stream := b.streams[strings.ToLower(tn.Name.L)]
 	if stream && obj.Kind != catalog.ObjectStream && obj.Kind != catalog.ObjectSource {
 		b.errorf(p, "42809", "", "FROM STREAM needs a source or stream, and %q is a %s", name, obj.Kind)
@@ -178,7 +184,8 @@ func (b *binder) expandView(obj *catalog.Object, p int) {
 		b.errorf(p, "XX002", "recreate the view with CREATE OR REPLACE VIEW", "the stored definition of view %q does not parse", obj.Name)
 		return
 	}
-	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views, expanding: b.expanding}
+	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views,
+		expanding: b.expanding, unknownSchema: b.unknownSchema}
 	inner.resetStmt()
 	plan := inner.bindTopQuery(sel.Query)
 	if len(inner.diags) > 0 {

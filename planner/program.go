@@ -55,7 +55,8 @@ func BindScript(ctx context.Context, script *parser.Script, cat *catalog.Catalog
 		pos:   map[Expr]int{},
 		views: map[string]Node{},
 
-		expanding: map[string]bool{},
+		expanding:     map[string]bool{},
+		unknownSchema: map[string]bool{},
 	}
 	prog := &Program{Source: script.Source}
 	for _, s := range script.Stmts {

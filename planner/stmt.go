@@ -41,9 +41,11 @@ type CreateStmt struct {
 // Expectation is a bound pipeline expectation. Cond is bound over the rows
 // the INSERT query reads: the output of its FROM clause (joins included),
 // before WHERE, so that DROP ROW removes a bad row before it is filtered,
-// aggregated or written. For a query that is not a plain SELECT (a set
-// operation), Cond is bound over the query's output columns and OverOutput
-// is set.
+// aggregated or written (EXPECT (amount > 0) over a query that sums
+// amount). When the condition does not bind there but binds over the
+// query's output columns (EXPECT (revenue >= 0)), or the query is not a
+// plain SELECT (a set operation), Cond is bound over the output rows and
+// OverOutput is set: exec then checks the rows the INSERT writes.
 type Expectation struct {
 	Name       string
 	Cond       Expr
