@@ -230,7 +230,15 @@ func (b *binder) bindExpr1(c exprCtx, n ast.ExprNode, p int) Expr {
 	case *ast.TimeUnitExpr:
 		return &Const{Value: strings.ToLower(n.Unit.String()), T: catalog.String}
 	case *ast.FuncCastExpr:
-		return b.unsupported(p, "CAST form %s", n.Tp)
+		return b.unsupported(p, "this CAST form (%s)", n.Tp)
+	case *ast.VariableExpr:
+		return b.unsupported(p, "a session variable (@%s)", n.Name)
+	case *ast.DefaultExpr:
+		return b.unsupported(p, "DEFAULT as a value")
+	case *ast.MatchAgainst:
+		return b.unsupported(p, "MATCH ... AGAINST")
+	case *ast.ValuesExpr:
+		return b.unsupported(p, "VALUES() as a function")
 	}
 	return b.unsupported(p, "expression %T", n)
 }

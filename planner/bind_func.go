@@ -142,9 +142,12 @@ func (b *binder) bindCast(c exprCtx, n *ast.FuncCallExpr, try bool, p int) Expr 
 		return b.unsupported(p, "this CAST form")
 	}
 	arg := b.bindExpr(c, n.Args[0], p)
+	var ts string
 	tc, ok := b.bindExpr(c, n.Args[1], p).(*Const)
-	ts, _ := tc.Value.(string)
-	if !ok || ts == "" {
+	if ok {
+		ts, _ = tc.Value.(string)
+	}
+	if ts == "" {
 		return b.unsupported(p, "a CAST to a computed type")
 	}
 	t, err := catalog.ParseTypeString(ts)

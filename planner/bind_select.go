@@ -364,27 +364,27 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		}
 		m := &aggMapper{b: b, groups: groups, nKeys: nKeys, winBase: winBase}
 		for i := range items {
-			items[i].expr = m.mapExpr(items[i].expr, 0)
+			items[i].expr = m.mapExpr(items[i].expr)
 		}
 		for i := range orders {
 			if orders[i].output < 0 && orders[i].key.Expr != nil {
-				orders[i].key.Expr = m.mapExpr(orders[i].key.Expr, 0)
+				orders[i].key.Expr = m.mapExpr(orders[i].key.Expr)
 			}
 		}
 		for _, wf := range wins.funcs {
 			for i := range wf.Args {
-				wf.Args[i] = m.mapExpr(wf.Args[i], 0)
+				wf.Args[i] = m.mapExpr(wf.Args[i])
 			}
 			for i := range wf.PartitionBy {
-				wf.PartitionBy[i] = m.mapExpr(wf.PartitionBy[i], 0)
+				wf.PartitionBy[i] = m.mapExpr(wf.PartitionBy[i])
 			}
 			for i := range wf.OrderBy {
-				wf.OrderBy[i].Expr = m.mapExpr(wf.OrderBy[i].Expr, 0)
+				wf.OrderBy[i].Expr = m.mapExpr(wf.OrderBy[i].Expr)
 			}
 		}
 		input = agg
 		if having != nil {
-			input = &Filter{Input: input, Cond: m.mapExpr(having, 0)}
+			input = &Filter{Input: input, Cond: m.mapExpr(having)}
 		}
 	}
 
@@ -610,7 +610,7 @@ type aggMapper struct {
 	winBase int
 }
 
-func (m *aggMapper) mapExpr(e Expr, _ int) Expr {
+func (m *aggMapper) mapExpr(e Expr) Expr {
 	if e == nil {
 		return nil
 	}
@@ -636,24 +636,24 @@ func (m *aggMapper) mapExpr(e Expr, _ int) Expr {
 		c := *x
 		c.Args = make([]Expr, len(x.Args))
 		for i, a := range x.Args {
-			c.Args[i] = m.mapExpr(a, 0)
+			c.Args[i] = m.mapExpr(a)
 		}
 		return &c
 	case *Cast:
 		c := *x
-		c.Arg = m.mapExpr(x.Arg, 0)
+		c.Arg = m.mapExpr(x.Arg)
 		return &c
 	case *Case:
 		c := *x
 		c.Whens = make([]When, len(x.Whens))
 		for i, w := range x.Whens {
-			c.Whens[i] = When{Cond: m.mapExpr(w.Cond, 0), Result: m.mapExpr(w.Result, 0)}
+			c.Whens[i] = When{Cond: m.mapExpr(w.Cond), Result: m.mapExpr(w.Result)}
 		}
-		c.Else = m.mapExpr(x.Else, 0)
+		c.Else = m.mapExpr(x.Else)
 		return &c
 	case *Subquery:
 		c := *x
-		c.Arg = m.mapExpr(x.Arg, 0)
+		c.Arg = m.mapExpr(x.Arg)
 		if x.Correlated {
 			m.remapOuter(c.Plan, 1)
 		}

@@ -3,6 +3,7 @@ package planner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -49,6 +50,7 @@ func testInfer(_ context.Context, opts map[string]string) (catalog.Schema, error
 //	schema   compile the input and keep its objects (prints ok or errors)
 //	plan     compile the input and print every bound statement, then errors
 //	error    compile the input and print only the diagnostics
+//	json     compile the input and print the program's JSON, indented
 func TestBind(t *testing.T) {
 	datadriven.Walk(t, "testdata/bind", func(t *testing.T, path string) {
 		cat := catalog.NewMemory()
@@ -60,6 +62,20 @@ func TestBind(t *testing.T) {
 					return formatDiags(diags)
 				}
 				return "ok\n"
+			case "json":
+				prog, diags := compileString(t, cat, "test.sql", d.Input, false)
+				if len(diags) > 0 {
+					return formatDiags(diags)
+				}
+				raw, err := prog.MarshalJSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out bytes.Buffer
+				if err := json.Indent(&out, raw, "", "  "); err != nil {
+					t.Fatal(err)
+				}
+				return out.String() + "\n"
 			case "plan", "error":
 				prog, diags := compileString(t, cat, "test.sql", d.Input, false)
 				var sb strings.Builder
