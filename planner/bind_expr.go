@@ -348,10 +348,9 @@ func (b *binder) bindValue(n ast.ValueExpr, p int) Expr {
 
 // bindColumn resolves a column name in the scope chain.
 func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
+	// A schema-qualified reference (etl.pipelines.name) is matched by its
+	// relation name: relations are qualified by their alias or bare name.
 	qual, name := cn.Table.L, cn.Name.L
-	if cn.Schema.L != "" {
-		qual = cn.Schema.L + "." + qual
-	}
 	depth := 0
 	for sc := c.sc; sc != nil; sc = sc.outer {
 		idx, res := sc.find(qual, name)
