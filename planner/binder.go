@@ -176,18 +176,24 @@ func (b *binder) expandView(obj *catalog.Object, p int) {
 	defer delete(b.expanding, key)
 	src := parser.NewSource("view "+obj.Name, obj.SQL)
 	script, diags := parser.Parse(src, parser.Options{})
-	var sel *parser.Select
+	// The stored SQL is the CREATE VIEW statement (or, older, its query).
+	var q *parser.Query
 	if script != nil && len(script.Stmts) == 1 {
-		sel, _ = script.Stmts[0].(*parser.Select)
+		switch st := script.Stmts[0].(type) {
+		case *parser.Select:
+			q = st.Query
+		case *parser.CreateView:
+			q = st.Query
+		}
 	}
-	if len(diags) > 0 || sel == nil {
+	if len(diags) > 0 || q == nil {
 		b.errorf(p, "XX002", "recreate the view with CREATE OR REPLACE VIEW", "the stored definition of view %q does not parse", obj.Name)
 		return
 	}
 	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views,
 		expanding: b.expanding, unknownSchema: b.unknownSchema}
 	inner.resetStmt()
-	plan := inner.bindTopQuery(sel.Query)
+	plan := inner.bindTopQuery(q)
 	if len(inner.diags) > 0 {
 		b.errorf(p, "42P17", inner.diags[0].Error(), "view %q no longer binds", obj.Name)
 		return
