@@ -126,7 +126,7 @@ func (b *binder) bindExpr1(c exprCtx, n ast.ExprNode, p int) Expr {
 		return b.bindExpr(c, n.Expr, p)
 	case *driver.ParamMarkerExpr:
 		b.nextParam++
-		return &Param{Index: b.nextParam, T: catalog.Null}
+		return b.param(b.nextParam, false, p)
 	case ast.ValueExpr:
 		return b.bindValue(n, p)
 	case *ast.ColumnNameExpr:

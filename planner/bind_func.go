@@ -32,7 +32,7 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 	case "__etl_param":
 		if len(n.Args) == 1 {
 			if k, ok := b.bindExpr(c, n.Args[0], p).(*Const); ok && k.lit == litInt {
-				return &Param{Index: int(k.Value.(int64)), T: catalog.Null}
+				return b.param(int(k.Value.(int64)), true, p)
 			}
 		}
 		return b.unsupported(p, "this parameter form")
