@@ -36,6 +36,9 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 			}
 		}
 		return b.unsupported(p, "this parameter form")
+	case "__etl_extract":
+		// EXTRACT(epoch FROM x) and the other fields MySQL's grammar lacks.
+		return b.call(c, "extract", b.bindArgs(c, n.Args, p), p)
 	case "__etl_nulls_first", "__etl_nulls_last":
 		b.errorf(p, parser.CodeSyntax, "", "NULLS FIRST/LAST is only allowed in ORDER BY")
 		return bad()
