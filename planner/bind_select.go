@@ -185,9 +185,10 @@ func (b *binder) bindLimit(frag *parser.Fragment, l *ast.Limit, in Node, qs *sco
 
 // selectItem is one output column of a SELECT under construction.
 type selectItem struct {
-	expr Expr
-	name string
-	pos  int
+	expr    Expr
+	name    string
+	pos     int
+	aliased bool // named with AS
 }
 
 // bindSelect binds one SELECT block in qs (which holds its CTEs and outer
@@ -271,7 +272,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		} else {
 			aliases = append(aliases, selectAlias{name: name, node: f.Expr})
 		}
-		items = append(items, selectItem{expr: e, name: name, pos: p})
+		items = append(items, selectItem{expr: e, name: name, pos: p, aliased: f.AsName.L != ""})
 	}
 
 	// GROUP BY.
@@ -334,7 +335,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
 				for i, item := range items {
 					if strings.EqualFold(item.name, cn.Name.Name.L) {
-						if _, res := qs.find("", cn.Name.Name.L); res == notFound || isAliasOf(sel, i) {
+						if _, res := qs.find("", cn.Name.Name.L); res == notFound || item.aliased {
 							oi.output = i
 							break
 						}
@@ -475,12 +476,6 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		out = trim
 	}
 	return out
-}
-
-// isAliasOf reports whether select item i has an explicit alias.
-func isAliasOf(sel *ast.SelectStmt, i int) bool {
-	fields := sel.Fields.Fields
-	return i < len(fields) && fields[i].AsName.L != ""
 }
 
 func isGroupWindow(name string) bool { return name == "tumble" || name == "hop" || name == "session" }
