@@ -138,7 +138,13 @@ func (b *binder) bindFrom(frag *parser.Fragment, n ast.ResultSetNode, qs *scope)
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			plan := b.bindQuery(frag, src, qs.outer)
 			if n.Lateral {
-				b.errorf(frag.Orig(0), parser.CodeFeature, "", "LATERAL is not supported")
+				at := frag.Orig(0)
+			if b.src != nil {
+				if i := strings.Index(strings.ToLower(b.src.Text[at:]), "full"); i >= 0 {
+					at += i
+				}
+			}
+			b.errorf(at, parser.CodeFeature, "", "LATERAL is not supported")
 			}
 			var cols []scopeCol
 			for i, c := range plan.Schema() {
@@ -322,13 +328,21 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 	if kind == CrossJoin && (n.On != nil || len(n.Using) > 0 || n.NaturalJoin) {
 		kind = InnerJoin
 	}
+	if n.StraightJoin {
+		// The parser lowers FULL [OUTER] JOIN to a straight join.
+		kind = FullJoin
+		if len(n.Using) > 0 || n.NaturalJoin {
+			b.errorf(frag.Orig(0), parser.CodeFeature, "write the condition with ON, e.g. ON a.k = b.k",
+				"FULL JOIN with USING or NATURAL is not supported")
+		}
+	}
 	for i := range rcols {
-		if kind == LeftJoin {
+		if kind == LeftJoin || kind == FullJoin {
 			rcols[i].nullable = true
 		}
 	}
 	for i := range lcols {
-		if kind == RightJoin {
+		if kind == RightJoin || kind == FullJoin {
 			lcols[i].nullable = true
 		}
 	}
