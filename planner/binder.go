@@ -138,13 +138,7 @@ func (b *binder) bindFrom(frag *parser.Fragment, n ast.ResultSetNode, qs *scope)
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			plan := b.bindQuery(frag, src, qs.outer)
 			if n.Lateral {
-				at := frag.Orig(0)
-			if b.src != nil {
-				if i := strings.Index(strings.ToLower(b.src.Text[at:]), "full"); i >= 0 {
-					at += i
-				}
-			}
-			b.errorf(at, parser.CodeFeature, "", "LATERAL is not supported")
+				b.errorf(frag.Orig(0), parser.CodeFeature, "", "LATERAL is not supported")
 			}
 			var cols []scopeCol
 			for i, c := range plan.Schema() {
@@ -332,7 +326,13 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 		// The parser lowers FULL [OUTER] JOIN to a straight join.
 		kind = FullJoin
 		if len(n.Using) > 0 || n.NaturalJoin {
-			b.errorf(frag.Orig(0), parser.CodeFeature, "write the condition with ON, e.g. ON a.k = b.k",
+			at := frag.Orig(0)
+			if b.src != nil {
+				if i := strings.Index(strings.ToLower(b.src.Text[at:]), "full"); i >= 0 {
+					at += i
+				}
+			}
+			b.errorf(at, parser.CodeFeature, "write the condition with ON, e.g. ON a.k = b.k",
 				"FULL JOIN with USING or NATURAL is not supported")
 		}
 	}
