@@ -636,7 +636,7 @@ func (p *stmtParser) insert(end int) Stmt {
 			c := p.closing(p.i, " after VALUES row")
 			row := p.exprList(p.splitCommas(p.i+1, c))
 			if len(ins.Values) > 0 && len(row) != len(ins.Values[0]) {
-				p.fail(p.i, "VALUES rows must all have the same length: this row has %d values, the first has %d",
+				p.fail(p.i, "VALUES rows must all have the same length (this row: %d, the first: %d)",
 					len(row), len(ins.Values[0]))
 			}
 			ins.Values = append(ins.Values, row)
@@ -795,8 +795,11 @@ func (p *stmtParser) mergeClause() MergeClause {
 		cl := p.closing(p.i, " after VALUES")
 		c.Values = p.exprList(p.splitCommas(p.i+1, cl))
 		p.i = cl + 1
-		if c.Columns != nil && len(c.Columns) != len(c.Values) {
-			p.fail(at, "INSERT has %d columns but %d values", len(c.Columns), len(c.Values))
+		switch {
+		case c.Columns != nil && len(c.Columns) > len(c.Values):
+			p.fail(at, "INSERT has more target columns (%d) than expressions (%d)", len(c.Columns), len(c.Values))
+		case c.Columns != nil && len(c.Columns) < len(c.Values):
+			p.fail(at, "INSERT has more expressions (%d) than target columns (%d)", len(c.Values), len(c.Columns))
 		}
 	default:
 		p.fail(p.i, "expected UPDATE, DELETE or INSERT after THEN, found %s", p.quote(p.i))

@@ -47,6 +47,9 @@ type edit struct {
 	text       string
 	class      editClass
 	seq        int
+	// orig is the script offset the inserted text maps back to (start
+	// unless set otherwise).
+	orig int
 }
 
 // nonFuncWords are keywords that may precede '(' without being a function
@@ -167,7 +170,13 @@ func (lw *lowerer) matchOf(i int) int {
 
 func (lw *lowerer) add(start, end int, text string, class editClass) {
 	lw.seq++
-	lw.edits = append(lw.edits, edit{start: start, end: end, text: text, class: class, seq: lw.seq})
+	lw.edits = append(lw.edits, edit{start: start, end: end, text: text, class: class, seq: lw.seq, orig: start})
+}
+
+// replaceAt replaces the script range [a, b) by text that maps back to orig.
+func (lw *lowerer) replaceAt(a, b int, text string, orig int) {
+	lw.add(a, b, text, edReplace)
+	lw.edits[len(lw.edits)-1].orig = orig
 }
 
 func (lw *lowerer) replace(a, b int, text string) { lw.add(a, b, text, edReplace) }
@@ -391,7 +400,8 @@ func (lw *lowerer) lowerColonCast(i int) int {
 		return i + 1
 	}
 	lw.open(lw.toks[left].start, "__etl_cast(")
-	lw.replace(t.start, lw.toks[next-1].end, ", "+quoteSQL(typ.String())+")")
+	lw.replace(t.start, lw.toks[i+1].start, ", ")
+	lw.replace(lw.toks[i+1].start, lw.toks[next-1].end, quoteSQL(typ.String())+")")
 	lw.prim[next-1-lw.lo] = left
 	return next
 }
@@ -452,18 +462,12 @@ func (lw *lowerer) stepWord(i int) int {
 	default:
 		if typedLiteralWords[up] && lw.tok(i+1).isString() && !lw.endsOperand(i-1) {
 			name, _ := canonicalType([]string{up}, nil)
-			lw.replace(t.start, lw.toks[i+1].start, "__etl_cast(")
-			lw.lowerString(i + 1)
-			lw.close(lw.toks[i+1].end, ", "+quoteSQL(name)+")")
-			lw.prim[i+1-lw.lo] = i
+			lw.lowerTypedLiteral(i, i+1, name)
 			return i + 2
 		}
 		if up == "TIMESTAMP" && lw.tok(i+1).is("WITH") && lw.tok(i+2).is("TIME") && lw.tok(i+3).is("ZONE") &&
 			lw.tok(i+4).isString() && !lw.endsOperand(i-1) {
-			lw.replace(t.start, lw.toks[i+4].start, "__etl_cast(")
-			lw.lowerString(i + 4)
-			lw.close(lw.toks[i+4].end, ", 'TIMESTAMPTZ')")
-			lw.prim[i+4-lw.lo] = i
+			lw.lowerTypedLiteral(i, i+4, "TIMESTAMPTZ")
 			return i + 5
 		}
 		if (up == "DATE" || up == "TIME" || up == "TIMESTAMP") && lw.tok(i+1).isString() {
@@ -473,6 +477,17 @@ func (lw *lowerer) stepWord(i int) int {
 		}
 	}
 	return i
+}
+
+// lowerTypedLiteral lowers "T 'text'" (type words toks[i:str], the string
+// at toks[str]) to __etl_cast('text', 'T'); the type text maps back to the
+// type's first word.
+func (lw *lowerer) lowerTypedLiteral(i, str int, name string) {
+	t, s := lw.toks[i], lw.toks[str]
+	lw.replace(t.start, s.start, "__etl_cast(")
+	lw.replace(s.start, s.end, quoteSQL(lw.sp.stringValue(s))+", ")
+	lw.replaceAt(s.end, s.end, quoteSQL(name)+")", t.start)
+	lw.prim[str-lw.lo] = i
 }
 
 // valuesIsQuery reports whether VALUES at toks[i] starts a query (rather
@@ -532,7 +547,8 @@ func (lw *lowerer) lowerCastCall(i int, word string) {
 		fn = "__etl_try_cast("
 	}
 	lw.replace(lw.toks[i].start, lw.toks[open].end, fn)
-	lw.replace(lw.toks[as].start, lw.toks[m-1].end, ", "+quoteSQL(typ.String()))
+	lw.replace(lw.toks[as].start, lw.toks[as+1].start, ", ")
+	lw.replace(lw.toks[as+1].start, lw.toks[m-1].end, quoteSQL(typ.String()))
 	lw.skip[as] = m
 }
 
@@ -706,7 +722,7 @@ func (lw *lowerer) build(prefix, suffix string) *Fragment {
 			continue // overlapping edit: cannot happen for well-formed ranges
 		}
 		fb.copy(cur, e.start)
-		fb.insert(e.text, e.start)
+		fb.insert(e.text, e.orig)
 		cur = e.end
 	}
 	fb.copy(cur, end)

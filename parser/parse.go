@@ -184,6 +184,12 @@ func (sp *scriptParser) parseStatement(lo, hi int) (st Stmt) {
 			st = nil
 		}
 	}()
+	for i := lo; i < hi; i++ {
+		if sp.toks[i].bad {
+			// The lexer has reported it; parsing on would only cascade.
+			return nil
+		}
+	}
 	st = p.statement()
 	if p.i < p.hi {
 		p.fail(p.i, "syntax error at or near %s", p.quote(p.i))
@@ -358,7 +364,11 @@ func (p *stmtParser) expr(lo, hi int) Expr {
 func (p *stmtParser) exprList(ranges [][2]int) []Expr {
 	lo, hi := ranges[0][0], ranges[len(ranges)-1][1]
 	lw := p.sp.newLowerer(p.toks, lo, hi)
+	before := p.sp.nerrs
 	lw.run()
+	if p.sp.nerrs > before {
+		panic(bailout{}) // the lowering reported the problem
+	}
 	for _, r := range ranges {
 		if r[0] >= r[1] {
 			p.fail(r[0], "expected an expression, found %s", p.quote(r[0]))
@@ -367,7 +377,6 @@ func (p *stmtParser) exprList(ranges [][2]int) []Expr {
 		lw.close(p.toks[r[1]-1].end, ")")
 	}
 	frag := lw.build("SELECT ", "")
-	before := p.sp.nerrs
 	node := p.sp.parseFragment(frag, lo, hi, p.toks)
 	if node == nil || p.sp.nerrs > before {
 		panic(bailout{})
@@ -399,9 +408,12 @@ func (p *stmtParser) query(lo, hi int) *Query {
 		p.fail(lo, "expected a query, found %s", p.quote(lo))
 	}
 	lw := p.sp.newLowerer(p.toks, lo, hi)
-	lw.run()
-	frag := lw.build("", "")
 	before := p.sp.nerrs
+	lw.run()
+	if p.sp.nerrs > before {
+		panic(bailout{}) // the lowering reported the problem
+	}
+	frag := lw.build("", "")
 	node := p.sp.parseFragment(frag, lo, hi, p.toks)
 	if node == nil || p.sp.nerrs > before {
 		panic(bailout{})
