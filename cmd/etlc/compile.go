@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -109,7 +112,7 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 
 	inputs, err := readInputs(sys.stdin, args)
 	if err != nil {
-		return err
+		return &ioError{err}
 	}
 
 	var all parser.Diagnostics
@@ -119,7 +122,7 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 			return fmt.Errorf("compile interrupted: %w", err)
 		}
 		src := parser.NewSource(in.name, in.text)
-		plan, ds := compileScript(ctx, src, params, sys.lookupEnv)
+		plan, ds := compileScript(ctx, src, params, sys.lookupEnv, f.output != "")
 		all = append(all, ds...)
 		plans[in.name] = plan
 	}
@@ -130,14 +133,14 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 		diagOut = sys.stdout
 	}
 	if err := parser.Render(diagOut, all, opts); err != nil {
-		return fmt.Errorf("writing diagnostics: %w", err)
+		return &ioError{fmt.Errorf("writing diagnostics: %w", err)}
 	}
 	if all.HasErrors() {
 		return &exitError{code: exitErrors}
 	}
 	if f.output != "" {
 		if err := writePlans(sys.stdout, f.output, plans); err != nil {
-			return err
+			return &ioError{err}
 		}
 	}
 	return nil
@@ -231,14 +234,10 @@ func unwrapPathError(err error) error {
 // written to a temporary name in the same directory and renamed into place,
 // so readers never see a half-written plan.
 func writePlans(stdout io.Writer, path string, plans map[string]json.RawMessage) error {
-	doc := struct {
-		Plans map[string]json.RawMessage `json:"plans"`
-	}{plans}
-	data, err := json.MarshalIndent(doc, "", "  ")
+	data, err := encodePlans(plans)
 	if err != nil {
-		return fmt.Errorf("encoding plans: %w", err)
+		return err
 	}
-	data = append(data, '\n')
 	if path == "-" {
 		if _, err := stdout.Write(data); err != nil {
 			return fmt.Errorf("writing plans: %w", err)
@@ -265,4 +264,33 @@ func writePlans(stdout io.Writer, path string, plans map[string]json.RawMessage)
 		return fmt.Errorf("cannot write %s: %w", path, unwrapPathError(err))
 	}
 	return nil
+}
+
+// encodePlans returns the plans document {"plans": {name: plan, ...}} with
+// names in sorted order, indented by two spaces. It indents each plan in
+// place rather than encoding the document as a whole, which would first
+// re-validate and compact every (large) plan.
+func encodePlans(plans map[string]json.RawMessage) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("{\n  \"plans\": {")
+	for i, name := range slices.Sorted(maps.Keys(plans)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := json.Marshal(name)
+		if err != nil {
+			return nil, fmt.Errorf("encoding plans: %w", err)
+		}
+		b.WriteString("\n    ")
+		b.Write(key)
+		b.WriteString(": ")
+		if err := json.Indent(&b, plans[name], "    ", "  "); err != nil {
+			return nil, fmt.Errorf("encoding the plan of %s: %w", name, err)
+		}
+	}
+	if len(plans) > 0 {
+		b.WriteString("\n  ")
+	}
+	b.WriteString("}\n}\n")
+	return b.Bytes(), nil
 }

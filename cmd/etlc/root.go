@@ -40,6 +40,14 @@ func (s *system) getenv(name string) string {
 	return v
 }
 
+// ioError is an input or output problem (an unreadable script, an
+// unwritable -o file): exit code 2 like a usage error, but the message is
+// not followed by a pointer to --help.
+type ioError struct{ err error }
+
+func (e *ioError) Error() string { return e.err.Error() }
+func (e *ioError) Unwrap() error { return e.err }
+
 // exitError ends a command with a code after it has reported why.
 type exitError struct{ code int }
 
@@ -62,9 +70,13 @@ func run(ctx context.Context, args []string, sys *system) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	// Everything else is about how etlc was invoked: an unknown command or
-	// flag, a bad flag value, an unreadable file.
 	fmt.Fprintf(sys.stderr, "etlc: %v\n", err)
+	var ie *ioError
+	if errors.As(err, &ie) {
+		return exitUsage
+	}
+	// Everything else is about how etlc was invoked: an unknown command or
+	// flag, a bad flag value, a missing argument.
 	if cmd, _, ferr := root.Find(args); ferr == nil {
 		fmt.Fprintf(sys.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	} else {
