@@ -678,6 +678,15 @@ func (b *binder) noSignature(f *Func, written string, args []Expr, p int) {
 		b.errorf(p, parser.CodeUndefinedFunc, hint, "function %s does not take %d argument%s", written, len(args), pluralS(len(args)))
 		return
 	}
+	if aop, ok := arithOps[f.Name]; ok && len(args) == 2 {
+		if _, err := catalog.ArithmeticType(aop, args[0].Type(), args[1].Type()); err != nil {
+			var te *catalog.TypeError
+			if asTypeError(err, &te) {
+				b.errorf(p, parser.CodeDatatype, te.Hint, "%s", te.Message)
+				return
+			}
+		}
+	}
 	if op, ok := infixOps[f.Name]; ok && len(args) == 2 {
 		switch f.Name {
 		case "eq", "ne", "lt", "le", "gt", "ge", "is_distinct_from", "is_not_distinct_from":

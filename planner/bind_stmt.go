@@ -128,13 +128,30 @@ func (b *binder) queryItemPos(q *parser.Query, i int) int {
 func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	out := &InsertStmt{Stmt: s, Overwrite: s.Overwrite}
 	var plan Node
+	target, ok := b.cat.lookup(s.Target.String())
 	if s.Query != nil {
 		plan = b.bindTopQuery(s.Query)
 	} else {
-		plan = b.bindValues(s.Values, s.Span.Start)
+		// VALUES items take the types of the target columns they go to.
+		var types []catalog.Type
+		if ok {
+			if len(s.Columns) > 0 {
+				for _, id := range s.Columns {
+					if i := target.Columns.Index(id.Name); i >= 0 {
+						types = append(types, target.Columns[i].Type)
+					} else {
+						types = append(types, catalog.Null)
+					}
+				}
+			} else {
+				for _, c := range target.Columns {
+					types = append(types, c.Type)
+				}
+			}
+		}
+		plan = b.bindValues(s.Values, s.Span.Start, types)
 	}
 	out.Plan = plan
-	target, ok := b.cat.lookup(s.Target.String())
 	if !ok {
 		b.errorf(s.Target.Pos(), parser.CodeUndefinedTable, b.didYouMean(s.Target.String(), b.cat.names()), "relation %q does not exist", s.Target.String())
 		return out
@@ -199,8 +216,9 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	return out
 }
 
-// bindValues binds INSERT ... VALUES rows.
-func (b *binder) bindValues(rows [][]parser.Expr, p int) Node {
+// bindValues binds INSERT ... VALUES rows. types, when known, are the
+// target column types: literals are read as those types at compile time.
+func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) Node {
 	v := &Values{}
 	if len(rows) == 0 {
 		return v
@@ -226,8 +244,16 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int) Node {
 		if t.Kind == catalog.KindNull {
 			t = catalog.String
 		}
+		target := j < len(types) && types[j].Kind != catalog.KindNull
+		if target {
+			t = types[j]
+		}
 		nullable := false
 		for i := range rows {
+			if target {
+				bound[i][j] = b.assign(bound[i][j], catalog.Column{Name: fmt.Sprintf("column%d", j+1), Type: t}, rows[i][j].Pos())
+				continue
+			}
 			bound[i][j] = b.coerce(bound[i][j], t, p, "VALUES item")
 			if k, ok := bound[i][j].(*Const); !ok || k.Value == nil {
 				nullable = true

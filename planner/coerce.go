@@ -2,11 +2,10 @@ package planner
 
 import "github.com/etlc/etlc/catalog"
 
-// This file holds the type rules the binder applies: the common type of two
-// operands, implicit casts and their cost for overload resolution, and the
-// result types of decimal arithmetic (Spark SQL's rules, which keep money
-// exact: precision grows with the operation, scale is kept, and a result
-// wider than 38 digits gives up scale, never integer digits, down to 6).
+// This file adapts the catalog's type rules (catalog/typerules.go: common
+// super types, implicit casts, Spark SQL's decimal arithmetic) to overload
+// resolution: a cost for every implicit conversion, and the few result
+// types the catalog does not define (aggregates, rounding).
 
 // decimalDigits is the DECIMAL precision that holds every value of an
 // integer type.
@@ -43,122 +42,88 @@ func boundedDecimal(p, s int) catalog.Type {
 	return catalog.Decimal(catalog.MaxDecimalPrecision, s)
 }
 
-// decimalArith returns the result type of op (add, sub, mul, div, mod) on
-// two exact operands.
-func decimalArith(op string, a, b catalog.Type) catalog.Type {
-	a, b = asDecimal(a), asDecimal(b)
-	p1, s1, p2, s2 := a.Precision, a.Scale, b.Precision, b.Scale
-	switch op {
-	case "add", "sub":
-		s := max(s1, s2)
-		return boundedDecimal(max(p1-s1, p2-s2)+s+1, s)
-	case "mul":
-		return boundedDecimal(p1+p2+1, s1+s2)
-	case "div":
-		s := max(6, s1+p2+1)
-		return boundedDecimal(p1-s1+s2+s, s)
-	case "mod":
-		s := max(s1, s2)
-		return boundedDecimal(min(p1-s1, p2-s2)+s, s)
-	}
-	panic("planner: decimalArith: unknown op " + op)
+// arithOps maps the registry's operator names to the catalog's.
+var arithOps = map[string]catalog.ArithOp{
+	"add": catalog.OpAdd, "sub": catalog.OpSub, "mul": catalog.OpMul,
+	"div": catalog.OpDiv, "mod": catalog.OpMod, "intdiv": catalog.OpIntDiv,
 }
 
 func intRank(k catalog.Kind) int { return int(k - catalog.KindInt8) }
 
 // commonType returns the type two values are compared, unioned or
-// coalesced as, and false when no implicit conversion relates them.
+// coalesced as (catalog.CommonSuperType), and false when no implicit
+// conversion relates them.
+//
+// One deliberate difference: two exact types of which one is a DECIMAL meet
+// at the larger scale, with the integer digits giving way past 38 digits
+// (as Spark's wider decimal type does), where the catalog gives up scale.
+// A comparison such as SUM(x) > 0.0001 * SUM(y) (DECIMAL(38,2) against
+// DECIMAL(38,6)) must not round one side: a value too large for the
+// narrower integer part is an overflow error at run time, never a silently
+// different answer.
 func commonType(a, b catalog.Type) (catalog.Type, bool) {
-	if a.Kind == catalog.KindNull {
-		return b, true
-	}
-	if b.Kind == catalog.KindNull || a == b {
-		return a, true
-	}
-	switch {
-	case a.IsInteger() && b.IsInteger():
-		if intRank(a.Kind) >= intRank(b.Kind) {
-			return catalog.Type{Kind: a.Kind}, true
-		}
-		return catalog.Type{Kind: b.Kind}, true
-	case a.IsNumeric() && b.IsNumeric():
-		if a.IsFloat() || b.IsFloat() {
-			if a.Kind == catalog.KindFloat32 && b.Kind == catalog.KindFloat32 {
-				return catalog.Float32, true
-			}
-			return catalog.Float64, true
-		}
+	if exactPair(a, b) {
 		a, b = asDecimal(a), asDecimal(b)
 		s := max(a.Scale, b.Scale)
-		return boundedDecimal(max(a.Precision-a.Scale, b.Precision-b.Scale)+s, s), true
-	case a.IsString() && b.IsString():
-		if a.Kind == catalog.KindJSON && b.Kind == catalog.KindJSON {
-			return catalog.JSON, true
-		}
-		if a.Kind == catalog.KindString && b.Kind == catalog.KindString && a.Fixed && b.Fixed {
-			return catalog.Type{Kind: catalog.KindString, Fixed: true, Length: max(a.Length, b.Length)}, true
-		}
-		return catalog.String, true
-	case isTimestampish(a) && isTimestampish(b):
-		if a.Kind == catalog.KindTimestampTZ || b.Kind == catalog.KindTimestampTZ {
-			return catalog.TimestampTZ, true
-		}
-		return catalog.Timestamp, true
+		return catalog.Decimal(min(max(a.Precision-a.Scale, b.Precision-b.Scale)+s, catalog.MaxDecimalPrecision), s), true
 	}
-	return catalog.Type{}, false
+	return catalog.CommonSuperType(a, b)
 }
 
-func isTimestampish(t catalog.Type) bool {
-	return t.Kind == catalog.KindDate || t.Kind == catalog.KindTimestamp || t.Kind == catalog.KindTimestampTZ
+// exactPair reports whether a and b are exact numbers, one a DECIMAL.
+func exactPair(a, b catalog.Type) bool {
+	exact := func(t catalog.Type) bool { return t.IsInteger() || t.Kind == catalog.KindDecimal }
+	return exact(a) && exact(b) && (a.Kind == catalog.KindDecimal || b.Kind == catalog.KindDecimal)
 }
 
 // implicitCost returns the cost of implicitly converting a value of type
-// from to type to (0: no conversion), and false when SQL users would not
-// expect the conversion to happen silently.
+// from to type to (0: no conversion) for overload resolution, and false
+// when the catalog's rules do not allow the conversion without a CAST.
+// Cheaper conversions keep more of the value's nature: widening within a
+// family costs least, reading text as a date or time most.
 func implicitCost(from, to catalog.Type) (int, bool) {
 	if from == to {
 		return 0, true
 	}
-	if from.Kind == catalog.KindNull {
-		return 1, true
+	if exactPair(from, to) && to.Kind == catalog.KindDecimal {
+		// See commonType: the scale is kept, integer digits may give way.
+		from = asDecimal(from)
+		switch {
+		case to.Scale < from.Scale:
+			return 0, false
+		case to.Precision-to.Scale >= from.Precision-from.Scale:
+			return 1, true
+		}
+		return 3, true
+	}
+	if from.IsString() && (to.IsTemporal() || to.Kind == catalog.KindInterval) {
+		// Text is read as a date or time only when it is a literal (the
+		// binder converts those at compile time): a text column compared
+		// with a DATE, or SUM over text, needs a CAST.
+		return 0, false
+	}
+	if !catalog.CanImplicitCast(from, to) {
+		return 0, false
 	}
 	switch {
+	case from.Kind == catalog.KindNull:
+		return 1, true
 	case from.IsInteger() && to.IsInteger():
-		if intRank(from.Kind) <= intRank(to.Kind) {
-			return 1 + intRank(to.Kind) - intRank(from.Kind), true
-		}
-	case from.IsInteger() && to.Kind == catalog.KindDecimal:
-		if to.Precision-to.Scale >= decimalDigits(from.Kind) {
-			return 6, true
-		}
-	case from.Kind == catalog.KindDecimal && to.Kind == catalog.KindDecimal:
-		if to.Scale >= from.Scale && to.Precision-to.Scale >= from.Precision-from.Scale {
-			return 1, true
-		}
-		// Wide decimals (sums are DECIMAL(38,s)) meet at 38 digits; values
-		// that do not fit are an error at run time, never a silent change.
-		if to.Scale >= from.Scale {
-			return 3, true
-		}
-	case from.IsNumeric() && to.IsFloat():
-		if to.Kind == catalog.KindFloat64 {
-			return 10, true
-		}
-		if from.Kind == catalog.KindFloat32 || from.Kind == catalog.KindInt8 || from.Kind == catalog.KindInt16 {
-			return 9, true
-		}
+		return 1 + intRank(to.Kind) - intRank(from.Kind), true
+	case to.Kind == catalog.KindFloat32:
+		return 9, true
+	case to.Kind == catalog.KindFloat64:
+		return 10, true
 	case from.Kind == catalog.KindString && to.Kind == catalog.KindString:
-		if !to.Fixed && to.Length == 0 {
-			return 1, true
-		}
-	case from.Kind == catalog.KindJSON && to.Kind == catalog.KindString:
+		return 1, true
+	case from.Kind == catalog.KindJSON:
 		return 3, true
-	case from.Kind == catalog.KindDate && (to.Kind == catalog.KindTimestamp || to.Kind == catalog.KindTimestampTZ):
-		return 4, true
-	case from.Kind == catalog.KindTimestamp && to.Kind == catalog.KindTimestampTZ:
+	case from.Kind == catalog.KindTimestamp:
 		return 2, true
+	case from.Kind == catalog.KindDate:
+		return 4, true
 	}
-	return 0, false
+	return 5, true
 }
 
 // canAssign reports whether a value of type from can be stored in a column
@@ -177,4 +142,8 @@ func canAssign(from, to catalog.Type) bool {
 		return true
 	}
 	return false
+}
+
+func isTimestampish(t catalog.Type) bool {
+	return t.Kind == catalog.KindDate || t.Kind == catalog.KindTimestamp || t.Kind == catalog.KindTimestampTZ
 }

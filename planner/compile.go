@@ -12,7 +12,7 @@ import (
 // The diagnostics of both steps are returned together, sorted by position;
 // a script with errors still yields the statements that could be bound.
 func CompileScript(ctx context.Context, src *parser.Source, cat *catalog.Catalog, opts CompileOptions) (*Program, parser.Diagnostics) {
-	script, pdiags := parser.Parse(src, parser.Options{Params: opts.Params})
+	script, pdiags := parser.Parse(src, parser.Options{Params: opts.Params, LookupEnv: opts.LookupEnv})
 	if script == nil {
 		return &Program{Source: src}, pdiags
 	}

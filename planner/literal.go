@@ -161,6 +161,8 @@ func parseInterval(s string) (arrow.MonthDayNanoInterval, error) {
 			unit = "millisecond"
 		case "us":
 			unit = "microsecond"
+		case "s":
+			unit = "second"
 		}
 		unit = strings.TrimSuffix(unit, "s")
 		whole := num == math.Trunc(num)

@@ -3,7 +3,6 @@ package planner
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/etlc/etlc/catalog"
@@ -14,6 +13,9 @@ import (
 type CompileOptions struct {
 	// Params are the --param values, passed to the parser.
 	Params map[string]string
+	// LookupEnv looks up ETL_PARAM_<NAME> variables for the parser (nil:
+	// no environment).
+	LookupEnv func(key string) (string, bool)
 	// Infer infers the schema of sources declared without columns; nil
 	// leaves such sources without columns.
 	Infer InferFunc
@@ -74,7 +76,6 @@ func (b *binder) bindSafely(s parser.Stmt) (out BoundStmt) {
 		if r := recover(); r != nil {
 			b.errorf(s.StmtSpan().Start, "XX000", "this is a bug in etlc; please report it with the statement",
 				"internal error while binding the statement: %v", r)
-			_ = debug.Stack
 			out = nil
 		}
 	}()

@@ -37,13 +37,13 @@ type ParamKind int
 // ParamExact converts the argument to T; ParamGeneric unifies every generic
 // parameter of the call to one common type.
 const (
-	ParamExact   ParamKind = iota // exactly T (implicit casts allowed)
-	ParamGeneric                  // the call's unified type "T"
-	ParamAny                      // any type, no conversion
-	ParamNumeric                  // any integer, floating or decimal type
-	ParamInteger                  // any integer type
-	ParamString                   // VARCHAR, CHAR or JSON
-	ParamTemporal                 // DATE, TIME, TIMESTAMP, TIMESTAMPTZ or INTERVAL
+	ParamExact    ParamKind = iota // exactly T (implicit casts allowed)
+	ParamGeneric                   // the call's unified type "T"
+	ParamAny                       // any type, no conversion
+	ParamNumeric                   // any integer, floating or decimal type
+	ParamInteger                   // any integer type
+	ParamString                    // VARCHAR, CHAR or JSON
+	ParamTemporal                  // DATE, TIME, TIMESTAMP, TIMESTAMPTZ or INTERVAL
 )
 
 var paramKindNames = map[string]ParamKind{
@@ -292,6 +292,14 @@ func matchSignature(f *Func, sig *Signature, args []argInfo) (*Resolution, int, 
 		}
 	}
 	_ = anyGeneric
+	// Untyped literals take their type from typed arguments; with none,
+	// a string literal stays text ('a' + 'b' is no date arithmetic).
+	anyTyped := false
+	for _, a := range args {
+		if a.lit != litString && a.lit != litNull {
+			anyTyped = true
+		}
+	}
 	res := &Resolution{Fn: f, Sig: sig, Params: make([]catalog.Type, len(args))}
 	cost := 0
 	for i, a := range args {
@@ -315,7 +323,7 @@ func matchSignature(f *Func, sig *Signature, args []argInfo) (*Resolution, int, 
 			}
 		}
 		c, ok := argCost(a, target)
-		if !ok {
+		if !ok || (a.lit == litString && !anyTyped && !target.IsString() && len(args) > 1) {
 			return nil, 0, false
 		}
 		cost += c
@@ -436,34 +444,9 @@ func resultType(fn, rule string, params []catalog.Type, generic catalog.Type) (c
 		return generic, true
 	case "arg1":
 		return arg(0), true
-	case "arith": // add, sub, mul, mod on numbers
-		a, b := arg(0), arg(1)
-		switch {
-		case a.IsFloat() || b.IsFloat():
-			if a.Kind == catalog.KindFloat32 && b.Kind == catalog.KindFloat32 {
-				return catalog.Float32, true
-			}
-			return catalog.Float64, true
-		case a.Kind == catalog.KindDecimal || b.Kind == catalog.KindDecimal:
-			op := fn
-			if op != "add" && op != "sub" && op != "mul" && op != "mod" {
-				op = "add"
-			}
-			return decimalArith(op, a, b), true
-		case a.IsInteger() && b.IsInteger():
-			t, _ := commonType(a, b)
-			if intRank(t.Kind) < intRank(catalog.KindInt32) {
-				t = catalog.Int32
-			}
-			return t, true
-		}
-		return catalog.Null, true
-	case "div":
-		a, b := arg(0), arg(1)
-		if a.IsFloat() || b.IsFloat() {
-			return catalog.Float64, true
-		}
-		return decimalArith("div", a, b), true
+	case "arith", "div": // numeric operators: the catalog's arithmetic rules
+		t, err := catalog.ArithmeticType(arithOps[fn], arg(0), arg(1))
+		return t, err == nil
 	case "sum":
 		a := arg(0)
 		switch {

@@ -125,4 +125,3 @@ func (s *scope) lookupCTE(name string) *cteDef {
 	}
 	return nil
 }
-
