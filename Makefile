@@ -31,6 +31,7 @@ test: tools
 	$(GO) vet ./...
 	$(GO) run ./testdata/examples/gen -check
 	$(GO) test ./...
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
 
 ## demo: build etlc and compile every example
 demo: build

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +13,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 )
 
-// TestRender runs the golden files in testdata/render. Directives:
+// TestRender runs the golden files testdata/render_*. Directives:
 //
 //	source name=FILE [crlf] [escapes]
 //	<script text>
@@ -28,53 +29,62 @@ import (
 // above it); columns count runes and may be one past the end of the line.
 // In the output, ESC is shown as \e.
 func TestRender(t *testing.T) {
-	datadriven.Walk(t, "testdata/render", func(t *testing.T, path string) {
-		sources := map[string]*Source{}
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			switch d.Cmd {
-			case "source":
-				var name string
-				d.ScanArgs(t, "name", &name)
-				text := d.Input
-				if d.HasArg("escapes") {
-					text = resolveEscapes(t, text)
-				}
-				if d.HasArg("crlf") {
-					text = strings.ReplaceAll(text, "\n", "\r\n")
-				}
-				sources[name] = NewSource(name, text)
-				return ""
-			case "render":
-				ds, err := parseDiagSpecs(sources, d.Input)
-				if err != nil {
-					d.Fatalf(t, "%v", err)
-				}
-				opts := RenderOptions{Color: d.HasArg("color")}
-				if d.HasArg("tab") {
-					d.ScanArgs(t, "tab", &opts.TabWidth)
-				}
-				if d.HasArg("format") {
-					var f string
-					d.ScanArgs(t, "format", &f)
-					switch f {
-					case "json":
-						opts.Format = RenderJSON
-					case "text":
-						opts.Format = RenderText
-					default:
-						d.Fatalf(t, "unknown format %q", f)
-					}
-				}
-				var buf bytes.Buffer
-				if err := Render(&buf, ds, opts); err != nil {
-					d.Fatalf(t, "Render: %v", err)
-				}
-				return strings.ReplaceAll(buf.String(), "\x1b", `\e`)
-			default:
-				d.Fatalf(t, "unknown directive %q", d.Cmd)
-				return ""
+	files, err := filepath.Glob("testdata/render_*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden files testdata/render_* (%v)", err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) { runRenderFile(t, path) })
+	}
+}
+
+// runRenderFile runs one golden file of TestRender.
+func runRenderFile(t *testing.T, path string) {
+	sources := map[string]*Source{}
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+		switch d.Cmd {
+		case "source":
+			var name string
+			d.ScanArgs(t, "name", &name)
+			text := d.Input
+			if d.HasArg("escapes") {
+				text = resolveEscapes(t, text)
 			}
-		})
+			if d.HasArg("crlf") {
+				text = strings.ReplaceAll(text, "\n", "\r\n")
+			}
+			sources[name] = NewSource(name, text)
+			return ""
+		case "render":
+			ds, err := parseDiagSpecs(sources, d.Input)
+			if err != nil {
+				d.Fatalf(t, "%v", err)
+			}
+			opts := RenderOptions{Color: d.HasArg("color")}
+			if d.HasArg("tab") {
+				d.ScanArgs(t, "tab", &opts.TabWidth)
+			}
+			if d.HasArg("format") {
+				var f string
+				d.ScanArgs(t, "format", &f)
+				switch f {
+				case "json":
+					opts.Format = RenderJSON
+				case "text":
+					opts.Format = RenderText
+				default:
+					d.Fatalf(t, "unknown format %q", f)
+				}
+			}
+			var buf bytes.Buffer
+			if err := Render(&buf, ds, opts); err != nil {
+				d.Fatalf(t, "Render: %v", err)
+			}
+			return strings.ReplaceAll(buf.String(), "\x1b", `\e`)
+		default:
+			d.Fatalf(t, "unknown directive %q", d.Cmd)
+			return ""
+		}
 	})
 }
 
