@@ -89,9 +89,10 @@ func run(ctx context.Context, args []string, sys *system) int {
 func newRootCmd(sys *system) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "etlc",
-		Short: "etlc compiles and runs ETL jobs written in SQL",
-		Long: `etlc compiles and runs ETL jobs written in etlc SQL: sources, sinks, managed
-tables, transforms, MERGE, VALIDATE and streaming pipelines in one script.
+		Short: "etlc is a SQL-first ETL engine",
+		Long: `etlc is a SQL-first ETL engine: a job is one script of sources, sinks,
+managed tables, transforms, MERGE, VALIDATE and streaming pipelines.
+etlc compile checks such scripts without data, server or network.
 
 Exit codes: 0 success, 1 the scripts have errors, 2 bad usage or unreadable
 input. See docs/cli.md.`,
