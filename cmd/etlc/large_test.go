@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,36 +68,4 @@ func TestCompileLargeScript(t *testing.T) {
 	}
 	t.Logf("compiled 1,000 statements (%d bytes) in %v", len(text), elapsed)
 
-	// With -o the plans are encoded too; two runs give the same bytes.
-	var plans [2][]byte
-	for i := range plans {
-		out := filepath.Join(t.TempDir(), "plans.json")
-		start := time.Now()
-		code, stdout, stderr := runETLC(t, []string{"compile", "-o", out, path}, "", nil, false)
-		elapsed := time.Since(start)
-		if code != exitOK || stdout != "" || stderr != "0 errors, 0 warnings\n" {
-			t.Fatalf("etlc compile -o: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
-		}
-		data, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		plans[i] = data
-		t.Logf("compiled 1,000 statements with -o (%d bytes of plans) in %v", len(data), elapsed)
-	}
-	if !bytes.Equal(plans[0], plans[1]) {
-		t.Errorf("two runs of etlc compile -o wrote different plans (%d and %d bytes)", len(plans[0]), len(plans[1]))
-	}
-	var doc struct {
-		Plans map[string]struct {
-			Statements []json.RawMessage `json:"statements"`
-		} `json:"plans"`
-	}
-	if err := json.Unmarshal(plans[0], &doc); err != nil {
-		t.Fatalf("plans are not JSON: %v", err)
-	}
-	if len(doc.Plans) != 1 || len(doc.Plans[path].Statements) != 1000 {
-		t.Errorf("plans document has %d scripts, %d statements for %s; want 1 script of 1000 statements",
-			len(doc.Plans), len(doc.Plans[path].Statements), path)
-	}
 }
