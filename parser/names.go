@@ -2,32 +2,28 @@ package parser
 
 import (
 	"strings"
-	"unicode/utf8"
 )
 
 // ClosestName returns the candidate closest to name by edit distance
 // (insertions, deletions, substitutions and swaps of adjacent characters,
 // ignoring case), for "did you mean" hints. It returns "" when no candidate
-// is close: a candidate qualifies within one edit for names of up to five
-// characters, two up to eight, three beyond. Ties go to the earlier
-// candidate.
+// is close: a candidate qualifies within a third of the longer of the two
+// names' lengths in edits, and at least one (so amnt finds amount and id
+// does not find ts). Ties go to the earlier candidate.
 func ClosestName(name string, candidates []string) string {
 	if name == "" {
 		return ""
 	}
-	n := utf8.RuneCountInString(name)
-	limit := 1
-	switch {
-	case n > 8:
-		limit = 3
-	case n > 5:
-		limit = 2
-	}
-	best, bestD := "", limit+1
 	lname := []rune(strings.ToLower(name))
+	best, bestD := "", -1
 	for _, c := range candidates {
-		d := editDistance(lname, []rune(strings.ToLower(c)), bestD)
-		if d < bestD {
+		lc := []rune(strings.ToLower(c))
+		limit := max(1, max(len(lname), len(lc))/3)
+		bound := limit + 1
+		if bestD >= 0 && bestD < bound {
+			bound = bestD
+		}
+		if d := editDistance(lname, lc, bound); d < bound {
 			best, bestD = c, d
 		}
 	}

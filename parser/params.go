@@ -110,6 +110,7 @@ func (sp *scriptParser) resolveParamAt(name string, start, end int) (Param, bool
 		sp.errorf(start, end, CodeUndefinedParam,
 			fmt.Sprintf("DECLARE %s at line %d has no DEFAULT: pass --param %s=VALUE or set %s", name, pos.Line, name, EnvName(name)),
 			"parameter ${%s} has no value", name)
+		sp.nsoft++
 		return Param{}, false
 	}
 	hint := fmt.Sprintf("define it with --param %s=VALUE, the environment variable %s, or DECLARE %s VARCHAR DEFAULT '...';",
@@ -118,6 +119,7 @@ func (sp *scriptParser) resolveParamAt(name string, start, end int) (Param, bool
 		hint = fmt.Sprintf("did you mean ${%s}? Otherwise %s", c, hint)
 	}
 	sp.errorf(start, end, CodeUndefinedParam, hint, "parameter ${%s} is not defined", name)
+	sp.nsoft++
 	return Param{}, false
 }
 
@@ -176,6 +178,10 @@ func (sp *scriptParser) decodeString(t token, subst bool) string {
 			if end := strings.IndexByte(body[i:], '}'); end > 0 && validParamName(body[i+2:i+end]) {
 				if p, ok := sp.resolveParamAt(strings.ToLower(body[i+2:i+end]), bodyStart+i, bodyStart+i+end+1); ok {
 					b.WriteString(p.Value)
+				} else {
+					// Keep the reference, so checks of the value that follow
+					// (an empty path, say) don't repeat the error.
+					b.WriteString(body[i : i+end+1])
 				}
 				i += end + 1
 				continue

@@ -18,6 +18,10 @@ type scriptParser struct {
 	tidb     *tidb.Parser
 	params   *paramTable
 	nerrs    int
+	// nsoft counts the errors that leave a statement usable (an undefined
+	// parameter stands for NULL or ''), so it is still checked further and
+	// the rest of its errors are found in the same run.
+	nsoft int
 }
 
 // errorf reports an error at the script range [start, end).
@@ -87,7 +91,7 @@ func Parse(src *Source, opts Options) (script *Script, diags Diagnostics) {
 	}
 	for k, r := range ranges {
 		var st Stmt
-		before := sp.nerrs
+		before, softBefore := sp.nerrs, sp.nsoft
 		if d, ok := declared[k]; ok {
 			st = d
 			if failed[k] {
@@ -96,7 +100,7 @@ func Parse(src *Source, opts Options) (script *Script, diags Diagnostics) {
 		} else {
 			st = sp.parseStatement(r[0], r[1])
 		}
-		if st != nil && sp.nerrs == before {
+		if st != nil && sp.nerrs-before == sp.nsoft-softBefore {
 			script.Stmts = append(script.Stmts, st)
 		}
 	}

@@ -44,12 +44,41 @@ type binder struct {
 func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
 	b.diags = append(b.diags, &parser.Diagnostic{
 		Source:   b.src,
-		Span:     parser.Span{Start: pos, End: pos},
+		Span:     parser.Span{Start: pos, End: b.tokenEnd(pos)},
 		Severity: parser.SevError,
 		Code:     code,
 		Message:  fmt.Sprintf(format, args...),
 		Hint:     hint,
 	})
+}
+
+// tokenEnd returns the end of the word at pos in the script (a possibly
+// qualified name, a number or a quoted literal), so a diagnostic underlines
+// what it is about; pos itself when there is no such word.
+func (b *binder) tokenEnd(pos int) int {
+	if b.src == nil || pos < 0 || pos >= len(b.src.Text) {
+		return pos
+	}
+	t := b.src.Text
+	if q := t[pos]; q == '\'' || q == '"' || q == '`' {
+		if i := strings.IndexByte(t[pos+1:], q); i >= 0 {
+			return pos + i + 2
+		}
+		return pos
+	}
+	end := pos
+	for end < len(t) {
+		c := t[end]
+		if c == '_' || c == '.' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 {
+			end++
+			continue
+		}
+		break
+	}
+	for end > pos && t[end-1] == '.' {
+		end--
+	}
+	return end
 }
 
 // resetStmt clears the per-statement state.
