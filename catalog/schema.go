@@ -21,6 +21,15 @@ type Column struct {
 	NotNull bool   `json:"not_null,omitempty"`
 }
 
+// String returns "name TYPE [NOT NULL]".
+func (c Column) String() string {
+	s := c.Name + " " + c.Type.String()
+	if c.NotNull {
+		s += " NOT NULL"
+	}
+	return s
+}
+
 // Schema is the ordered list of a relation's columns.
 type Schema []Column
 

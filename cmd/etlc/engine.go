@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
@@ -29,7 +30,8 @@ func compileScript(ctx context.Context, src *parser.Source, params map[string]st
 		if script == nil {
 			return nil, ds
 		}
-		prog, bds := planner.BindScript(ctx, script, catalog.NewMemory(), planner.CompileOptions{Params: params})
+		files := connector.NewFileConnector(connector.Config{})
+		prog, bds := planner.BindScript(ctx, script, catalog.NewMemory(), planner.CompileOptions{Params: params, Infer: files.InferCatalogSchema})
 		ds = append(ds, bds...)
 		ds.Sort()
 		if !wantPlan || ds.HasErrors() {

@@ -14,21 +14,9 @@ import (
 )
 
 // Field is one column of a file schema: a name, an SQL type and whether
-// NULL is allowed. (catalog.Column has the same shape.)
-type Field struct {
-	Name    string
-	Type    catalog.Type
-	NotNull bool
-}
-
-// String returns "name TYPE [NOT NULL]".
-func (f Field) String() string {
-	s := f.Name + " " + f.Type.String()
-	if f.NotNull {
-		s += " NOT NULL"
-	}
-	return s
-}
+// NULL is allowed. It is the catalog's column type, so a source's catalog
+// schema is passed to the connector as it is.
+type Field = catalog.Column
 
 // ArrowSchema returns the Arrow schema of fields (each type's Arrow()).
 func ArrowSchema(fields []Field) *arrow.Schema {

@@ -131,7 +131,7 @@ func (c *FileConnector) InferSchema(ctx context.Context, opts Options) (fields [
 		return nil, err
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("cannot infer the columns of %s: no files match; declare the columns", opts.Path)
+		return nil, fmt.Errorf("cannot infer the columns of %s: no files match", opts.Path)
 	}
 	switch opts.Format {
 	case FormatParquet:
@@ -263,7 +263,7 @@ func inferCSV(ctx context.Context, fs FS, o *Options, files []SourceFile) ([]Fie
 		closer.Close()
 	}
 	if guesses == nil {
-		return nil, fmt.Errorf("cannot infer the columns of %s: the files are empty; declare the columns", o.Path)
+		return nil, fmt.Errorf("cannot infer the columns of %s: the files are empty", o.Path)
 	}
 	return guessFields(guesses), nil
 }
@@ -338,7 +338,7 @@ func inferJSON(ctx context.Context, fs FS, o *Options, files []SourceFile) ([]Fi
 		closer.Close()
 	}
 	if guesses == nil {
-		return nil, fmt.Errorf("cannot infer the columns of %s: no JSON objects found; declare the columns", o.Path)
+		return nil, fmt.Errorf("cannot infer the columns of %s: no JSON objects found", o.Path)
 	}
 	return guessFields(guesses), nil
 }
@@ -362,4 +362,19 @@ func jsonCandidates(tok []byte) (uint16, bool) {
 		return candInt | candFloat, true
 	}
 	return candFloat, true
+}
+
+// InferCatalogSchema infers the schema of a source from its validated WITH
+// options (lower-case keys), as the planner's schema-inference hook wants it
+// when a source is declared without columns.
+func (c *FileConnector) InferCatalogSchema(ctx context.Context, opts map[string]string) (catalog.Schema, error) {
+	o, err := ParseOptions(opts, RoleSource)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := c.InferSchema(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return catalog.Schema(fields), nil
 }
