@@ -13,7 +13,7 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo fuzz lint
+.PHONY: build test tools demo bench fuzz lint
 
 ## build: compile bin/etlc with the version from git describe
 build:
@@ -24,6 +24,12 @@ tools:
 	@if ! $(GO) version -m $(GOBIN)/versitygw 2>/dev/null | grep -q 'mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$(VERSITYGW_VERSION)[[:space:]]'; then \
 		echo 'installing versitygw $(VERSITYGW_VERSION)'; \
 		$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); \
+	fi
+	@# PostgreSQL 15 server binaries for the differential tests (initdb, pg_ctl).
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo 'installing postgresql-15'; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; fi; \
 	fi
 
 ## test: install test tools, vet, run every test, check the example data, fuzz briefly
@@ -36,6 +42,10 @@ test: tools
 ## demo: build etlc and compile every example
 demo: build
 	bin/etlc compile examples/*.sql examples/*/*.sql
+
+## bench: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## fuzz: run every fuzz target of every package for FUZZTIME each
 fuzz:
