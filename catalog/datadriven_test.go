@@ -209,7 +209,8 @@ func runColumns(t *testing.T, input string) string {
 }
 
 // runOptions reads "CREATE KIND name WITH (key = value, ...)" by hand
-// (quoted values with '' and, for E'...', backslash escapes; bare words),
+// (quoted values with doubled quotes and, for E'...', backslash escapes;
+// bare words),
 // validates the options and prints them normalized, then the diagnostics.
 func runOptions(t *testing.T, kindName, input string) string {
 	kinds := map[string]parser.ObjectKind{
