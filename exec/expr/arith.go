@@ -423,21 +423,16 @@ func (d *decOp) apply(x, y i128) (i128, int) {
 	var r i128
 	switch d.op {
 	case "add", "sub":
+		xs, of1 := x.mulPow10(d.w - d.s1)
+		ys, of2 := y.mulPow10(d.w - d.s2)
+		if of1 || of2 {
+			return d.big(x, y)
+		}
 		var of bool
-		if d.s1 != d.w {
-			if x, of = x.mulPow10(d.w - d.s1); of {
-				return r, failOverflow
-			}
-		}
-		if d.s2 != d.w {
-			if y, of = y.mulPow10(d.w - d.s2); of {
-				return r, failOverflow
-			}
-		}
 		if d.op == "add" {
-			r, of = x.add(y)
+			r, of = xs.add(ys)
 		} else {
-			r, of = x.sub(y)
+			r, of = xs.sub(ys)
 		}
 		if of {
 			return d.big(x, y)
@@ -493,15 +488,13 @@ func (d *decOp) apply(x, y i128) (i128, int) {
 		if y.isZero() {
 			return r, failDivZero
 		}
-		var of bool
-		if x, of = x.mulPow10(d.w - d.s1); of {
+		xs, of1 := x.mulPow10(d.w - d.s1)
+		ys, of2 := y.mulPow10(d.w - d.s2)
+		if of1 || of2 {
 			return d.big(x, y)
 		}
-		if y, of = y.mulPow10(d.w - d.s2); of {
-			return d.big(x, y)
-		}
-		xv, okx := x.int64()
-		yv, oky := y.int64()
+		xv, okx := xs.int64()
+		yv, oky := ys.int64()
 		if okx && oky {
 			if yv == -1 {
 				r = i128{}
