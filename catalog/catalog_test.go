@@ -87,9 +87,14 @@ func TestPersistence(t *testing.T) {
 		t.Error("temporary view survived a reopen")
 	}
 
-	// A drop is durable too.
+	// A drop is durable too, and so is a temporary view that replaces a
+	// stored one: the stored one is gone.
 	if ok, err := c.Drop(ctx, ObjectStream, "ORDERS", false); err != nil || !ok {
 		t.Fatalf("Drop(orders) = %v, %v", ok, err)
+	}
+	mustCreate(t, c, Object{Kind: ObjectView, Name: "staged", SQL: "SELECT 2", Temporary: true}, CreateOrReplace)
+	if o, _ := c.Lookup("staged"); o.SQL != "SELECT 2" || !o.Temporary {
+		t.Errorf("temporary replacement = %+v", o)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -101,6 +106,9 @@ func TestPersistence(t *testing.T) {
 	defer c.Close()
 	if _, ok := c.Lookup("orders"); ok {
 		t.Error("dropped stream came back after reopen")
+	}
+	if o, ok := c.Lookup("staged"); ok {
+		t.Errorf("view replaced by a temporary one came back after reopen: %+v", o)
 	}
 	if o, ok := c.Lookup("dim contact"); !ok || o.Name != "Dim Contact" {
 		t.Errorf("Lookup(dim contact) = %+v, %v", o, ok)
@@ -203,8 +211,8 @@ func TestCreateModes(t *testing.T) {
 	if _, ok := c.Lookup("facts"); !ok {
 		t.Error("public.facts is not found as facts")
 	}
-	if _, ok := c.Lookup("PUBLIC.FACTS"); !ok {
-		t.Error("facts is not found as PUBLIC.FACTS")
+	if o, ok := c.Lookup("PUBLIC.FACTS"); !ok || o.Name != "facts" {
+		t.Errorf("Lookup(PUBLIC.FACTS) = %+v, %v; want the table named facts", o, ok)
 	}
 
 	// The catalog hands out copies.

@@ -3,6 +3,8 @@ package parser
 import (
 	"sort"
 	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
 )
 
 // Orig maps a byte offset in f.Text to the byte offset in the script it
@@ -23,8 +25,21 @@ func (f *Fragment) Orig(off int) int {
 	return p.orig
 }
 
+// NodePos returns the script offset where the TiDB node n, parsed from f,
+// starts, or -1 when TiDB recorded no position for it (TableName nodes,
+// nodes it synthesizes such as count(*)'s argument). Fragments never start
+// with an expression, so offset 0 means "no position".
+func (f *Fragment) NodePos(n ast.Node) int {
+	off := n.OriginTextPosition()
+	if off <= 0 {
+		return -1
+	}
+	return f.Orig(off)
+}
+
 // Copied reports whether the byte at offset off of f.Text was copied from
-// the script (as opposed to inserted by the lowering).
+// the script (as opposed to inserted by the lowering). Copied text equals
+// the script's except that unquoted identifiers are folded to lower case.
 func (f *Fragment) Copied(off int) bool {
 	if len(f.pieces) == 0 {
 		return true
@@ -69,7 +84,7 @@ func matchQualified(toks []token, i int, parts []string) bool {
 			return false
 		}
 		got, quoted := identName(toks[j])
-		if quoted && got != part || !quoted && got != strings.ToLower(part) {
+		if quoted && got != part || !quoted && got != foldIdent(part) {
 			return false
 		}
 	}
@@ -90,6 +105,12 @@ type fragBuilder struct {
 
 // copy appends the script text src.Text[a:b].
 func (fb *fragBuilder) copy(a, b int) {
+	fb.copyText(a, b, fb.src.Text[a:b])
+}
+
+// copyText appends text, which stands for src.Text[a:b] byte for byte
+// (it may differ in letter case only).
+func (fb *fragBuilder) copyText(a, b int, text string) {
 	if b <= a {
 		return
 	}
@@ -98,12 +119,12 @@ func (fb *fragBuilder) copy(a, b int) {
 		last := &fb.pieces[n-1]
 		if last.copied && last.orig+last.n == a && last.frag+last.n == fb.b.Len() {
 			last.n += b - a
-			fb.b.WriteString(fb.src.Text[a:b])
+			fb.b.WriteString(text)
 			return
 		}
 	}
 	fb.pieces = append(fb.pieces, piece{frag: fb.b.Len(), orig: a, n: b - a, copied: true})
-	fb.b.WriteString(fb.src.Text[a:b])
+	fb.b.WriteString(text)
 }
 
 // insert appends text that is not in the script; its bytes map to orig.

@@ -350,7 +350,25 @@ func identName(t token) (name string, quoted bool) {
 	case tkBIdent:
 		return unquote(t.text, '`'), true
 	}
-	return strings.ToLower(t.text), false
+	return foldIdent(t.text), false
+}
+
+// foldIdent folds an unquoted identifier to lower case the way PostgreSQL
+// does for multi-byte encodings: ASCII letters only, so the byte length
+// never changes.
+func foldIdent(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // unquote strips the delimiters q of a quoted token and undoubles them.

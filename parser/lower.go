@@ -22,13 +22,27 @@ import (
 //	e [ASC|DESC] NULLS FIRST  __etl_nulls_first(e) [ASC|DESC]   (and NULLS LAST)
 //	FROM STREAM s, JOIN STREAM s   STREAM removed, s recorded
 //	E'a\nb', $$..$$           'a<newline>b' (a standard literal)
-//	a ~ b, a !~ b             a REGEXP b, a NOT REGEXP b
+//	a ~ b, a !~ b             ((a) REGEXP (b)), ((a) NOT REGEXP (b))
 //	a ~* b, a !~* b           __etl_regexp_i(a, b), NOT __etl_regexp_i(a, b)
+//	                          (operands found with PostgreSQL's precedence)
+//	a IS DISTINCT FROM b      (NOT ((a) <=> (b)))
+//	a IS NOT DISTINCT FROM b  ((a) <=> (b))
+//	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
 //	OPERATOR(pg_catalog.op)   op
+//	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
+//	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
+//	LIMIT ALL                 removed
+//	OFFSET n [ROWS]           LIMIT 18446744073709551615 OFFSET n when no LIMIT
+//	SESSION(ts, gap)          "session"(ts, gap)  (SESSION is a TiDB keyword)
+//	DATE_ADD(d, INTERVAL n u) unchanged (TiDB's own form)
 //	COLLATE pg_catalog.default, COLLATE "C"   removed
 //	VALUES (..), (..)         VALUES ROW(..), ROW(..)   (where a query is expected)
 //	${p}                      '<value>' or __etl_cast('<value>', 'T') for DECLARE p T
 //	comments                  a blank
+//	Foo (unquoted)            foo: identifiers fold to lower case (ASCII
+//	                          letters, as PostgreSQL does), so TiDB's
+//	                          CIStr.O is the name with PostgreSQL semantics;
+//	                          "Foo" and `Foo` keep their case
 //
 // String literals are re-rendered whenever they contain a backslash or a
 // parameter: PostgreSQL's standard strings treat a backslash as an ordinary
@@ -216,58 +230,191 @@ func (lw *lowerer) primStart(i int) int {
 	return lw.prim[i-lw.lo]
 }
 
-// primEnd returns the index of the last token of the primary (with its
-// :: casts and subscripts) that starts at toks[i], or -1.
-func (lw *lowerer) primEnd(i int) int {
-	t := lw.tok(i)
-	end := -1
-	switch {
-	case t.isOp("-") || t.isOp("+"):
-		end = lw.primEnd(i + 1)
-	case t.isOp("("):
-		end = lw.matchOf(i)
-	case t.is("CASE"):
-		end = lw.caseLink[i-lw.lo]
-	case t.kind == tkIdent && typedLiteralWords[strings.ToUpper(t.text)] && lw.tok(i+1).isString():
-		end = i + 1
-	case t.is("DATE") || t.is("TIME") || t.is("TIMESTAMP"):
-		if lw.tok(i + 1).isString() {
-			end = i + 1
-		} else {
-			end = i
+// PostgreSQL's binary operator precedence levels, loosest first.
+const (
+	precAnd   = iota // AND OR XOR
+	precNot          // NOT
+	precIs           // IS, ISNULL, NOTNULL
+	precCmp          // = < > <= >= <> !=
+	precLike         // BETWEEN IN LIKE ILIKE SIMILAR REGEXP
+	precOther        // || ~ ~* and the other operators
+	precAdd          // + -
+	precMul          // * / %
+	precExp          // ^
+)
+
+// opLevel returns the precedence of toks[i] as a binary operator.
+func opLevel(t token) (int, bool) {
+	switch t.kind {
+	case tkOp:
+		switch t.text {
+		case "*", "/", "%":
+			return precMul, true
+		case "+", "-":
+			return precAdd, true
+		case "^":
+			return precExp, true
+		case "=", "<", ">", "<=", ">=", "<>", "!=", "<=>":
+			return precCmp, true
+		case "||", "~", "!~", "~*", "!~*", "&", "|", "<<", ">>", "->", "->>", "&&", "@", "@>", "<@":
+			return precOther, true
 		}
-	case t.isIdent():
-		end = i
-		for lw.tok(end+1).isOp(".") && lw.tok(end+2).isIdent() {
-			end += 2
+	case tkIdent:
+		switch strings.ToUpper(t.text) {
+		case "AND", "OR", "XOR":
+			return precAnd, true
+		case "NOT":
+			return precNot, true
+		case "IS", "ISNULL", "NOTNULL":
+			return precIs, true
+		case "BETWEEN", "IN", "LIKE", "ILIKE", "SIMILAR", "REGEXP", "RLIKE", "ESCAPE":
+			return precLike, true
+		case "DIV", "MOD":
+			return precMul, true
 		}
-		if lw.tok(end + 1).isOp("(") {
-			end = lw.matchOf(end + 1)
-			for end >= 0 && (lw.tok(end+1).is("OVER") || lw.tok(end+1).is("FILTER")) && lw.tok(end+2).isOp("(") {
-				end = lw.matchOf(end + 2)
-			}
-		}
-	case t.kind == tkString || t.kind == tkEString || t.kind == tkDollarString || t.kind == tkBytes ||
-		t.kind == tkNumber || t.kind == tkParam || t.kind == tkPlaceholder:
-		end = i
 	}
-	for end >= 0 {
+	return 0, false
+}
+
+// isOperandWord reports whether toks[i], a word, belongs to an operand
+// (a name, a literal keyword) rather than ending the expression.
+func isOperandWord(t token) bool {
+	if t.kind != tkIdent {
+		return t.isIdent()
+	}
+	up := strings.ToUpper(t.text)
+	switch up {
+	case "NULL", "TRUE", "FALSE", "INTERVAL", "DATE", "TIME", "TIMESTAMP", "OVER", "FILTER":
+		return true
+	}
+	if typedLiteralWords[up] {
+		return true
+	}
+	return !nonFuncWords[up] && !isClauseWord(up)
+}
+
+// isOperandToken reports whether t is a literal or name.
+func isOperandToken(t token) bool {
+	switch t.kind {
+	case tkString, tkEString, tkDollarString, tkBytes, tkNumber, tkParam, tkPlaceholder, tkQIdent, tkBIdent:
+		return true
+	case tkIdent:
+		return isOperandWord(t)
+	case tkOp:
+		return t.text == "?"
+	}
+	return false
+}
+
+// leftExtent returns the index of the first token of the left operand of
+// the binary operator at toks[op] with precedence level, or -1.
+func (lw *lowerer) leftExtent(op, level int) int {
+	start := -1
+	for j := op - 1; j >= lw.lo; j-- {
+		t := lw.toks[j]
 		switch {
-		case lw.tok(end + 1).isOp("::"):
-			_, next, ok := parseType(lw.sp.src.Text, lw.toks, end+2, lw.hi)
-			if !ok {
+		case t.isOp(")") || t.isOp("]"):
+			m := lw.matchOf(j)
+			if m < 0 {
+				return start
+			}
+			start, j = m, m
+			continue
+		case t.is("END") && lw.caseLink[j-lw.lo] >= 0:
+			start = lw.caseLink[j-lw.lo]
+			j = start
+			continue
+		case t.isOp(".") || t.isOp("::"):
+			continue
+		}
+		if l, ok := opLevel(t); ok {
+			if l < level {
+				return start
+			}
+			continue
+		}
+		if !isOperandToken(t) {
+			return start
+		}
+		start = j
+	}
+	return start
+}
+
+// rightExtent returns the index of the last token of the right operand of
+// the binary operator at toks[op] with precedence level, or -1.
+func (lw *lowerer) rightExtent(op, level int) int {
+	end := -1
+	want := true // an operand is expected next
+	for j := op + 1; j < lw.hi; j++ {
+		t := lw.toks[j]
+		if want {
+			switch {
+			case t.isOp("-") || t.isOp("+") || t.isOp("~") || t.is("NOT") && level < precNot:
+				continue // prefix operators
+			case t.isOp("("):
+				m := lw.matchOf(j)
+				if m < 0 {
+					return end
+				}
+				end, j = m, m
+			case t.is("CASE"):
+				m := lw.caseLink[j-lw.lo]
+				if m < 0 {
+					return end
+				}
+				end, j = m, m
+			case t.is("INTERVAL"):
+				end = j
+				for k := j + 1; k < lw.hi && k <= j+3; k++ {
+					n := lw.toks[k]
+					if n.isString() || n.kind == tkNumber || n.kind == tkParam || n.isOp("-") ||
+						n.kind == tkIdent && intervalUnits[strings.ToUpper(n.text)] {
+						end = k
+						continue
+					}
+					break
+				}
+				j = end
+			case isOperandToken(t):
+				end = j
+				if t.kind == tkIdent && lw.tok(j+1).isString() {
+					end = j + 1 // DATE '...', TIMESTAMPTZ '...'
+					j++
+				}
+			default:
 				return end
 			}
-			end = next - 1
-		case lw.tok(end + 1).isOp("["):
-			m := lw.matchOf(end + 1)
+			want = false
+			continue
+		}
+		switch {
+		case t.isOp("(") || t.isOp("["):
+			m := lw.matchOf(j)
 			if m < 0 {
 				return end
 			}
-			end = m
-		default:
-			return end
+			end, j = m, m
+			continue
+		case t.isOp("."):
+			want = true
+			continue
+		case t.isOp("::"):
+			_, next, ok := parseType(lw.sp.src.Text, lw.toks, j+1, lw.hi)
+			if !ok {
+				return end
+			}
+			end, j = next-1, next-1
+			continue
+		case t.is("OVER") || t.is("FILTER"):
+			end = j
+			continue
 		}
+		if l, ok := opLevel(t); ok && l > level {
+			want = true
+			continue
+		}
+		return end
 	}
 	return end
 }
@@ -351,19 +498,24 @@ func (lw *lowerer) stepOp(i int) int {
 		}
 	case "::":
 		return lw.lowerColonCast(i)
-	case "~", "!~":
-		if lw.endsOperand(i - 1) {
-			if t.text == "~" {
-				lw.replace(t.start, t.end, " REGEXP ")
-			} else {
-				lw.replace(t.start, t.end, " NOT REGEXP ")
-			}
-			return i + 1
+	case "~", "!~", "~*", "!~*":
+		if !lw.endsOperand(i - 1) {
+			break // prefix ~ is bitwise NOT
 		}
-	case "~*", "!~*":
-		left := lw.primStart(i - 1)
-		right := lw.primEnd(i + 1)
-		if left >= 0 && right >= 0 {
+		left, right := lw.leftExtent(i, precOther), lw.rightExtent(i, precOther)
+		if left < 0 || right < 0 {
+			break // leave it for TiDB to report
+		}
+		switch t.text {
+		case "~", "!~":
+			op := ") REGEXP ("
+			if t.text == "!~" {
+				op = ") NOT REGEXP ("
+			}
+			lw.open(lw.toks[left].start, "((")
+			lw.replace(t.start, t.end, op)
+			lw.close(lw.toks[right].end, "))")
+		default:
 			fn := "__etl_regexp_i("
 			if t.text == "!~*" {
 				fn = "NOT __etl_regexp_i("
@@ -371,8 +523,12 @@ func (lw *lowerer) stepOp(i int) int {
 			lw.open(lw.toks[left].start, fn)
 			lw.replace(t.start, t.end, ",")
 			lw.close(lw.toks[right].end, ")")
-			lw.override[right] = left
-			return i + 1
+		}
+		lw.override[right] = left
+		return i + 1
+	case "=", "<>", "!=":
+		if n := lw.lowerAnyArray(i); n > i {
+			return n
 		}
 	}
 	if merged {
@@ -419,6 +575,38 @@ func (lw *lowerer) stepWord(i int) int {
 	case "INTERVAL":
 		if n := lw.lowerInterval(i); n > i {
 			return n
+		}
+	case "IS":
+		if n := lw.lowerDistinct(i); n > i {
+			return n
+		}
+	case "LIMIT":
+		if lw.tok(i + 1).is("ALL") {
+			lw.replace(t.start, lw.toks[i+1].end, "")
+			return i + 2
+		}
+	case "OFFSET":
+		n := lw.tok(i + 1)
+		if !lw.endsOperand(i-1) || !(n.kind == tkNumber || n.kind == tkParam || n.kind == tkPlaceholder || n.isOp("?")) {
+			break // a column named offset
+		}
+		if !lw.hasLimit(i) {
+			lw.open(t.start, "LIMIT 18446744073709551615 ")
+		}
+		if n := lw.tok(i + 2); lw.tok(i+1).kind == tkNumber && (n.is("ROW") || n.is("ROWS")) {
+			lw.replace(n.start, n.end, "")
+			return i + 3
+		}
+	case "EXTRACT":
+		f := lw.tok(i + 2)
+		if lw.tok(i+1).isOp("(") && f.kind == tkIdent && pgExtractFields[strings.ToUpper(f.text)] && lw.tok(i+3).is("FROM") {
+			lw.replace(t.start, lw.toks[i+3].end, "__etl_extract("+quoteSQL(strings.ToLower(f.text))+",")
+			return i + 4
+		}
+	case "SESSION":
+		// SESSION is a TiDB keyword; the session window function is quoted.
+		if lw.tok(i + 1).isOp("(") {
+			lw.replace(t.start, t.end, `"session"`)
 		}
 	case "NULLS":
 		if n := lw.tok(i + 1); n.is("FIRST") || n.is("LAST") {
@@ -488,6 +676,88 @@ func (lw *lowerer) lowerTypedLiteral(i, str int, name string) {
 	lw.replace(s.start, s.end, quoteSQL(lw.sp.stringValue(s))+", ")
 	lw.replaceAt(s.end, s.end, quoteSQL(name)+")", t.start)
 	lw.prim[str-lw.lo] = i
+}
+
+// pgExtractFields are EXTRACT fields of PostgreSQL that MySQL's grammar
+// lacks; EXTRACT(f FROM x) with one of them becomes __etl_extract('f', x).
+var pgExtractFields = map[string]bool{
+	"EPOCH": true, "DOW": true, "ISODOW": true, "DOY": true, "ISOYEAR": true,
+	"CENTURY": true, "DECADE": true, "MILLENNIUM": true, "JULIAN": true,
+	"MILLISECONDS": true, "MICROSECONDS": true, "TIMEZONE": true,
+	"TIMEZONE_HOUR": true, "TIMEZONE_MINUTE": true,
+}
+
+// lowerDistinct lowers a IS [NOT] DISTINCT FROM b at toks[i] (IS) to
+// (NOT ((a) <=> (b))) or ((a) <=> (b)); it returns i when the form is not there.
+func (lw *lowerer) lowerDistinct(i int) int {
+	j := i + 1
+	not := lw.tok(j).is("NOT")
+	if not {
+		j++
+	}
+	if !lw.tok(j).is("DISTINCT") || !lw.tok(j+1).is("FROM") {
+		return i
+	}
+	from := j + 1
+	left, right := lw.leftExtent(i, precIs), lw.rightExtent(from, precIs)
+	if left < 0 || right < 0 {
+		return i
+	}
+	open, close := "(NOT ((", ")))"
+	if not {
+		open, close = "((", "))"
+	}
+	lw.open(lw.toks[left].start, open)
+	lw.replace(lw.toks[i].start, lw.toks[from].end, ") <=> (")
+	lw.close(lw.toks[right].end, close)
+	lw.override[right] = left
+	return from + 1
+}
+
+// lowerAnyArray lowers "= ANY (ARRAY[..])" to "IN (..)" and "<> ALL
+// (ARRAY[..])" to "NOT IN (..)" at the comparison toks[i]; it returns i
+// when the form is not there.
+func (lw *lowerer) lowerAnyArray(i int) int {
+	op, q := lw.toks[i], lw.tok(i+1)
+	in := ""
+	switch {
+	case op.text == "=" && (q.is("ANY") || q.is("SOME")):
+		in = " IN ("
+	case op.text != "=" && q.is("ALL"):
+		in = " NOT IN ("
+	default:
+		return i
+	}
+	if !lw.tok(i+2).isOp("(") || !lw.tok(i+3).is("ARRAY") || !lw.tok(i+4).isOp("[") {
+		return i
+	}
+	closeB := lw.matchOf(i + 4)
+	if closeB < 0 || closeB == i+5 || lw.matchOf(i+2) != closeB+1 {
+		return i
+	}
+	lw.replace(op.start, lw.toks[i+4].end, in)
+	lw.replace(lw.toks[closeB].start, lw.toks[closeB+1].end, ")")
+	return i + 5
+}
+
+// hasLimit reports whether a LIMIT precedes the OFFSET at toks[i] in the
+// same query level.
+func (lw *lowerer) hasLimit(i int) bool {
+	for j := i - 1; j >= lw.lo; j-- {
+		t := lw.toks[j]
+		switch {
+		case t.isOp(")"):
+			if m := lw.matchOf(j); m >= 0 {
+				j = m
+				continue
+			}
+		case t.isOp("("):
+			return false
+		case t.is("LIMIT"):
+			return !lw.tok(j + 1).is("ALL")
+		}
+	}
+	return false
 }
 
 // valuesIsQuery reports whether VALUES at toks[i] starts a query (rather
@@ -687,6 +957,36 @@ func quoteTok(src string, t token) string {
 	return strconv.Quote(s)
 }
 
+// copyFolded copies the script range [a, b) with the unquoted identifiers
+// in it folded to lower case, so that TiDB's names (CIStr.O) carry
+// PostgreSQL's identifier semantics: "Foo" stays Foo, Foo becomes foo.
+func (lw *lowerer) copyFolded(fb *fragBuilder, a, b int) {
+	if b <= a {
+		return
+	}
+	text := lw.sp.src.Text[a:b]
+	i := sort.Search(lw.hi-lw.lo, func(k int) bool { return lw.toks[lw.lo+k].end > a }) + lw.lo
+	var folded []byte
+	for ; i < lw.hi && lw.toks[i].start < b; i++ {
+		t := lw.toks[i]
+		if t.kind != tkIdent || t.end-t.start != len(t.text) {
+			continue
+		}
+		for k := max(t.start, a); k < min(t.end, b); k++ {
+			if c := text[k-a]; c >= 'A' && c <= 'Z' {
+				if folded == nil {
+					folded = []byte(text)
+				}
+				folded[k-a] = c + 'a' - 'A'
+			}
+		}
+	}
+	if folded != nil {
+		text = string(folded)
+	}
+	fb.copyText(a, b, text)
+}
+
 // build assembles the lowered Fragment: prefix, the lowered range, suffix.
 // Comments between tokens become blanks.
 func (lw *lowerer) build(prefix, suffix string) *Fragment {
@@ -700,7 +1000,7 @@ func (lw *lowerer) build(prefix, suffix string) *Fragment {
 	edits := lw.edits
 	for _, c := range lw.sp.commentsIn(start, end) {
 		lw.seq++
-		edits = append(edits, edit{start: c.start, end: c.end, text: " ", class: edReplace, seq: lw.seq})
+		edits = append(edits, edit{start: c.start, end: c.end, text: " ", class: edReplace, seq: lw.seq, orig: c.start})
 	}
 	sort.SliceStable(edits, func(a, b int) bool {
 		x, y := edits[a], edits[b]
@@ -721,11 +1021,11 @@ func (lw *lowerer) build(prefix, suffix string) *Fragment {
 		if e.start < cur {
 			continue // overlapping edit: cannot happen for well-formed ranges
 		}
-		fb.copy(cur, e.start)
+		lw.copyFolded(fb, cur, e.start)
 		fb.insert(e.text, e.orig)
 		cur = e.end
 	}
-	fb.copy(cur, end)
+	lw.copyFolded(fb, cur, end)
 	fb.insert(suffix, end)
 	return fb.fragment()
 }

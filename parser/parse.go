@@ -388,14 +388,17 @@ func (p *stmtParser) exprList(ranges [][2]int) []Expr {
 	}
 	out := make([]Expr, len(ranges))
 	for k, f := range sel.Fields.Fields {
+		if _, isRow := f.Expr.(*ast.RowExpr); isRow {
+			// "(a, b)": a list where one expression belongs.
+			saved := p.hi
+			p.hi = ranges[k][1]
+			comma := p.scan(ranges[k][0], func(i int) bool { return p.toks[i].isOp(",") })
+			p.hi = saved
+			p.fail(comma, "syntax error at or near %s", p.quote(comma))
+		}
 		par, ok := f.Expr.(*ast.ParenthesesExpr)
 		if !ok || f.AsName.L != "" {
 			p.fail(ranges[k][0], "expected an expression, found %s", p.quote(ranges[k][0]))
-		}
-		if _, isRow := par.Expr.(*ast.RowExpr); isRow {
-			r := ranges[k]
-			comma := p.scan(r[0], func(i int) bool { return p.toks[i].isOp(",") })
-			p.fail(comma, "syntax error at or near %s", p.quote(comma))
 		}
 		out[k] = Expr{Frag: frag, Node: par.Expr}
 	}

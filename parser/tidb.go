@@ -110,11 +110,15 @@ func (sp *scriptParser) syntaxErrorAt(off int, lo, hi int, toks []token, detail 
 		if t.end <= off {
 			continue
 		}
+		hint := ""
+		if t.kind == tkParam {
+			hint = "a parameter stands for a literal value (a quoted string, or a typed value when DECLAREd), never for SQL text"
+		}
 		if detail != "" {
-			sp.errorf(t.start, t.end, CodeSyntax, "", "%s at or near %s", detail, quoteTok(sp.src.Text, t))
+			sp.errorf(t.start, t.end, CodeSyntax, hint, "%s at or near %s", detail, quoteTok(sp.src.Text, t))
 			return
 		}
-		sp.errorf(t.start, t.end, CodeSyntax, "", "syntax error at or near %s", quoteTok(sp.src.Text, t))
+		sp.errorf(t.start, t.end, CodeSyntax, hint, "syntax error at or near %s", quoteTok(sp.src.Text, t))
 		return
 	}
 	end := off
