@@ -46,6 +46,15 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 		b.errorf(p, parser.CodeSyntax, "use it in GROUP BY and select window_start, window_end",
 			"%s is a group window: it is only allowed in GROUP BY", strings.ToUpper(name))
 		return bad()
+	case ast.Concat:
+		// TiDB parses a || b (PIPES_AS_CONCAT) as concat(a, b); the operator
+		// form starts where its left operand does, the call at its name.
+		// || is NULL when an operand is NULL, as in standard SQL; CONCAT
+		// skips NULLs, as in PostgreSQL.
+		if len(n.Args) == 2 && n.OriginTextPosition() == n.Args[0].OriginTextPosition() {
+			return b.call(c, "concat_strict", b.bindArgs(c, n.Args, p), p)
+		}
+		return b.call(c, "concat", b.bindArgs(c, n.Args, p), p)
 	case "locate":
 		return b.call(c, "position", b.bindArgs(c, n.Args, p), p)
 	case "strpos", "instr":

@@ -98,6 +98,7 @@ func builtinTable() []tableEntry {
 
 		// Strings.
 		scalar("concat", nil, "any... -> VARCHAR"),
+		scalar("concat_strict", nil, "any... -> VARCHAR"),
 		scalar("concat_ws", nil, "string, any... -> VARCHAR"),
 		scalar("lower", []string{"lcase"}, "string -> VARCHAR"),
 		scalar("upper", []string{"ucase"}, "string -> VARCHAR"),
