@@ -34,6 +34,7 @@ import (
 //	LIMIT ALL                 removed
 //	OFFSET n [ROWS]           LIMIT 18446744073709551615 OFFSET n when no LIMIT
 //	SESSION(ts, gap)          "session"(ts, gap)  (SESSION is a TiDB keyword)
+//	STDDEV(x), VARIANCE(x)    stddev_samp(x), var_samp(x) (PostgreSQL's meaning)
 //	FULL [OUTER] JOIN         STRAIGHT_JOIN (TiDB has no FULL JOIN; the
 //	                          planner reads a straight join as FULL OUTER)
 //	DATE_ADD(d, INTERVAL n u) unchanged (TiDB's own form)
@@ -604,6 +605,12 @@ func (lw *lowerer) stepWord(i int) int {
 		if lw.tok(i+1).isOp("(") && f.kind == tkIdent && pgExtractFields[strings.ToUpper(f.text)] && lw.tok(i+3).is("FROM") {
 			lw.replace(t.start, lw.toks[i+3].end, "__etl_extract("+quoteSQL(strings.ToLower(f.text))+",")
 			return i + 4
+		}
+	case "STDDEV", "VARIANCE":
+		// PostgreSQL's and Spark's STDDEV and VARIANCE are the sample
+		// versions; MySQL's (and so TiDB's) the population ones.
+		if lw.tok(i + 1).isOp("(") {
+			lw.replace(t.start, t.end, map[string]string{"STDDEV": "stddev_samp", "VARIANCE": "var_samp"}[up])
 		}
 	case "FULL":
 		// TiDB has no FULL JOIN (it would read "a FULL JOIN b" as "a AS full
