@@ -47,10 +47,12 @@ type RecordSource struct {
 // schema, which must have their column types). It takes a reference of
 // its own to each record; Close releases those not yet handed out.
 func NewRecordSource(schema *arrow.Schema, recs []arrow.Record) *RecordSource {
-	for _, r := range recs {
+	own := make([]arrow.Record, len(recs))
+	for i, r := range recs {
 		r.Retain()
+		own[i] = r
 	}
-	return &RecordSource{schema: schema, recs: recs}
+	return &RecordSource{schema: schema, recs: own}
 }
 
 // Schema implements Operator.

@@ -1,0 +1,445 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/expr"
+	"github.com/etlc/etlc/planner"
+)
+
+// testCompile is a small row-at-a-time compiler for the plans of these
+// tests (the real one is expr.Compile): column and outer references,
+// constants, comparisons, AND/OR/NOT, integer arithmetic, IS NULL, CAST to
+// text, and scalar/EXISTS/IN subqueries through env.Subqueries.
+func testCompile(e planner.Expr, in *arrow.Schema, env *expr.Env) (expr.Evaluator, error) {
+	dt := e.Type().Arrow()
+	switch e := e.(type) {
+	case *planner.ColRef:
+		if e.Index >= in.NumFields() || !arrow.TypeEqual(in.Field(e.Index).Type, dt) {
+			return nil, fmt.Errorf("test compiler: %s over %s", e, in)
+		}
+		return colEval{i: e.Index, dt: dt}, nil
+	case *planner.Const:
+		v := e.Value
+		if x, ok := v.(int32); ok {
+			v = int64(x)
+		}
+		return &tEval{dt: dt, f: func(context.Context, arrow.Record, int, []any) (any, error) { return v, nil }}, nil
+	case *planner.OuterRef:
+		return &tEval{dt: dt, f: func(context.Context, arrow.Record, int, []any) (any, error) {
+			o := env.Outer[len(env.Outer)-e.Depth]
+			return valueAt(o.Rec.Column(e.Index), o.Row), nil
+		}}, nil
+	case *planner.Cast:
+		kid, err := testCompile(e.Arg, in, env)
+		if err != nil {
+			return nil, err
+		}
+		return &tEval{dt: dt, kids: []expr.Evaluator{kid}, f: func(_ context.Context, _ arrow.Record, _ int, a []any) (any, error) {
+			if a[0] == nil {
+				return nil, nil
+			}
+			return fmtValue(a[0]), nil
+		}}, nil
+	case *planner.Subquery:
+		var kids []expr.Evaluator
+		if e.Arg != nil {
+			k, err := testCompile(e.Arg, in, env)
+			if err != nil {
+				return nil, err
+			}
+			kids = append(kids, k)
+		}
+		return &tEval{dt: dt, kids: kids, f: func(ctx context.Context, rec arrow.Record, i int, a []any) (any, error) {
+			var outer []expr.OuterRow
+			if e.Correlated {
+				outer = append(append([]expr.OuterRow(nil), env.Outer...), expr.OuterRow{Rec: rec, Row: i})
+			}
+			res, err := env.Subqueries.RunSubquery(ctx, e.Plan, outer)
+			if err != nil {
+				return nil, err
+			}
+			defer res.Release()
+			switch e.Kind {
+			case planner.SubExists:
+				return (res.NumRows() > 0) != e.Not, nil
+			case planner.SubIn:
+				for r := 0; r < int(res.NumRows()); r++ {
+					if valueAt(res.Column(0), r) == a[0] {
+						return !e.Not, nil
+					}
+				}
+				return e.Not, nil
+			}
+			if res.NumRows() == 0 {
+				return nil, nil
+			}
+			return valueAt(res.Column(0), 0), nil
+		}}, nil
+	case *planner.Call:
+		kids := make([]expr.Evaluator, len(e.Args))
+		for i, a := range e.Args {
+			k, err := testCompile(a, in, env)
+			if err != nil {
+				return nil, err
+			}
+			kids[i] = k
+		}
+		f, ok := testFuncs[e.Name]
+		if !ok {
+			return nil, fmt.Errorf("test compiler: no function %s", e.Name)
+		}
+		return &tEval{dt: dt, kids: kids, f: func(_ context.Context, _ arrow.Record, _ int, a []any) (any, error) { return f(a), nil }}, nil
+	}
+	return nil, fmt.Errorf("test compiler: %T", e)
+}
+
+func cmpOp(test func(int) bool) func([]any) any {
+	return func(a []any) any {
+		if a[0] == nil || a[1] == nil {
+			return nil
+		}
+		return test(refCompare(a[0], a[1]))
+	}
+}
+
+func intOp(op func(x, y int64) int64) func([]any) any {
+	return func(a []any) any {
+		if a[0] == nil || a[1] == nil {
+			return nil
+		}
+		return op(a[0].(int64), a[1].(int64))
+	}
+}
+
+var testFuncs = map[string]func([]any) any{
+	"eq": cmpOp(func(c int) bool { return c == 0 }),
+	"ne": cmpOp(func(c int) bool { return c != 0 }),
+	"lt": cmpOp(func(c int) bool { return c < 0 }),
+	"le": cmpOp(func(c int) bool { return c <= 0 }),
+	"gt": cmpOp(func(c int) bool { return c > 0 }),
+	"ge": cmpOp(func(c int) bool { return c >= 0 }),
+	"and": func(a []any) any {
+		if a[0] == false || a[1] == false {
+			return false
+		}
+		if a[0] == nil || a[1] == nil {
+			return nil
+		}
+		return true
+	},
+	"or": func(a []any) any {
+		if a[0] == true || a[1] == true {
+			return true
+		}
+		if a[0] == nil || a[1] == nil {
+			return nil
+		}
+		return false
+	},
+	"not": func(a []any) any {
+		if a[0] == nil {
+			return nil
+		}
+		return !a[0].(bool)
+	},
+	"is_null": func(a []any) any { return a[0] == nil },
+	"add":     intOp(func(x, y int64) int64 { return x + y }),
+	"sub":     intOp(func(x, y int64) int64 { return x - y }),
+	"mul":     intOp(func(x, y int64) int64 { return x * y }),
+	"mod":     intOp(func(x, y int64) int64 { return x % y }),
+}
+
+// tEval evaluates its children, then f row by row.
+type tEval struct {
+	dt   arrow.DataType
+	kids []expr.Evaluator
+	f    func(ctx context.Context, rec arrow.Record, i int, args []any) (any, error)
+}
+
+func (e *tEval) Type() arrow.DataType { return e.dt }
+func (e *tEval) Eval(ctx context.Context, rec arrow.Record) (arrow.Array, error) {
+	kids, err := evalAll(ctx, e.kids, rec)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseArrays(kids)
+	n := int(rec.NumRows())
+	vals := make([]any, n)
+	args := make([]any, len(kids))
+	for i := 0; i < n; i++ {
+		for k, a := range kids {
+			args[k] = valueAt(a, i)
+		}
+		if vals[i], err = e.f(ctx, rec, i, args); err != nil {
+			return nil, err
+		}
+	}
+	return buildArray(tb{}, memory.DefaultAllocator, e.dt, vals), nil
+}
+
+// memTables is a ScanFactory over in-memory tables; it counts the scans
+// it opens.
+type memTables struct {
+	t      testing.TB
+	mem    *Memory
+	tables map[string]*memTable
+	opened map[string]int
+}
+
+type memTable struct {
+	schema *arrow.Schema
+	rows   [][]any
+}
+
+func (m *memTables) OpenScan(_ context.Context, obj *catalog.Object, columns []int) (Operator, error) {
+	tab, ok := m.tables[obj.Name]
+	if !ok {
+		return nil, fmt.Errorf("no table %s", obj.Name)
+	}
+	m.opened[obj.Name]++
+	fs := make([]arrow.Field, len(columns))
+	rows := make([][]any, len(tab.rows))
+	for i, c := range columns {
+		fs[i] = tab.schema.Field(c)
+	}
+	for r, row := range tab.rows {
+		rows[r] = make([]any, len(columns))
+		for i, c := range columns {
+			rows[r][i] = row[c]
+		}
+	}
+	return source(m.t, m.mem, arrow.NewSchema(fs, nil), rows, 2), nil
+}
+
+// A small plan-writing kit.
+var reg = planner.NewRegistry()
+
+func fn(name string) *planner.Func {
+	f, ok := reg.Lookup(name)
+	if !ok {
+		panic(name)
+	}
+	return f
+}
+
+func cref(i int, t catalog.Type) *planner.ColRef { return &planner.ColRef{Index: i, Name: fmt.Sprintf("c%d", i), T: t} }
+func ci(v int64) *planner.Const                 { return &planner.Const{Value: v, T: catalog.Int64} }
+func call(name string, t catalog.Type, args ...planner.Expr) *planner.Call {
+	return &planner.Call{Fn: fn(name), Name: name, Args: args, T: t}
+}
+
+func pcols(names string, types ...catalog.Type) []planner.Column {
+	var cs []planner.Column
+	for i, n := range strings.Split(names, ",") {
+		cs = append(cs, planner.Column{Name: n, Type: types[i], Nullable: true})
+	}
+	return cs
+}
+
+func newTables(t *testing.T, mem *Memory) *memTables {
+	i64, str := tInt64, tString
+	return &memTables{t: t, mem: mem, opened: map[string]int{}, tables: map[string]*memTable{
+		"t": {schema: arrow.NewSchema([]arrow.Field{{Name: "k", Type: str, Nullable: true}, {Name: "v", Type: i64, Nullable: true}}, nil),
+			rows: [][]any{{"a", int64(1)}, {"b", int64(-2)}, {"a", int64(3)}, {nil, int64(4)}, {"c", nil}, {"b", int64(5)}, {"a", int64(0)}}},
+		"u": {schema: arrow.NewSchema([]arrow.Field{{Name: "k", Type: str, Nullable: true}, {Name: "w", Type: i64, Nullable: true}}, nil),
+			rows: [][]any{{"a", int64(2)}, {"b", int64(10)}, {"d", int64(7)}, {nil, int64(1)}, {"a", int64(0)}}},
+	}}
+}
+
+func scanT() *planner.Scan {
+	return &planner.Scan{Object: &catalog.Object{Name: "t"}, Alias: "t", Columns: pcols("k,v", catalog.String, catalog.Int64)}
+}
+
+func scanU() *planner.Scan {
+	return &planner.Scan{Object: &catalog.Object{Name: "u"}, Alias: "u", Columns: pcols("k,w", catalog.String, catalog.Int64)}
+}
+
+func runPlan(t *testing.T, mem *Memory, tabs *memTables, plan planner.Node) []string {
+	t.Helper()
+	env := &BuildEnv{Mem: mem, Scans: tabs, Compile: testCompile}
+	defer env.Close()
+	op, err := Build(context.Background(), plan, env)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	return run(t, op)
+}
+
+func TestBuildAggregateSortLimit(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	// SELECT k, count(*), sum(v) FROM t WHERE v > 0 GROUP BY k ORDER BY k DESC NULLS LAST LIMIT 2
+	agg := &planner.Aggregate{
+		Input:   &planner.Filter{Input: scanT(), Cond: call("gt", catalog.Bool, cref(1, catalog.Int64), ci(0))},
+		GroupBy: []planner.Expr{cref(0, catalog.String)},
+		Aggs: []*planner.AggCall{
+			{Fn: fn("count"), T: catalog.Int64},
+			{Fn: fn("sum"), Args: []planner.Expr{cref(1, catalog.Int64)}, T: catalog.Int64},
+		},
+		Columns: pcols("k,count,sum", catalog.String, catalog.Int64, catalog.Int64),
+	}
+	sorted := &planner.Sort{Input: agg, Keys: []planner.SortKey{{Expr: cref(0, catalog.String), Desc: true}}}
+	plan := &planner.Limit{Input: sorted, Count: ci(2)}
+	equalRows(t, runPlan(t, mem, tabs, plan), []string{"b|1|5", "a|2|4"})
+	// The same through Sort and Limit with an offset.
+	plan.Offset = ci(1)
+	equalRows(t, runPlan(t, mem, tabs, plan), []string{"a|2|4", "NULL|1|4"})
+	// LIMIT without ORDER BY.
+	equalRows(t, runPlan(t, mem, tabs, &planner.Limit{Input: scanT(), Count: ci(1), Offset: ci(1)}), []string{"b|-2"})
+}
+
+func TestBuildJoinKeysAndResidual(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	// SELECT * FROM t LEFT JOIN u ON u.k = t.k AND t.v < u.w
+	cond := call("and", catalog.Bool,
+		call("eq", catalog.Bool, cref(2, catalog.String), cref(0, catalog.String)),
+		call("lt", catalog.Bool, cref(1, catalog.Int64), cref(3, catalog.Int64)))
+	join := &planner.Join{Kind: planner.LeftJoin, Left: scanT(), Right: scanU(), Cond: cond,
+		Columns: pcols("k,v,k,w", catalog.String, catalog.Int64, catalog.String, catalog.Int64)}
+	keys, residual := splitJoinCond(cond, 2)
+	if len(keys) != 1 || residual == nil || residual.String() != "(c1#1 < c3#3)" {
+		t.Fatalf("keys %v residual %v", keys, residual)
+	}
+	got := sorted(runPlan(t, mem, tabs, join))
+	equalRows(t, got, []string{"NULL|4|NULL|NULL", "a|0|a|2", "a|1|a|2", "a|3|NULL|NULL", "b|-2|b|10", "b|5|b|10", "c|NULL|NULL|NULL"})
+	// A condition without equi-keys: nested loops; CROSS without one.
+	join.Kind = planner.InnerJoin
+	join.Cond = call("gt", catalog.Bool, cref(1, catalog.Int64), cref(3, catalog.Int64))
+	got = sorted(runPlan(t, mem, tabs, join))
+	equalRows(t, got, []string{"NULL|4|NULL|1", "NULL|4|a|0", "NULL|4|a|2", "a|1|a|0", "a|3|NULL|1", "a|3|a|0", "a|3|a|2", "b|5|NULL|1", "b|5|a|0", "b|5|a|2"})
+	join.Kind, join.Cond = planner.CrossJoin, nil
+	if n := len(runPlan(t, mem, tabs, join)); n != 35 {
+		t.Fatalf("cross join: %d rows", n)
+	}
+	// Semi join: t rows with a u row of the same key.
+	semi := &planner.Join{Kind: planner.SemiJoin, Left: scanT(), Right: scanU(),
+		Cond: call("eq", catalog.Bool, cref(0, catalog.String), cref(2, catalog.String)), Columns: pcols("k,v", catalog.String, catalog.Int64)}
+	equalRows(t, runPlan(t, mem, tabs, semi), []string{"a|1", "b|-2", "a|3", "b|5", "a|0"})
+}
+
+func TestBuildCTESharedOnce(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	// WITH c AS (SELECT k, v FROM t WHERE v IS NOT NULL)
+	// SELECT * FROM c AS a JOIN c AS b ON a.k = b.k AND a.v < b.v
+	cte := &planner.Filter{Input: scanT(), Cond: call("not", catalog.Bool, call("is_null", catalog.Bool, cref(1, catalog.Int64)))}
+	ref := func(alias string) *planner.CTERef {
+		return &planner.CTERef{Name: "c", Alias: alias, Plan: cte, Columns: pcols("k,v", catalog.String, catalog.Int64)}
+	}
+	join := &planner.Join{Kind: planner.InnerJoin, Left: ref("a"), Right: ref("b"),
+		Cond: call("and", catalog.Bool,
+			call("eq", catalog.Bool, cref(0, catalog.String), cref(2, catalog.String)),
+			call("lt", catalog.Bool, cref(1, catalog.Int64), cref(3, catalog.Int64))),
+		Columns: pcols("k,v,k,v", catalog.String, catalog.Int64, catalog.String, catalog.Int64)}
+	got := sorted(runPlan(t, mem, tabs, join))
+	equalRows(t, got, []string{"a|0|a|1", "a|0|a|3", "a|1|a|3", "b|-2|b|5"})
+	if tabs.opened["t"] != 1 {
+		t.Fatalf("t scanned %d times, want 1", tabs.opened["t"])
+	}
+	// A CTE referenced once is inlined.
+	tabs.opened["t"] = 0
+	runPlan(t, mem, tabs, ref("x"))
+	if tabs.opened["t"] != 1 {
+		t.Fatalf("t scanned %d times", tabs.opened["t"])
+	}
+	if mem.Used() != 0 {
+		t.Fatalf("used %d", mem.Used())
+	}
+}
+
+func TestBuildSubqueries(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	// SELECT k, v, (SELECT max(w) FROM u) FROM t: uncorrelated, computed once.
+	maxW := &planner.Aggregate{Input: scanU(), Aggs: []*planner.AggCall{{Fn: fn("max"), Args: []planner.Expr{cref(1, catalog.Int64)}, T: catalog.Int64}},
+		Columns: pcols("max", catalog.Int64)}
+	scalar := &planner.Subquery{Kind: planner.SubScalar, Plan: maxW, T: catalog.Int64, ID: 1}
+	proj := &planner.Project{Input: scanT(), Exprs: []planner.Expr{cref(0, catalog.String), scalar},
+		Columns: pcols("k,m", catalog.String, catalog.Int64)}
+	equalRows(t, runPlan(t, mem, tabs, proj), []string{"a|10", "b|10", "a|10", "NULL|10", "c|10", "b|10", "a|10"})
+	if tabs.opened["u"] != 1 {
+		t.Fatalf("u scanned %d times, want 1", tabs.opened["u"])
+	}
+	// SELECT k, v FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.k = t.k AND u.w > t.v): correlated.
+	inner := &planner.Filter{Input: scanU(), Cond: call("and", catalog.Bool,
+		call("eq", catalog.Bool, cref(0, catalog.String), &planner.OuterRef{Depth: 1, Index: 0, Name: "k", T: catalog.String}),
+		call("gt", catalog.Bool, cref(1, catalog.Int64), &planner.OuterRef{Depth: 1, Index: 1, Name: "v", T: catalog.Int64}))}
+	exists := &planner.Subquery{Kind: planner.SubExists, Plan: inner, Correlated: true, T: catalog.Bool, ID: 2}
+	equalRows(t, runPlan(t, mem, tabs, &planner.Filter{Input: scanT(), Cond: exists}), []string{"a|1", "b|-2", "b|5", "a|0"})
+	// NOT EXISTS and a nested correlated subquery (depth 2): rows of t for
+	// which no u row has key k and a w above every... here: above the
+	// largest v of t with that key.
+	maxV := &planner.Aggregate{
+		Input: &planner.Filter{Input: scanT(), Cond: call("eq", catalog.Bool, cref(0, catalog.String), &planner.OuterRef{Depth: 2, Index: 0, Name: "k", T: catalog.String})},
+		Aggs:  []*planner.AggCall{{Fn: fn("max"), Args: []planner.Expr{cref(1, catalog.Int64)}, T: catalog.Int64}}, Columns: pcols("max", catalog.Int64)}
+	inner2 := &planner.Filter{Input: scanU(), Cond: call("and", catalog.Bool,
+		call("eq", catalog.Bool, cref(0, catalog.String), &planner.OuterRef{Depth: 1, Index: 0, Name: "k", T: catalog.String}),
+		call("gt", catalog.Bool, cref(1, catalog.Int64), &planner.Subquery{Kind: planner.SubScalar, Plan: maxV, Correlated: true, T: catalog.Int64, ID: 4}))}
+	notExists := &planner.Subquery{Kind: planner.SubExists, Not: true, Plan: inner2, Correlated: true, T: catalog.Bool, ID: 3}
+	equalRows(t, runPlan(t, mem, tabs, &planner.Filter{Input: scanT(), Cond: notExists}), []string{"a|1", "a|3", "NULL|4", "c|NULL", "a|0"})
+}
+
+func TestBuildValuesSetOpWindow(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	vals := &planner.Values{Rows: [][]planner.Expr{
+		{&planner.Const{Value: "a", T: catalog.String}, ci(1)},
+		{&planner.Const{Value: "z", T: catalog.String}, ci(9)},
+		{&planner.Const{T: catalog.String}, ci(4)},
+	}, Columns: pcols("k,v", catalog.String, catalog.Int64)}
+	for _, c := range []struct {
+		kind planner.SetOpKind
+		all  bool
+		want []string
+	}{
+		{planner.Union, false, []string{"a|1", "b|-2", "a|3", "NULL|4", "c|NULL", "b|5", "a|0", "z|9"}},
+		{planner.Intersect, false, []string{"a|1", "NULL|4"}},
+		{planner.Except, true, []string{"b|-2", "a|3", "c|NULL", "b|5", "a|0"}},
+	} {
+		op := &planner.SetOp{Kind: c.kind, All: c.all, Left: scanT(), Right: vals, Columns: pcols("k,v", catalog.String, catalog.Int64)}
+		equalRows(t, runPlan(t, mem, tabs, op), c.want)
+	}
+	equalRows(t, runPlan(t, mem, tabs, &planner.Distinct{Input: &planner.Project{Input: scanT(),
+		Exprs: []planner.Expr{cref(0, catalog.String)}, Columns: pcols("k", catalog.String)}}), []string{"a", "b", "NULL", "c"})
+	// row_number() OVER (PARTITION BY k ORDER BY v DESC), sum(v) OVER (PARTITION BY k),
+	// group_concat(v) OVER (PARTITION BY k ORDER BY v DESC ROWS BETWEEN 1 PRECEDING AND CURRENT ROW)
+	part := []planner.Expr{cref(0, catalog.String)}
+	order := []planner.SortKey{{Expr: cref(1, catalog.Int64), Desc: true, NullsFirst: true}}
+	win := &planner.Window{Input: scanT(), Funcs: []*planner.WindowFunc{
+		{Fn: fn("row_number"), PartitionBy: part, OrderBy: order, T: catalog.Int64},
+		{Fn: fn("sum"), Args: []planner.Expr{cref(1, catalog.Int64)}, PartitionBy: part, T: catalog.Int64},
+		{Fn: fn("group_concat"), Args: []planner.Expr{cref(1, catalog.Int64)}, PartitionBy: part, OrderBy: order, T: catalog.String,
+			Frame: &planner.Frame{Mode: planner.FrameRows, Start: planner.FrameBound{Kind: planner.Preceding, Offset: ci(1)}, End: planner.FrameBound{Kind: planner.CurrentRow}}},
+	}, Columns: pcols("k,v,rn,s,g", catalog.String, catalog.Int64, catalog.Int64, catalog.Int64, catalog.String)}
+	equalRows(t, runPlan(t, mem, tabs, win), []string{
+		"a|1|2|4|3,1", "b|-2|2|3|5,-2", "a|3|1|4|3", "NULL|4|1|4|4", "c|NULL|1|NULL|NULL", "b|5|1|3|5", "a|0|3|4|1,0",
+	})
+}
+
+func TestBuildErrors(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newTables(t, mem)
+	env := &BuildEnv{Mem: mem, Scans: tabs, Compile: testCompile}
+	_, err := Build(context.Background(), &planner.Scan{Object: &catalog.Object{Name: "nope"}, Columns: pcols("k", catalog.String)}, env)
+	if err == nil || !strings.Contains(err.Error(), "no table nope") {
+		t.Fatalf("error %v", err)
+	}
+	// A scan whose types differ from the plan's.
+	_, err = Build(context.Background(), &planner.Scan{Object: &catalog.Object{Name: "t"}, Columns: pcols("k,v", catalog.Int64, catalog.Int64)}, env)
+	if err == nil || !strings.Contains(err.Error(), "the plan expects") {
+		t.Fatalf("error %v", err)
+	}
+	neg := &planner.Limit{Input: scanT(), Count: ci(-1)}
+	if _, err := Build(context.Background(), neg, env); err == nil || !strings.Contains(err.Error(), "LIMIT must not be negative") {
+		t.Fatalf("error %v", err)
+	}
+}
