@@ -230,8 +230,10 @@ func fn(name string) *planner.Func {
 	return f
 }
 
-func cref(i int, t catalog.Type) *planner.ColRef { return &planner.ColRef{Index: i, Name: fmt.Sprintf("c%d", i), T: t} }
-func ci(v int64) *planner.Const                 { return &planner.Const{Value: v, T: catalog.Int64} }
+func cref(i int, t catalog.Type) *planner.ColRef {
+	return &planner.ColRef{Index: i, Name: fmt.Sprintf("c%d", i), T: t}
+}
+func ci(v int64) *planner.Const { return &planner.Const{Value: v, T: catalog.Int64} }
 func call(name string, t catalog.Type, args ...planner.Expr) *planner.Call {
 	return &planner.Call{Fn: fn(name), Name: name, Args: args, T: t}
 }
