@@ -233,7 +233,8 @@ func checkName(name string) error {
 // the same kind and fails with ErrWrongKind for another kind. A zero
 // CreatedAt is set to the current time. The result says whether obj was
 // stored. A persistent catalog has written it to disk when Create returns
-// (temporary objects excepted).
+// (temporary objects excepted; a temporary object that replaces a stored one
+// removes it from disk). A "public." prefix is dropped from the name.
 func (c *Catalog) Create(ctx context.Context, obj Object, mode CreateMode) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
@@ -246,6 +247,9 @@ func (c *Catalog) Create(ctx context.Context, obj Object, mode CreateMode) (bool
 		return false, err
 	}
 	obj = obj.Clone()
+	if strings.HasPrefix(strings.ToLower(obj.Name), "public.") {
+		obj.Name = obj.Name[len("public."):]
+	}
 	key := catalogKey(obj.Name)
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -15,12 +15,13 @@ import (
 // TestDataDriven runs the golden files under testdata/. Commands:
 //
 //	resolve             one type per line -> ParseTypeString's result
-//	columns             column definitions, one a line -> SchemaFromColumns
+//	columns             CREATE statements -> SchemaFromColumns of their columns
 //	supertype           "A; B" per line -> CommonSuperType
 //	arith               "A op B" per line -> ArithmeticType
 //	cast                "A -> B" per line -> CanImplicitCast, CanExplicitCast
 //	duration            one duration per line -> ParseDuration
-//	options kind=K      CREATE K name WITH (...) -> ValidateOptions
+//	options [params=(k=v,...)]  a script of CREATE statements -> ValidateOptions
+//	create              a script of CREATE statements -> ObjectFromCreate
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
@@ -44,9 +45,9 @@ func TestDataDriven(t *testing.T) {
 					return v.String()
 				})
 			case "options":
-				var kind string
-				d.ScanArgs(t, "kind", &kind)
-				return runOptions(t, kind, d.Input)
+				return runOptions(t, d)
+			case "create":
+				return runCreate(d.Input)
 			}
 			d.Fatalf(t, "unknown command %s", d.Cmd)
 			return ""
@@ -168,174 +169,122 @@ func runCast(s string) string {
 	return "no"
 }
 
-// runColumns reads "name TYPE [NOT NULL][,]" lines with their offsets in
-// the input, resolves them with SchemaFromColumns and prints the schema and
+// runColumns parses CREATE statements with the real parser and resolves
+// their column lists with SchemaFromColumns, printing each schema and then
 // the diagnostics.
 func runColumns(t *testing.T, input string) string {
 	src := parser.NewSource("test", input)
-	var cols []parser.ColumnDef
-	off := 0
-	for _, line := range strings.SplitAfter(input, "\n") {
-		start := off
-		off += len(line)
-		body := strings.TrimRight(line, "\n")
-		body = strings.TrimRight(strings.TrimSpace(body), ",")
-		if body == "" {
-			continue
-		}
-		lead := strings.Index(line, body)
-		name, rest := body, ""
-		if i := strings.IndexByte(body, ' '); i >= 0 {
-			name, rest = body[:i], body[i+1:]
-		}
-		id := parser.Ident{Name: strings.ToLower(name), Pos: start + lead}
-		if strings.HasPrefix(name, `"`) {
-			id = parser.Ident{Name: strings.Trim(name, `"`), Quoted: true, Pos: start + lead}
-		}
-		notNull := false
-		if strings.HasSuffix(strings.ToUpper(rest), " NOT NULL") {
-			notNull = true
-			rest = rest[:len(rest)-len(" NOT NULL")]
-		}
-		typePos := start + lead + len(name) + 1
-		tn, err := parseTypeName(rest, typePos)
-		if err != nil {
-			t.Fatalf("test input %q: %v", line, err)
-		}
-		cols = append(cols, parser.ColumnDef{Name: id, Type: tn, NotNull: notNull})
-	}
-	s, diags := SchemaFromColumns(cols, src)
-	return "schema: " + s.String() + "\n" + renderDiags(src, diags)
-}
-
-// runOptions reads "CREATE KIND name WITH (key = value, ...)" by hand
-// (quoted values with '' and, for E'...', backslash escapes; bare words),
-// validates the options and prints them normalized, then the diagnostics.
-func runOptions(t *testing.T, kindName, input string) string {
-	kinds := map[string]parser.ObjectKind{
-		"source": parser.KindSource, "stream": parser.KindStream, "sink": parser.KindSink,
-		"table": parser.KindTable, "view": parser.KindView, "pipeline": parser.KindPipeline,
-	}
-	kind, ok := kinds[kindName]
-	if !ok {
-		t.Fatalf("unknown kind %q", kindName)
-	}
-	src := parser.NewSource("test", input)
-	name, opts := scanCreate(t, input)
-	got, diags := ValidateOptions(kind, name, opts, src)
-	keys := make([]string, 0, len(got))
-	for k := range got {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	script, diags := parser.Parse(src, parser.Options{})
 	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, strconv.Quote(got[k]))
+	for _, st := range script.Stmts {
+		var cols []parser.ColumnDef
+		switch st := st.(type) {
+		case *parser.CreateSource:
+			cols = st.Columns
+		case *parser.CreateSink:
+			cols = st.Columns
+		case *parser.CreateTable:
+			cols = st.Columns
+		default:
+			t.Fatalf("columns: unexpected statement %T", st)
+		}
+		s, cdiags := SchemaFromColumns(cols, src)
+		diags = append(diags, cdiags...)
+		fmt.Fprintf(&b, "schema: %s\n", s)
 	}
+	diags.Sort()
 	b.WriteString(renderDiags(src, diags))
 	return b.String()
 }
 
-// scanCreate is the tests' small reader of CREATE statements.
-func scanCreate(t *testing.T, text string) (parser.ObjectName, []parser.Option) {
-	i := 0
-	skip := func() {
-		for i < len(text) && strings.ContainsRune(" \t\r\n", rune(text[i])) {
-			i++
+// runOptions parses a script with the real parser, with parameters given
+// as params=name=value,... and validates the WITH options of its CREATE
+// statements, printing each statement's normalized options and then the
+// diagnostics of parsing and validation.
+func runOptions(t *testing.T, d *datadriven.TestData) string {
+	opts := parser.Options{Params: map[string]string{}}
+	if arg, ok := d.Arg("params"); ok {
+		for _, kv := range arg.Vals {
+			k, v, _ := strings.Cut(kv, "=")
+			opts.Params[k] = v
 		}
 	}
-	word := func() parser.Ident {
-		skip()
-		start := i
-		if i < len(text) && text[i] == '"' {
-			j := strings.IndexByte(text[i+1:], '"')
-			i += j + 2
-			return parser.Ident{Name: text[start+1 : i-1], Quoted: true, Pos: start}
-		}
-		for i < len(text) && (text[i] == '_' || text[i] >= 'a' && text[i] <= 'z' || text[i] >= 'A' && text[i] <= 'Z' || text[i] >= '0' && text[i] <= '9') {
-			i++
-		}
-		return parser.Ident{Name: strings.ToLower(text[start:i]), Pos: start}
-	}
-	expect := func(s string) {
-		skip()
-		if !strings.HasPrefix(text[i:], s) {
-			t.Fatalf("test input: expected %q at %q", s, text[i:])
-		}
-		i += len(s)
-	}
-	word() // CREATE
-	word() // kind
-	var name parser.ObjectName
-	name.Name = word()
-	if i < len(text) && text[i] == '.' {
-		i++
-		name.Schema, name.Name = name.Name, word()
-	}
-	skip()
-	if i == len(text) {
-		return name, nil
-	}
-	if w := word(); w.Name != "with" {
-		t.Fatalf("test input: expected WITH, got %q", w.Name)
-	}
-	expect("(")
-	var opts []parser.Option
-	for {
-		skip()
-		if strings.HasPrefix(text[i:], ")") {
-			break
-		}
-		key := word()
-		expect("=")
-		skip()
-		pos := i
-		var val strings.Builder
-		switch {
-		case strings.HasPrefix(text[i:], "'") || strings.HasPrefix(text[i:], "E'"):
-			backslash := text[i] == 'E'
-			if backslash {
-				i++
-			}
-			i++
-			for ; i < len(text); i++ {
-				c := text[i]
-				if backslash && c == '\\' && i+1 < len(text) {
-					i++
-					switch text[i] {
-					case 't':
-						val.WriteByte('\t')
-					case 'n':
-						val.WriteByte('\n')
-					default:
-						val.WriteByte(text[i])
-					}
-					continue
-				}
-				if c == '\'' {
-					if i+1 < len(text) && text[i+1] == '\'' {
-						val.WriteByte('\'')
-						i++
-						continue
-					}
-					i++
-					break
-				}
-				val.WriteByte(c)
-			}
+	src := parser.NewSource("test", d.Input)
+	script, diags := parser.Parse(src, opts)
+	var b strings.Builder
+	for _, st := range script.Stmts {
+		var (
+			kind parser.ObjectKind
+			name parser.ObjectName
+			with []parser.Option
+		)
+		switch st := st.(type) {
+		case *parser.CreateSource:
+			kind, name, with = st.Kind, st.Name, st.Options
+		case *parser.CreateSink:
+			kind, name, with = parser.KindSink, st.Name, st.Options
+		case *parser.CreateTable:
+			kind, name, with = parser.KindTable, st.Name, st.Options
+		case *parser.CreatePipeline:
+			kind, name, with = parser.KindPipeline, st.Name, st.Options
 		default:
-			for i < len(text) && !strings.ContainsRune(" \t\r\n,)", rune(text[i])) {
-				val.WriteByte(text[i])
-				i++
-			}
+			t.Fatalf("options: unexpected statement %T", st)
 		}
-		opts = append(opts, parser.Option{Key: key, Value: val.String(), ValuePos: pos})
-		skip()
-		if strings.HasPrefix(text[i:], ",") {
-			i++
+		got, vdiags := ValidateOptions(kind, name, with, src)
+		diags = append(diags, vdiags...)
+		if len(script.Stmts) > 1 {
+			fmt.Fprintf(&b, "%s %s:\n", kind, name)
+		}
+		keys := make([]string, 0, len(got))
+		for k := range got {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%s\n", k, strconv.Quote(got[k]))
 		}
 	}
-	return name, opts
+	diags.Sort()
+	b.WriteString(renderDiags(src, diags))
+	return b.String()
+}
+
+// runCreate parses a script and prints the object each statement defines.
+func runCreate(input string) string {
+	src := parser.NewSource("test", input)
+	script, diags := parser.Parse(src, parser.Options{})
+	modes := map[CreateMode]string{CreateNew: "new", CreateOrReplace: "or replace", CreateIfNotExists: "if not exists"}
+	var b strings.Builder
+	for _, st := range script.Stmts {
+		o, mode, ds := ObjectFromCreate(st, src)
+		diags = append(diags, ds...)
+		fmt.Fprintf(&b, "%s %s (%s)", o.Kind, QuoteIdent(o.Name), modes[mode])
+		if o.Temporary {
+			b.WriteString(" temporary")
+		}
+		b.WriteByte('\n')
+		if o.Columns != nil {
+			fmt.Fprintf(&b, "  columns %s\n", o.Columns)
+		}
+		if o.PrimaryKey != nil {
+			fmt.Fprintf(&b, "  primary key %s\n", strings.Join(o.PrimaryKey, ", "))
+		}
+		if o.Watermark != nil {
+			fmt.Fprintf(&b, "  watermark for %s as %s\n", o.Watermark.Column, o.Watermark.Expr)
+		}
+		keys := make([]string, 0, len(o.Options))
+		for k := range o.Options {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  option %s=%s\n", k, strconv.Quote(o.Options[k]))
+		}
+		fmt.Fprintf(&b, "  sql %s\n", strconv.Quote(o.SQL))
+	}
+	diags.Sort()
+	b.WriteString(renderDiags(src, diags))
+	return b.String()
 }
 
 // renderDiags prints each diagnostic with its code, the source line and a

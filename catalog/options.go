@@ -128,6 +128,9 @@ type optionsChecker struct {
 	src   *parser.Source
 	kind  parser.ObjectKind
 	diags parser.Diagnostics
+	// suggested holds the names offered for misspelt options; a missing
+	// required option that was offered is not reported again.
+	suggested map[string]bool
 }
 
 func (c *optionsChecker) errorf(span parser.Span, hint, format string, args ...any) {
@@ -154,7 +157,8 @@ func (c *optionsChecker) errorf(span parser.Span, hint, format string, args ...a
 // Problems are diagnostics (SQLSTATE 22023) positioned in src: an unknown
 // or repeated option at its key, with the nearest valid name and the list of
 // valid options in the hint; a bad value at the value, with the valid
-// values; a missing required option at name, the statement's object name.
+// values; a missing required option at name, the statement's object name
+// (unless a misspelt option was already taken for it).
 // The result holds the options that passed.
 //
 // The option tables:
@@ -177,7 +181,7 @@ func (c *optionsChecker) errorf(span parser.Span, hint, format string, args ...a
 // csv only; compression 'snappy' to parquet only; catalog = 'glue' needs
 // database and table, which need catalog.
 func ValidateOptions(kind parser.ObjectKind, name parser.ObjectName, opts []parser.Option, src *parser.Source) (map[string]string, parser.Diagnostics) {
-	c := &optionsChecker{src: src, kind: kind}
+	c := &optionsChecker{src: src, kind: kind, suggested: map[string]bool{}}
 	out := make(map[string]string, len(opts)+2)
 
 	// The connector decides the option table.
@@ -238,7 +242,7 @@ func ValidateOptions(kind parser.ObjectKind, name parser.ObjectName, opts []pars
 
 	// Missing required options, at the object's name.
 	for _, s := range specs {
-		if !s.required || seen[s.name] || out[s.name] != "" {
+		if !s.required || seen[s.name] || out[s.name] != "" || c.suggested[s.name] {
 			continue
 		}
 		hint := fmt.Sprintf("add %s = '...' to the WITH clause", s.name)
@@ -285,6 +289,7 @@ func (c *optionsChecker) unknownOption(o parser.Option, key string, specs []opti
 	} else {
 		if best := closestName(key, names); best != "" {
 			hint = "did you mean " + best + "? "
+			c.suggested[best] = true
 		}
 		hint += "valid options: " + strings.Join(names, ", ")
 	}

@@ -55,8 +55,9 @@ var typeNameCandidates = []string{
 }
 
 // foldTypeAlias maps the PostgreSQL, MySQL and Spark spellings of a type to
-// the canonical name (the parser folds most of them already; the catalog
-// accepts them too so that ParseTypeString and direct callers agree).
+// the canonical name. The parser folds them already (parser/types.go); the
+// catalog accepts them too, with the same meaning, so that ParseTypeString
+// and direct callers agree with it.
 func foldTypeAlias(name string) string {
 	n := strings.ToUpper(strings.Join(strings.Fields(name), " "))
 	switch n {
@@ -66,21 +67,23 @@ func foldTypeAlias(name string) string {
 		return "TINYINT"
 	case "INT2", "SHORT":
 		return "SMALLINT"
-	case "INTEGER", "INT4":
+	case "INTEGER", "INT4", "MEDIUMINT":
 		return "INT"
-	case "INT8", "LONG":
+	case "INT8", "LONG", "SIGNED", "SIGNED INTEGER", "SIGNED INT":
 		return "BIGINT"
 	case "FLOAT4":
 		return "REAL"
 	case "FLOAT8", "DOUBLE PRECISION":
 		return "DOUBLE"
-	case "NUMERIC", "DEC":
+	case "NUMERIC", "DEC", "FIXED":
 		return "DECIMAL"
-	case "TEXT", "STRING", "CHARACTER VARYING", "CHAR VARYING":
+	case "TEXT", "STRING", "CHARACTER VARYING", "CHAR VARYING", "NVARCHAR",
+		"NATIONAL CHARACTER VARYING", "NATIONAL CHAR VARYING",
+		"TINYTEXT", "MEDIUMTEXT", "LONGTEXT", "CLOB", "NAME":
 		return "VARCHAR"
-	case "CHARACTER", "BPCHAR":
+	case "CHARACTER", "BPCHAR", "NCHAR", "NATIONAL CHARACTER", "NATIONAL CHAR":
 		return "CHAR"
-	case "BYTEA", "BLOB", "BINARY", "BINARY VARYING":
+	case "BYTEA", "BLOB", "BINARY", "BINARY VARYING", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB":
 		return "VARBINARY"
 	case "DATETIME", "TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP_NTZ":
 		return "TIMESTAMP"
@@ -88,17 +91,37 @@ func foldTypeAlias(name string) string {
 		return "TIMESTAMPTZ"
 	case "TIME WITHOUT TIME ZONE":
 		return "TIME"
+	case "TIME WITH TIME ZONE":
+		return "TIMETZ"
 	case "JSONB":
 		return "JSON"
 	}
 	return n
 }
 
+// unsignedType returns the type that holds every value of MySQL's
+// unsigned integer name (TINYINT UNSIGNED ... BIGINT UNSIGNED, and
+// UNSIGNED alone as CAST(x AS UNSIGNED) writes it), the same mapping
+// FromArrow uses for Arrow's unsigned types.
+func unsignedType(name string) (Type, bool) {
+	switch name {
+	case "TINYINT UNSIGNED":
+		return Int16, true
+	case "SMALLINT UNSIGNED":
+		return Int32, true
+	case "INT UNSIGNED", "INTEGER UNSIGNED", "MEDIUMINT UNSIGNED":
+		return Int64, true
+	case "BIGINT UNSIGNED", "UNSIGNED", "UNSIGNED INT", "UNSIGNED INTEGER":
+		return Decimal(20, 0), true
+	}
+	return Type{}, false
+}
+
 // unsupportedTypeHint names types that users coming from PostgreSQL or
 // MySQL may write and says what to use instead.
 func unsupportedTypeHint(name string) (string, bool) {
 	switch name {
-	case "TIMETZ", "TIME WITH TIME ZONE":
+	case "TIMETZ":
 		return "use TIME or TIMESTAMPTZ", true
 	case "UUID":
 		return "store UUIDs as VARCHAR", true
@@ -108,10 +131,8 @@ func unsupportedTypeHint(name string) (string, bool) {
 		return "use DECIMAL(19,4)", true
 	case "XML":
 		return "store XML as VARCHAR", true
-	case "TINYTEXT", "MEDIUMTEXT", "LONGTEXT":
-		return "use VARCHAR", true
-	case "TINYBLOB", "MEDIUMBLOB", "LONGBLOB":
-		return "use VARBINARY", true
+	case "BIT", "BIT VARYING", "VARBIT":
+		return "use BOOLEAN or VARBINARY", true
 	}
 	return "", false
 }
@@ -131,6 +152,10 @@ func unsupportedTypeHint(name string) (string, bool) {
 //   - TIME(p), TIMESTAMP(p), TIMESTAMPTZ(p) accept 0 <= p <= 6; values keep
 //     microseconds whatever p says.
 //   - Integer display widths (INT(11)) are rejected: they mean nothing.
+//   - MySQL's unsigned integers widen to the signed type that holds them:
+//     TINYINT UNSIGNED is SMALLINT ... BIGINT UNSIGNED is DECIMAL(20,0).
+//   - Arrays (INT[]) and TIMETZ, UUID, SERIAL, MONEY, XML, BIT are not
+//     supported; the error's hint says what to use.
 //
 // Errors are *TypeError values.
 func ResolveType(tn parser.TypeName) (Type, error) {
@@ -150,6 +175,17 @@ func ResolveType(tn parser.TypeName) (Type, error) {
 		if a < 0 {
 			return Type{}, typeErrorf("", "type %s: argument %d must not be negative", name, a)
 		}
+	}
+	if strings.HasSuffix(name, "[]") {
+		return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("array types are not supported: %s", typeText(tn)),
+			Hint: "store lists as JSON"}
+	}
+	if t, ok := unsignedType(name); ok {
+		if len(args) > 0 {
+			return Type{}, typeErrorf(fmt.Sprintf("display widths have no meaning in etlc; write %s", name),
+				"type %s takes no arguments", name)
+		}
+		return t, nil
 	}
 	switch name {
 	case "BOOLEAN":
@@ -244,17 +280,22 @@ func ResolveType(tn parser.TypeName) (Type, error) {
 		return t, nil
 	}
 	if hint, ok := unsupportedTypeHint(name); ok {
-		return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("type %s is not supported", name), Hint: hint}
+		return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("type %s is not supported", typeText(tn)), Hint: hint}
 	}
 	hint := ""
 	if c := closestName(name, typeNameCandidates); c != "" {
 		hint = "did you mean " + c + "?"
 	}
-	shown := tn.Text
-	if shown == "" {
-		shown = tn.Name
+	return Type{}, &TypeError{Code: parser.CodeUndefinedObject, Message: fmt.Sprintf("unknown type %q", typeText(tn)), Hint: hint}
+}
+
+// typeText is the type as written, or its canonical name when the text is
+// not known.
+func typeText(tn parser.TypeName) string {
+	if tn.Text != "" {
+		return tn.Text
 	}
-	return Type{}, &TypeError{Code: parser.CodeUndefinedObject, Message: fmt.Sprintf("unknown type %q", shown), Hint: hint}
+	return tn.String()
 }
 
 // ParseTypeString parses a type written as text, such as the canonical
@@ -305,8 +346,10 @@ func parseTypeName(s string, pos int) (parser.TypeName, error) {
 			}
 			words = append(words, strings.ToUpper(rest[:i]))
 			rest = rest[i:]
-		case c == '[':
-			return tn, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("array types are not supported: %q", tn.Text)}
+		case c == '[' && strings.HasPrefix(rest, "[]") && len(words) > 0:
+			// INT[]: the name keeps the brackets, as the parser writes it.
+			words[len(words)-1] += "[]"
+			rest = rest[2:]
 		default:
 			return tn, &TypeError{Code: parser.CodeSyntax, Message: fmt.Sprintf("invalid type %q", tn.Text)}
 		}

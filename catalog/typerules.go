@@ -144,13 +144,15 @@ func commonFloat(a, b Type) Type {
 }
 
 // CanImplicitCast reports whether a value of type from converts to type to
-// without a CAST: to the same type, from NULL, integer widening, integer or
-// DECIMAL to a DECIMAL with room for its integer digits and its scale (at
-// precision 38 a smaller scale is allowed and rounds), integers and REAL to REAL or DOUBLE, DECIMAL to DOUBLE, between
-// character types (a length limit is checked when a value is stored), JSON
-// to a character type, a character type to DATE, TIME, TIMESTAMP,
-// TIMESTAMPTZ or INTERVAL (read as a literal), DATE to TIMESTAMP and
-// TIMESTAMPTZ, and TIMESTAMP to TIMESTAMPTZ.
+// without a CAST: to the same type; from NULL; integer widening; an integer
+// or DECIMAL to a DECIMAL with room for its integer digits and its scale (at
+// precision 38 a smaller scale is allowed, and rounds); any integer to
+// DOUBLE, TINYINT and SMALLINT to REAL, REAL and DECIMAL to DOUBLE; between
+// character types (a length limit is checked when a value is stored); JSON
+// to a character type; a character type to DATE, TIME, TIMESTAMP,
+// TIMESTAMPTZ or INTERVAL (read as a literal); DATE to TIMESTAMP and
+// TIMESTAMPTZ; TIMESTAMP to TIMESTAMPTZ. Every operand casts implicitly to
+// its CommonSuperType with any other type.
 func CanImplicitCast(from, to Type) bool {
 	if from == to || from.Kind == KindNull {
 		return true
@@ -160,8 +162,11 @@ func CanImplicitCast(from, to Type) bool {
 		switch {
 		case to.IsInteger():
 			return to.Kind >= from.Kind
-		case to.IsFloat():
+		case to.Kind == KindFloat64:
 			return true
+		case to.Kind == KindFloat32:
+			// REAL holds TINYINT and SMALLINT exactly, not INT or BIGINT.
+			return from.Kind <= KindInt16
 		case to.Kind == KindDecimal:
 			return integerDigits(from.Kind) <= to.Precision-to.Scale
 		}

@@ -5,4 +5,10 @@
 // statements (CREATE SOURCE / SINK / STREAM / PIPELINE, MERGE, VALIDATE, ...)
 // itself, and reports every problem as a Diagnostic positioned in the text
 // the user wrote.
+//
+// Parse is the entry point. Query bodies and expressions are TiDB AST nodes
+// parsed from a Fragment, the lowered text of part of the script;
+// Fragment.Orig and Fragment.NodePos map TiDB's offsets back to the script,
+// and Fragment.FindIdent positions names TiDB records no offset for. The
+// lowering rules, which the planner relies on, are listed in lower.go.
 package parser
