@@ -7,183 +7,10 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/etlc/etlc/catalog"
-	"github.com/etlc/etlc/exec/expr"
 	"github.com/etlc/etlc/planner"
 )
-
-// testCompile is a small row-at-a-time compiler for the plans of these
-// tests (the real one is expr.Compile): column and outer references,
-// constants, comparisons, AND/OR/NOT, integer arithmetic, IS NULL, CAST to
-// text, and scalar/EXISTS/IN subqueries through env.Subqueries.
-func testCompile(e planner.Expr, in *arrow.Schema, env *expr.Env) (expr.Evaluator, error) {
-	dt := e.Type().Arrow()
-	switch e := e.(type) {
-	case *planner.ColRef:
-		if e.Index >= in.NumFields() || !arrow.TypeEqual(in.Field(e.Index).Type, dt) {
-			return nil, fmt.Errorf("test compiler: %s over %s", e, in)
-		}
-		return colEval{i: e.Index, dt: dt}, nil
-	case *planner.Const:
-		v := e.Value
-		if x, ok := v.(int32); ok {
-			v = int64(x)
-		}
-		return &tEval{dt: dt, f: func(context.Context, arrow.Record, int, []any) (any, error) { return v, nil }}, nil
-	case *planner.OuterRef:
-		return &tEval{dt: dt, f: func(context.Context, arrow.Record, int, []any) (any, error) {
-			o := env.Outer[len(env.Outer)-e.Depth]
-			return valueAt(o.Rec.Column(e.Index), o.Row), nil
-		}}, nil
-	case *planner.Cast:
-		kid, err := testCompile(e.Arg, in, env)
-		if err != nil {
-			return nil, err
-		}
-		return &tEval{dt: dt, kids: []expr.Evaluator{kid}, f: func(_ context.Context, _ arrow.Record, _ int, a []any) (any, error) {
-			if a[0] == nil {
-				return nil, nil
-			}
-			return fmtValue(a[0]), nil
-		}}, nil
-	case *planner.Subquery:
-		var kids []expr.Evaluator
-		if e.Arg != nil {
-			k, err := testCompile(e.Arg, in, env)
-			if err != nil {
-				return nil, err
-			}
-			kids = append(kids, k)
-		}
-		return &tEval{dt: dt, kids: kids, f: func(ctx context.Context, rec arrow.Record, i int, a []any) (any, error) {
-			var outer []expr.OuterRow
-			if e.Correlated {
-				outer = append(append([]expr.OuterRow(nil), env.Outer...), expr.OuterRow{Rec: rec, Row: i})
-			}
-			res, err := env.Subqueries.RunSubquery(ctx, e.Plan, outer)
-			if err != nil {
-				return nil, err
-			}
-			defer res.Release()
-			switch e.Kind {
-			case planner.SubExists:
-				return (res.NumRows() > 0) != e.Not, nil
-			case planner.SubIn:
-				for r := 0; r < int(res.NumRows()); r++ {
-					if valueAt(res.Column(0), r) == a[0] {
-						return !e.Not, nil
-					}
-				}
-				return e.Not, nil
-			}
-			if res.NumRows() == 0 {
-				return nil, nil
-			}
-			return valueAt(res.Column(0), 0), nil
-		}}, nil
-	case *planner.Call:
-		kids := make([]expr.Evaluator, len(e.Args))
-		for i, a := range e.Args {
-			k, err := testCompile(a, in, env)
-			if err != nil {
-				return nil, err
-			}
-			kids[i] = k
-		}
-		f, ok := testFuncs[e.Name]
-		if !ok {
-			return nil, fmt.Errorf("test compiler: no function %s", e.Name)
-		}
-		return &tEval{dt: dt, kids: kids, f: func(_ context.Context, _ arrow.Record, _ int, a []any) (any, error) { return f(a), nil }}, nil
-	}
-	return nil, fmt.Errorf("test compiler: %T", e)
-}
-
-func cmpOp(test func(int) bool) func([]any) any {
-	return func(a []any) any {
-		if a[0] == nil || a[1] == nil {
-			return nil
-		}
-		return test(refCompare(a[0], a[1]))
-	}
-}
-
-func intOp(op func(x, y int64) int64) func([]any) any {
-	return func(a []any) any {
-		if a[0] == nil || a[1] == nil {
-			return nil
-		}
-		return op(a[0].(int64), a[1].(int64))
-	}
-}
-
-var testFuncs = map[string]func([]any) any{
-	"eq": cmpOp(func(c int) bool { return c == 0 }),
-	"ne": cmpOp(func(c int) bool { return c != 0 }),
-	"lt": cmpOp(func(c int) bool { return c < 0 }),
-	"le": cmpOp(func(c int) bool { return c <= 0 }),
-	"gt": cmpOp(func(c int) bool { return c > 0 }),
-	"ge": cmpOp(func(c int) bool { return c >= 0 }),
-	"and": func(a []any) any {
-		if a[0] == false || a[1] == false {
-			return false
-		}
-		if a[0] == nil || a[1] == nil {
-			return nil
-		}
-		return true
-	},
-	"or": func(a []any) any {
-		if a[0] == true || a[1] == true {
-			return true
-		}
-		if a[0] == nil || a[1] == nil {
-			return nil
-		}
-		return false
-	},
-	"not": func(a []any) any {
-		if a[0] == nil {
-			return nil
-		}
-		return !a[0].(bool)
-	},
-	"is_null": func(a []any) any { return a[0] == nil },
-	"add":     intOp(func(x, y int64) int64 { return x + y }),
-	"sub":     intOp(func(x, y int64) int64 { return x - y }),
-	"mul":     intOp(func(x, y int64) int64 { return x * y }),
-	"mod":     intOp(func(x, y int64) int64 { return x % y }),
-}
-
-// tEval evaluates its children, then f row by row.
-type tEval struct {
-	dt   arrow.DataType
-	kids []expr.Evaluator
-	f    func(ctx context.Context, rec arrow.Record, i int, args []any) (any, error)
-}
-
-func (e *tEval) Type() arrow.DataType { return e.dt }
-func (e *tEval) Eval(ctx context.Context, rec arrow.Record) (arrow.Array, error) {
-	kids, err := evalAll(ctx, e.kids, rec)
-	if err != nil {
-		return nil, err
-	}
-	defer releaseArrays(kids)
-	n := int(rec.NumRows())
-	vals := make([]any, n)
-	args := make([]any, len(kids))
-	for i := 0; i < n; i++ {
-		for k, a := range kids {
-			args[k] = valueAt(a, i)
-		}
-		if vals[i], err = e.f(ctx, rec, i, args); err != nil {
-			return nil, err
-		}
-	}
-	return buildArray(tb{}, memory.DefaultAllocator, e.dt, vals), nil
-}
 
 // memTables is a ScanFactory over in-memory tables; it counts the scans
 // it opens.
@@ -266,8 +93,7 @@ func scanU() *planner.Scan {
 
 func runPlan(t *testing.T, mem *Memory, tabs *memTables, plan planner.Node) []string {
 	t.Helper()
-	env := &BuildEnv{Mem: mem, Scans: tabs, Compile: testCompile}
-	defer env.Close()
+	env := &BuildEnv{Mem: mem, Scans: tabs}
 	op, err := Build(context.Background(), plan, env)
 	if err != nil {
 		t.Fatalf("build: %v", err)
@@ -430,7 +256,7 @@ func TestBuildValuesSetOpWindow(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	mem := leakCheck(t)
 	tabs := newTables(t, mem)
-	env := &BuildEnv{Mem: mem, Scans: tabs, Compile: testCompile}
+	env := &BuildEnv{Mem: mem, Scans: tabs}
 	_, err := Build(context.Background(), &planner.Scan{Object: &catalog.Object{Name: "nope"}, Columns: pcols("k", catalog.String)}, env)
 	if err == nil || !strings.Contains(err.Error(), "no table nope") {
 		t.Fatalf("error %v", err)

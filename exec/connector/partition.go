@@ -1,0 +1,74 @@
+package connector
+
+import (
+	"strings"
+)
+
+// hiveNull is the directory value Hive, Spark and Trino use for a NULL
+// partition value.
+const hiveNull = "__HIVE_DEFAULT_PARTITION__"
+
+// escapePartition escapes a partition column name or value for a
+// directory name, the Hive way: %XX for / = % \ : # ? * [ ] ^ { and both
+// quote characters, control characters and DEL. A
+// leading '_' or '.' is escaped too, so that readers, which skip names
+// starting with them, do not take a partition for a hidden directory.
+func escapePartition(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if needsEscape(c) || (i == 0 && (c == '_' || c == '.')) {
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func needsEscape(c byte) bool {
+	if c < 0x20 || c == 0x7f {
+		return true
+	}
+	switch c {
+	case '"', '#', '%', '\'', '*', '/', ':', '=', '?', '\\', '[', ']', '^', '{':
+		return true
+	}
+	return false
+}
+
+// unescapePartition undoes escapePartition (and any %XX escape).
+func unescapePartition(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if h, ok := unhex(s[i+1]); ok {
+				if l, ok := unhex(s[i+2]); ok {
+					b.WriteByte(h<<4 | l)
+					i += 2
+					continue
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

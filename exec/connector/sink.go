@@ -1,0 +1,630 @@
+package connector
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/compute"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+)
+
+// stagingPrefix starts the name of a run's staging directory under the
+// sink's path: _staging-<run id>/.
+const stagingPrefix = "_staging-"
+
+// stagedManifestName is the copy of the new manifest a run writes into its
+// staging directory before it moves any file into place.
+const stagedManifestName = "_MANIFEST"
+
+// Sink writes one statement's output to a file sink and makes it visible
+// atomically.
+//
+// # Layout
+//
+// The sink's path is a directory (local) or prefix (S3). Committed data
+// files are <path>/[col=value/...]part-<run id>-<n>.<ext>; each run's names
+// are new, so a run never overwrites a file another run committed.
+// <path>/_SUCCESS holds the Manifest: the list of committed files. While a
+// run writes, its files live under <path>/_staging-<run id>/ with the same
+// relative layout. Readers (Scan) skip every name starting with '_' or '.',
+// and read exactly the files the manifest lists when there is one.
+//
+// # Commit protocol
+//
+//  1. Write: every file is written under _staging-<run>/ (S3: uploaded
+//     there). Nothing outside the staging directory changes.
+//  2. Commit closes the files, then writes _staging-<run>/_MANIFEST, the
+//     new manifest (append: the previous manifest's files, or the visible
+//     files when there was no manifest, plus this run's; overwrite: this
+//     run's only).
+//  3. If <path> has no _SUCCESS yet, it publishes one listing the files
+//     visible now, so that manifest-aware readers go on seeing exactly the
+//     old output while files move in.
+//  4. Moves each staged file to its final name (local: rename, atomic per
+//     file; S3: copy, then delete the staged object).
+//  5. Publishes <path>/_SUCCESS = the new manifest (local: write
+//     _SUCCESS.tmp-<run>, rename over _SUCCESS; S3: one PUT). This is the
+//     commit point.
+//  6. Overwrite: deletes the files of the old output (visible files the
+//     new manifest does not list).
+//  7. Removes _staging-<run>/.
+//
+// # What a reader sees
+//
+// A manifest-aware reader (this package's Scan) reads _SUCCESS and sees
+// the old output up to step 5 and the new output from step 5 on, never a
+// mix and never a partial file. A reader that only lists the directory
+// and skips '_' and '.' names (Spark, Trino, Athena) never sees staged
+// files, nor any file of a run that failed before step 4; during steps
+// 4 to 6 of an overwrite it may see old and new files side by side.
+//
+// # Failures and crashes
+//
+// Abort (or any error before step 5) removes the staging directory; the
+// previous output is untouched. A process killed (SIGKILL, a lost pod)
+// leaves its staging directory behind; the next OpenSink on the same path
+// recovers every _staging-<run>/ it finds before it writes anything:
+//
+//   - _SUCCESS names that run (killed after step 5): roll forward, doing
+//     steps 6 and 7;
+//   - otherwise (killed before step 5): roll back, deleting the files the
+//     staged _MANIFEST says the run moved in (step 4) and the staging
+//     directory. The old output, and the _SUCCESS step 3 may have written
+//     for it, stay as they were.
+//
+// One writer per sink path at a time is assumed: a second writer opening
+// the path would take the first one's staging directory for a crashed
+// run's. The engine runs the statements that write a sink one at a time.
+type Sink struct {
+	opts       Options
+	fs         FS
+	dir        string
+	runID      string
+	staging    string
+	fields     []Field
+	schema     *arrow.Schema
+	dataIdx    []int
+	partIdx    []int
+	dataFields []Field
+	dataSchema *arrow.Schema
+	mem        memory.Allocator
+	files      map[string]*sinkFile
+	order      []string
+	rows       int64
+	state      int // 0 open, 1 committed, 2 aborted
+	// hook, when set (tests), is called at each step of Commit; a non-nil
+	// error stops Commit there, as a crash would.
+	hook func(step string) error
+}
+
+type sinkFile struct {
+	rel  string
+	w    formatWriter
+	cw   *countingWriter
+	rows int64
+}
+
+// OpenSink opens a sink for one statement's output of the given columns
+// (the batches Write takes have them, in order). It first recovers what
+// runs that crashed left at the path (see Sink); mode error_if_exists
+// fails when the path holds output.
+func (c *FileConnector) OpenSink(ctx context.Context, opts Options, fields []Field) (s *Sink, err error) {
+	defer recoverErr(&err, opts.Path)
+	fs, name, err := c.Resolve(ctx, opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	if hasGlob(name) {
+		return nil, fmt.Errorf("sink path %q: a sink writes a directory, not a glob", opts.Path)
+	}
+	if _, err := fs.Stat(ctx, strings.TrimSuffix(name, "/")); err == nil {
+		return nil, fmt.Errorf("sink path %q is a file; a sink writes a directory", opts.Path)
+	}
+	s = &Sink{opts: opts, fs: fs, dir: dirName(name), fields: fields, schema: ArrowSchema(fields), mem: c.mem(), files: map[string]*sinkFile{}}
+	isPart := make([]bool, len(fields))
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	for _, p := range opts.PartitionBy {
+		j := -1
+		for i, f := range fields {
+			if f.Name == p || (j < 0 && strings.EqualFold(f.Name, p)) {
+				j = i
+			}
+		}
+		if j < 0 {
+			hint := ""
+			if cl := closest(p, names); cl != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", cl)
+			}
+			return nil, &OptionError{Key: "partition_by", Message: fmt.Sprintf("no column %q in the output%s", p, hint)}
+		}
+		if isPart[j] {
+			return nil, &OptionError{Key: "partition_by", Message: fmt.Sprintf("column %q is named twice", p)}
+		}
+		isPart[j] = true
+		s.partIdx = append(s.partIdx, j)
+	}
+	for i, f := range fields {
+		if !isPart[i] {
+			s.dataIdx = append(s.dataIdx, i)
+			s.dataFields = append(s.dataFields, f)
+		}
+	}
+	if len(s.dataFields) == 0 {
+		return nil, &OptionError{Key: "partition_by", Message: "leaves no column to write into the files"}
+	}
+	if err := checkWritable(&opts, s.dataFields); err != nil {
+		return nil, err
+	}
+	s.dataSchema = ArrowSchema(s.dataFields)
+	if err := s.recover(ctx); err != nil {
+		return nil, fmt.Errorf("recovering %s: %w", fs.URI(s.dir), err)
+	}
+	if opts.Mode == ModeErrorIfExists {
+		if err := s.checkEmpty(ctx); err != nil {
+			return nil, err
+		}
+	}
+	s.runID = newRunID()
+	s.staging = s.dir + stagingPrefix + s.runID + "/"
+	return s, nil
+}
+
+// newRunID returns a sortable, unique run id: UTC time and random bits.
+func newRunID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405.000000Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// RunID is the id of the sink's run, part of its file names.
+func (s *Sink) RunID() string { return s.runID }
+
+func (s *Sink) checkEmpty(ctx context.Context) error {
+	m, err := readManifest(ctx, s.fs, s.dir)
+	if err != nil {
+		return err
+	}
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return err
+	}
+	if (m != nil && len(m.Files) > 0) || len(vis) > 0 {
+		return fmt.Errorf("sink path %s already holds output (mode = 'error_if_exists')", s.fs.URI(s.dir))
+	}
+	return nil
+}
+
+// visible returns the relative names of the visible files under the path.
+func (s *Sink) visible(ctx context.Context) ([]string, error) {
+	all, err := s.fs.List(ctx, s.dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range all {
+		rel := strings.TrimPrefix(f.Name, s.dir)
+		if !hidden(rel) {
+			out = append(out, rel)
+		}
+	}
+	return out, nil
+}
+
+// Write writes a batch whose columns are the sink's fields.
+func (s *Sink) Write(ctx context.Context, rec arrow.Record) (err error) {
+	defer recoverErr(&err, s.fs.URI(s.dir))
+	if s.state != 0 {
+		return errors.New("write to a sink that is committed or aborted")
+	}
+	if int(rec.NumCols()) != len(s.fields) {
+		return fmt.Errorf("batch has %d columns, the sink %d", rec.NumCols(), len(s.fields))
+	}
+	for i, f := range s.fields {
+		if !arrow.TypeEqual(rec.Column(i).DataType(), f.Type.Arrow()) {
+			return fmt.Errorf("column %q: batch type %s, sink type %s", f.Name, rec.Column(i).DataType(), f.Type)
+		}
+	}
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	s.rows += rec.NumRows()
+	if len(s.partIdx) == 0 {
+		return s.writeTo(ctx, "", s.project(rec))
+	}
+	// Group the rows by partition directory.
+	n := int(rec.NumRows())
+	keys := make([]string, n)
+	groups := map[string][]int64{}
+	var order []string
+	var buf []byte
+	for i := 0; i < n; i++ {
+		buf = buf[:0]
+		for _, p := range s.partIdx {
+			f := s.fields[p]
+			buf = append(buf, escapePartition(f.Name)...)
+			buf = append(buf, '=')
+			col := rec.Column(p)
+			if col.IsNull(i) {
+				buf = append(buf, hiveNull...)
+			} else {
+				buf = append(buf, escapePartition(string(appendValue(nil, f.Type, col, i)))...)
+			}
+			buf = append(buf, '/')
+		}
+		k := string(buf)
+		keys[i] = k
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], int64(i))
+	}
+	data := s.project(rec)
+	defer data.Release()
+	if len(order) == 1 {
+		data.Retain()
+		return s.writeTo(ctx, order[0], data)
+	}
+	for _, k := range order {
+		sub, err := takeRows(ctx, s.mem, data, groups[k])
+		if err != nil {
+			return err
+		}
+		if err := s.writeTo(ctx, k, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// project returns the data columns of rec (a new reference).
+func (s *Sink) project(rec arrow.Record) arrow.Record {
+	cols := make([]arrow.Array, len(s.dataIdx))
+	for k, i := range s.dataIdx {
+		cols[k] = rec.Column(i)
+	}
+	return array.NewRecord(s.dataSchema, cols, rec.NumRows())
+}
+
+// takeRows returns the rows of rec at the given indexes.
+func takeRows(ctx context.Context, mem memory.Allocator, rec arrow.Record, rows []int64) (arrow.Record, error) {
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues(rows, nil)
+	idx := ib.NewArray()
+	ib.Release()
+	defer idx.Release()
+	ctx = compute.WithAllocator(ctx, mem)
+	cols := make([]arrow.Array, rec.NumCols())
+	for k := range cols {
+		a, err := compute.TakeArray(ctx, rec.Column(k), idx)
+		if err != nil {
+			for _, c := range cols[:k] {
+				c.Release()
+			}
+			return nil, err
+		}
+		cols[k] = a
+	}
+	out := array.NewRecord(rec.Schema(), cols, int64(len(rows)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+// writeTo writes a batch of data columns (and releases it) into the
+// staged file of the partition directory dir.
+func (s *Sink) writeTo(ctx context.Context, dir string, rec arrow.Record) error {
+	defer rec.Release()
+	f, err := s.file(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if err := f.w.write(rec); err != nil {
+		return fmt.Errorf("write %s: %w", s.fs.URI(s.staging+f.rel), err)
+	}
+	f.rows += rec.NumRows()
+	return nil
+}
+
+// file returns the open staged file of a partition directory.
+func (s *Sink) file(ctx context.Context, dir string) (*sinkFile, error) {
+	if f := s.files[dir]; f != nil {
+		return f, nil
+	}
+	rel := fmt.Sprintf("%spart-%s-%05d%s", dir, s.runID, len(s.order), fileExtension(&s.opts))
+	w, err := s.fs.Create(ctx, s.staging+rel)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", s.fs.URI(s.staging+rel), err)
+	}
+	cw := &countingWriter{w: w}
+	fw, err := newFormatWriter(s.mem, &s.opts, s.dataFields, cw)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	f := &sinkFile{rel: rel, w: fw, cw: cw}
+	s.files[dir] = f
+	s.order = append(s.order, dir)
+	return f, nil
+}
+
+func (s *Sink) step(name string) error {
+	if s.hook != nil {
+		return s.hook(name)
+	}
+	return nil
+}
+
+// Commit makes the output visible (see Sink for the protocol) and returns
+// the manifest it published. On an error before the commit point the
+// output is discarded as by Abort.
+func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
+	defer recoverErr(&err, s.fs.URI(s.dir))
+	if s.state != 0 {
+		return nil, errors.New("commit of a sink that is committed or aborted")
+	}
+	published := false
+	var moved []string
+	defer func() {
+		if err != nil && !published {
+			// Take back the files already moved into place, then the
+			// staging directory; the old _SUCCESS does not list them.
+			cctx := context.WithoutCancel(ctx)
+			for _, rel := range moved {
+				s.fs.Remove(cctx, s.dir+rel)
+			}
+			if _, ok := s.fs.(LocalFS); ok && len(moved) > 0 {
+				removeEmptyDirs(s.dir)
+			}
+			s.Abort(cctx)
+		}
+	}()
+	// An unpartitioned output always has a file, so that an empty result
+	// still carries its schema (Parquet) or header (CSV).
+	if len(s.partIdx) == 0 && len(s.order) == 0 {
+		if _, err := s.file(ctx, ""); err != nil {
+			return nil, err
+		}
+	}
+	newFiles := make([]ManifestFile, 0, len(s.order))
+	for _, dir := range s.order {
+		f := s.files[dir]
+		if err := f.w.close(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", s.fs.URI(s.staging+f.rel), err)
+		}
+		f.w = nil
+		newFiles = append(newFiles, ManifestFile{Path: f.rel, Rows: f.rows, Bytes: f.cw.n, RunID: s.runID})
+	}
+	if err := s.step("closed"); err != nil {
+		return nil, err
+	}
+	old, err := readManifest(ctx, s.fs, s.dir)
+	if err != nil {
+		return nil, err
+	}
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Mode == ModeErrorIfExists && ((old != nil && len(old.Files) > 0) || len(vis) > 0) {
+		return nil, fmt.Errorf("sink path %s already holds output (mode = 'error_if_exists')", s.fs.URI(s.dir))
+	}
+	m = &Manifest{Version: 1, RunID: s.runID, Mode: s.opts.Mode.String(), Format: s.opts.Format}
+	if s.opts.Mode == ModeAppend {
+		if old != nil {
+			m.Files = append(m.Files, old.Files...)
+		} else {
+			for _, rel := range vis {
+				m.Files = append(m.Files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+			}
+		}
+	}
+	m.Files = append(m.Files, newFiles...)
+	for _, f := range m.Files {
+		if f.Rows > 0 {
+			m.Rows += f.Rows
+		}
+	}
+	if err := s.writeManifest(ctx, s.staging+stagedManifestName, m); err != nil {
+		return nil, err
+	}
+	if old == nil {
+		initial := &Manifest{Version: 1, Mode: "initial", Format: s.opts.Format, CommittedAt: now()}
+		for _, rel := range vis {
+			initial.Files = append(initial.Files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+		}
+		if err := s.publish(ctx, initial); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.step("staged"); err != nil {
+		return nil, err
+	}
+	for i, f := range newFiles {
+		moved = append(moved, f.Path) // before: a failed S3 move may have copied
+		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
+			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+		}
+		if err := s.step(fmt.Sprintf("moved %d", i+1)); err != nil {
+			return nil, err
+		}
+	}
+	m.CommittedAt = now()
+	if err := s.publish(ctx, m); err != nil {
+		return nil, err
+	}
+	published = true
+	s.state = 1
+	if err := s.step("published"); err != nil {
+		return m, err
+	}
+	if err := s.finish(ctx, m); err != nil {
+		return m, fmt.Errorf("committed, but cleaning up failed (the next run finishes it): %w", err)
+	}
+	return m, nil
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+// finish does steps 6 and 7 for a published manifest.
+func (s *Sink) finish(ctx context.Context, m *Manifest) error {
+	if m.Mode == ModeOverwrite.String() {
+		keep := map[string]bool{}
+		for _, f := range m.Files {
+			keep[f.Path] = true
+		}
+		vis, err := s.visible(ctx)
+		if err != nil {
+			return err
+		}
+		for _, rel := range vis {
+			if !keep[rel] {
+				if err := s.fs.Remove(ctx, s.dir+rel); err != nil {
+					return err
+				}
+			}
+		}
+		if _, ok := s.fs.(LocalFS); ok {
+			removeEmptyDirs(s.dir)
+		}
+		if err := s.step("deleted"); err != nil {
+			return err
+		}
+	}
+	return s.fs.RemoveAll(ctx, s.dir+stagingPrefix+m.RunID+"/")
+}
+
+func (s *Sink) writeManifest(ctx context.Context, name string, m *Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := WriteAll(ctx, s.fs, name, append(data, '\n')); err != nil {
+		return fmt.Errorf("write %s: %w", s.fs.URI(name), err)
+	}
+	return nil
+}
+
+// publish replaces <path>/_SUCCESS atomically.
+func (s *Sink) publish(ctx context.Context, m *Manifest) error {
+	final := s.dir + manifestName
+	if _, ok := s.fs.(LocalFS); !ok {
+		return s.writeManifest(ctx, final, m)
+	}
+	tmp := final + ".tmp-" + s.runID
+	if err := s.writeManifest(ctx, tmp, m); err != nil {
+		return err
+	}
+	if err := s.fs.Rename(ctx, tmp, final); err != nil {
+		return fmt.Errorf("publish %s: %w", s.fs.URI(final), err)
+	}
+	return nil
+}
+
+// Abort discards the run's output: the staged files are removed and the
+// previous output stays as it was. It does nothing after Commit succeeded.
+func (s *Sink) Abort(ctx context.Context) (err error) {
+	defer recoverErr(&err, s.fs.URI(s.dir))
+	if s.state != 0 {
+		return nil
+	}
+	s.state = 2
+	for _, dir := range s.order {
+		if f := s.files[dir]; f.w != nil {
+			f.w.abort()
+			f.w = nil
+		}
+	}
+	return s.fs.RemoveAll(ctx, s.staging)
+}
+
+// recover finishes or rolls back the runs whose staging directories are
+// left under the path (see Sink).
+func (s *Sink) recover(ctx context.Context) error {
+	kids, err := s.fs.Children(ctx, s.dir)
+	if err != nil {
+		return err
+	}
+	var runs []string
+	for _, k := range kids {
+		if strings.HasPrefix(k, stagingPrefix) && strings.HasSuffix(k, "/") {
+			runs = append(runs, strings.TrimSuffix(strings.TrimPrefix(k, stagingPrefix), "/"))
+		}
+		if strings.HasPrefix(k, manifestName+".tmp-") {
+			if err := s.fs.Remove(ctx, s.dir+k); err != nil {
+				return err
+			}
+		}
+	}
+	sort.Strings(runs)
+	if len(runs) == 0 {
+		return nil
+	}
+	cur, err := readManifest(ctx, s.fs, s.dir)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		staging := s.dir + stagingPrefix + run + "/"
+		if cur != nil && cur.RunID == run {
+			if err := s.finish(ctx, cur); err != nil {
+				return err
+			}
+			continue
+		}
+		staged, err := readManifestFile(ctx, s.fs, staging+stagedManifestName)
+		if err != nil {
+			return err
+		}
+		if staged != nil {
+			listed := map[string]bool{}
+			if cur != nil {
+				for _, f := range cur.Files {
+					listed[f.Path] = true
+				}
+			}
+			for _, f := range staged.Files {
+				if f.RunID == run && !listed[f.Path] {
+					if err := s.fs.Remove(ctx, s.dir+f.Path); err != nil {
+						return err
+					}
+				}
+			}
+			if _, ok := s.fs.(LocalFS); ok {
+				removeEmptyDirs(s.dir)
+			}
+		}
+		if err := s.fs.RemoveAll(ctx, staging); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readManifestFile reads a manifest from a file; nil, nil when it does not exist.
+func readManifestFile(ctx context.Context, fs FS, name string) (*Manifest, error) {
+	data, err := ReadAll(ctx, fs, name)
+	if err != nil {
+		if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", fs.URI(name), err)
+	}
+	return &m, nil
+}
