@@ -243,6 +243,7 @@ func (j *Join) buildSide(ctx context.Context) error {
 			}
 		}
 		h := j.hs.hashRows(keys, n, nil)
+		j.table.reserve(n)
 		groups := j.table.insertHashed(keys, h, nil, skip)
 		ng := j.table.len()
 		j.head = make([]int32, ng)
