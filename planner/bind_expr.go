@@ -434,15 +434,22 @@ func (b *binder) didYouMean(name string, candidates []string) string {
 }
 
 func (b *binder) bindIn(c exprCtx, n *ast.PatternInExpr, p int) Expr {
-	x := b.bindExpr(c, n.Expr, p)
+	_, isRow := n.Expr.(*ast.RowExpr)
+	var x Expr
+	if !isRow {
+		x = b.bindExpr(c, n.Expr, p)
+	}
 	if n.Sel != nil {
+		if isRow {
+			return b.unsupported(p, "a row value IN (subquery)")
+		}
 		sq, ok := n.Sel.(*ast.SubqueryExpr)
 		if !ok {
 			return b.unsupported(p, "IN over %T", n.Sel)
 		}
 		return b.bindSubquery(c, sq, SubIn, x, "eq", n.Not, p)
 	}
-	if _, isRow := n.Expr.(*ast.RowExpr); isRow {
+	if isRow {
 		// (a, b) IN ((1, 2), (3, 4)): an OR of row comparisons.
 		var out Expr
 		for _, item := range n.List {

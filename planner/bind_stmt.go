@@ -161,6 +161,9 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		return out
 	}
 	cols := plan.Schema()
+	if len(cols) == 0 && s.Query != nil {
+		return out // the query failed to bind: reported already
+	}
 	if len(target.Columns) == 0 && target.Kind == catalog.ObjectSink && len(s.Columns) == 0 {
 		// A sink without declared columns takes the query's.
 		o := *target
