@@ -21,6 +21,10 @@ type ScanFactory interface {
 	OpenScan(ctx context.Context, obj *catalog.Object, columns []int) (Operator, error)
 }
 
+// CompileFunc compiles a bound expression over an input schema, as
+// expr.Compile does.
+type CompileFunc func(e planner.Expr, input *arrow.Schema, env *expr.Env) (expr.Evaluator, error)
+
 // BuildEnv is what Build needs besides the plan: one per statement (a
 // statement's subqueries share it).
 type BuildEnv struct {
@@ -35,6 +39,8 @@ type BuildEnv struct {
 	Now time.Time
 	// Location is the session time zone; nil means UTC.
 	Location *time.Location
+	// Compile compiles expressions; nil means expr.Compile.
+	Compile CompileFunc
 
 	// outer is the stack of enclosing rows of a correlated subquery run.
 	outer []expr.OuterRow
@@ -67,7 +73,39 @@ func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err
 	}
 	b := &builder{ctx: ctx, env: env, ctes: map[planner.Node]*sharedCTE{}, refs: map[planner.Node]int{}}
 	b.countRefs(n)
-	return b.build(n)
+	root, err := b.build(n)
+	if err != nil {
+		return nil, err
+	}
+	return &guard{op: root}, nil
+}
+
+// guard is the root of a built plan: it turns a panic below it (an
+// operator or kernel bug, or third-party code failing) into an error, so
+// that none reaches the caller.
+type guard struct {
+	op Operator
+}
+
+func (g *guard) Schema() *arrow.Schema { return g.op.Schema() }
+
+func (g *guard) Open(ctx context.Context) (err error) {
+	defer recoverErr(&err)
+	return g.op.Open(ctx)
+}
+
+func (g *guard) Next(ctx context.Context) (b Batch, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok, err = Batch{}, false, fmt.Errorf("exec: internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return g.op.Next(ctx)
+}
+
+func (g *guard) Close() (err error) {
+	defer recoverErr(&err)
+	return g.op.Close()
 }
 
 // recoverErr turns a panic below an API boundary into an error.
@@ -99,6 +137,9 @@ func (b *builder) countRefs(n planner.Node) {
 }
 
 func (b *builder) compile(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) {
+	if b.env.Compile != nil {
+		return b.env.Compile(e, in, b.env.exprEnv)
+	}
 	return expr.Compile(e, in, b.env.exprEnv)
 }
 

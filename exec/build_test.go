@@ -271,3 +271,36 @@ func TestBuildErrors(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// panicScans opens an operator that panics, standing for a bug below the
+// API boundary.
+type panicScans struct{}
+
+func (panicScans) OpenScan(context.Context, *catalog.Object, []int) (Operator, error) {
+	return &panicOp{schema: schemaOf(tString, tInt64)}, nil
+}
+
+type panicOp struct{ schema *arrow.Schema }
+
+func (p *panicOp) Schema() *arrow.Schema                     { return p.schema }
+func (p *panicOp) Open(context.Context) error                { return nil }
+func (p *panicOp) Next(context.Context) (Batch, bool, error) { panic("kaboom") }
+func (p *panicOp) Close() error                              { return nil }
+
+func TestBuildGuardsPanics(t *testing.T) {
+	mem := leakCheck(t)
+	op, err := Build(context.Background(), &planner.Filter{Input: scanT(), Cond: &planner.Const{Value: true, T: catalog.Bool}},
+		&BuildEnv{Mem: mem, Scans: panicScans{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := op.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = op.Next(ctx)
+	if err == nil || !strings.Contains(err.Error(), "internal error: kaboom") {
+		t.Fatalf("error %v", err)
+	}
+	op.Close()
+}

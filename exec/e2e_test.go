@@ -166,3 +166,27 @@ func TestE2EWindowsCTEsSetOps(t *testing.T) {
 	got = e.query(`SELECT id FROM orders ORDER BY amount DESC NULLS LAST, id LIMIT 2 OFFSET 1;`)
 	equalRows(t, got, []string{"1", "2"})
 }
+
+func TestE2EGroupWindows(t *testing.T) {
+	e := newE2E(t)
+	got := e.query(`SELECT window_start, window_end, customer, count(*) AS n, sum(amount) AS revenue
+		FROM orders GROUP BY TUMBLE(ts, INTERVAL '1 minute'), customer ORDER BY window_start, customer;`)
+	equalRows(t, got, []string{
+		"1704103200000000|1704103260000000|10|2|1975d",
+		"1704103260000000|1704103320000000|20|1|10000d",
+		"1704103320000000|1704103380000000|30|1|NULL",
+		"1704103380000000|1704103440000000|20|1|10d",
+		"1704103380000000|1704103440000000|99|1|500d",
+		"1704103500000000|1704103560000000|NULL|1|330d",
+	})
+	got = e.query(`SELECT window_start, count(*) FROM orders GROUP BY HOP(ts, INTERVAL '1 minute', INTERVAL '2 minutes') ORDER BY 1;`)
+	equalRows(t, got, []string{
+		"1704103140000000|2",
+		"1704103200000000|3",
+		"1704103260000000|2",
+		"1704103320000000|3",
+		"1704103380000000|2",
+		"1704103440000000|1",
+		"1704103500000000|1",
+	})
+}
