@@ -63,6 +63,33 @@ func (b *bufferedInput) concat(m *Memory, schema *arrow.Schema, keyTypes []arrow
 	return rec, keys, nil
 }
 
+// concatKeys returns one array per key over all buffered batches (the
+// batches stay as they are).
+func (b *bufferedInput) concatKeys(m *Memory, keyTypes []arrow.DataType) ([]arrow.Array, error) {
+	keys := make([]arrow.Array, len(keyTypes))
+	parts := make([]arrow.Array, len(b.keys))
+	for k, dt := range keyTypes {
+		for i := range b.keys {
+			parts[i] = b.keys[i][k]
+		}
+		a, err := concatArrays(m.Alloc, dt, parts)
+		if err != nil {
+			releaseArrays(keys)
+			return nil, err
+		}
+		keys[k] = a
+	}
+	return keys, nil
+}
+
+// takeRecords hands over the buffered batches, releasing the rest.
+func (b *bufferedInput) takeRecords() []arrow.Record {
+	recs := b.recs
+	b.recs = nil
+	b.release()
+	return recs
+}
+
 func (b *bufferedInput) release() {
 	releaseRecords(b.recs)
 	for _, ks := range b.keys {
@@ -313,7 +340,9 @@ type Sort struct {
 	mem       *Memory
 	acct      memAccount
 	batchSize int
-	out       chunker
+	data      *chunkedRecords
+	perm      []int32
+	pos       int
 	done      bool
 }
 
@@ -388,31 +417,27 @@ func (s *Sort) consume(ctx context.Context) error {
 	if buf.rows == 0 {
 		return nil
 	}
-	// The concatenated copy coexists with the parts for a moment.
-	if err := s.acct.add(s.acct.held); err != nil {
-		return err
-	}
-	rec, keys, err := buf.concat(s.mem, s.input.Schema(), keyTypes(s.keys))
+	// The rows stay in their batches; only the keys are concatenated, and
+	// the output is gathered from the batches in sorted order.
+	keys, err := buf.concatKeys(s.mem, keyTypes(s.keys))
 	if err != nil {
 		return err
 	}
 	defer releaseArrays(keys)
-	perm, err := sortPerm(keys, s.keys, int(rec.NumRows()))
+	var kb int64
+	for _, k := range keys {
+		kb += arrayBytes(k)
+	}
+	if err := s.acct.add(kb); err != nil {
+		return err
+	}
+	perm, err := sortPerm(keys, s.keys, buf.rows)
 	if err != nil {
-		rec.Release()
 		return err
 	}
-	sorted, err := takeRecord(s.mem.Alloc, nil, rec, perm)
-	rec.Release()
-	if err != nil {
-		return err
-	}
-	if err := s.acct.set(recordBytes(sorted)); err != nil {
-		sorted.Release()
-		return err
-	}
-	s.out = chunker{rec: sorted, size: s.batchSize}
-	return nil
+	s.perm = perm
+	s.data = newChunkedRecords(s.input.Schema(), buf.takeRecords())
+	return s.acct.add(int64(4 * len(perm)))
 }
 
 // Next implements Operator.
@@ -423,16 +448,24 @@ func (s *Sort) Next(ctx context.Context) (Batch, bool, error) {
 			return Batch{}, false, err
 		}
 	}
-	r, ok := s.out.next()
-	if !ok {
+	if s.data == nil || s.pos >= len(s.perm) {
 		return Batch{}, false, nil
 	}
+	end := min(s.pos+s.batchSize, len(s.perm))
+	r, err := s.data.gather(s.mem.Alloc, nil, s.perm[s.pos:end])
+	if err != nil {
+		return Batch{}, false, err
+	}
+	s.pos = end
 	return Batch{Kind: BatchData, Rec: r}, true, nil
 }
 
 // Close implements Operator.
 func (s *Sort) Close() error {
-	s.out.release()
+	if s.data != nil {
+		s.data.release()
+		s.data = nil
+	}
 	s.acct.close()
 	return s.input.Close()
 }
