@@ -473,7 +473,9 @@ func (s *Sort) Close() error {
 // TopN returns the first Count rows after Offset of its input in key
 // order, holding only about Offset+Count rows (plus a buffer of candidates)
 // rather than the whole input: ORDER BY ... LIMIT. Ties keep input order,
-// as in Sort followed by Limit.
+// as in Sort followed by Limit. Like Sort it runs over bounded inputs; a
+// streaming top-N would keep its rows as checkpointed state and emit on
+// watermarks, so a control batch here is an error.
 type TopN struct {
 	input         Operator
 	keys          []SortKey
