@@ -142,6 +142,15 @@ func (v *Values) Open(ctx context.Context) error {
 				releaseArrays(cells[:r])
 				return fmt.Errorf("VALUES row %d, column %d: %w", r+1, c+1, err)
 			}
+			if a.DataType().ID() == arrow.NULL && physOf(v.schema.Field(c).Type) != physNull {
+				// An untyped NULL cell takes its column's type.
+				n := a.Len()
+				a.Release()
+				if a, err = nullArray(v.mem.Alloc, v.schema.Field(c).Type, n); err != nil {
+					releaseArrays(cells[:r])
+					return err
+				}
+			}
 			if !arrow.TypeEqual(a.DataType(), v.schema.Field(c).Type) {
 				a.Release()
 				releaseArrays(cells[:r])
