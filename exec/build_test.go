@@ -304,3 +304,31 @@ func TestBuildGuardsPanics(t *testing.T) {
 	}
 	op.Close()
 }
+
+func TestSplitJoinCond(t *testing.T) {
+	i64 := catalog.Int64
+	// l.a + 1 = r.b AND r.c = l.d AND l.a < r.b AND l.a + r.b = 3 AND l.d = 5,
+	// with left columns 0,1 (a, d) and right columns 2,3 (b, c).
+	cond := call("and", catalog.Bool,
+		call("and", catalog.Bool,
+			call("and", catalog.Bool,
+				call("eq", catalog.Bool, call("add", i64, cref(0, i64), ci(1)), cref(2, i64)),
+				call("is_not_distinct_from", catalog.Bool, cref(3, i64), cref(1, i64))),
+			call("lt", catalog.Bool, cref(0, i64), cref(2, i64))),
+		call("and", catalog.Bool,
+			call("eq", catalog.Bool, call("add", i64, cref(0, i64), cref(2, i64)), ci(3)),
+			call("eq", catalog.Bool, cref(1, i64), ci(5))))
+	keys, residual := splitJoinCond(cond, 2)
+	if len(keys) != 2 {
+		t.Fatalf("keys %v", keys)
+	}
+	if keys[0].left.String() != "(c0#0 + 1)" || keys[0].right.String() != "c2#0" || keys[0].nullSafe {
+		t.Fatalf("key 0: %s = %s", keys[0].left, keys[0].right)
+	}
+	if keys[1].left.String() != "c1#1" || keys[1].right.String() != "c3#1" || !keys[1].nullSafe {
+		t.Fatalf("key 1: %s = %s", keys[1].left, keys[1].right)
+	}
+	if residual.String() != "(((c0#0 < c2#2) AND ((c0#0 + c2#2) = 3)) AND (c1#1 = 5))" {
+		t.Fatalf("residual %s", residual)
+	}
+}

@@ -130,6 +130,10 @@ func TestHashJoinExact(t *testing.T) {
 	// A cross join.
 	cross := NewNestedLoopJoin(source(t, mem, ls, left[:2], 1), source(t, mem, rs, right[:2], 1), JoinInner, nil, out, mem)
 	equalRows(t, sorted(run(t, cross)), []string{"1|x|1|q", "1|x|NULL|p", "NULL|y|1|q", "NULL|y|NULL|p"})
+	// Empty probe side: a RIGHT join gives every build row.
+	spec = JoinSpec{Kind: JoinRight, LeftKeys: []expr2{col(t, ls, 0)}, RightKeys: []expr2{col(t, rs, 0)}}
+	got = sorted(run(t, NewHashJoin(source(t, mem, ls, nil, 2), source(t, mem, rs, right, 2), spec, out, mem)))
+	equalRows(t, got, []string{"NULL|NULL|1|q", "NULL|NULL|NULL|p", "NULL|NULL|NULL|r"})
 	// Empty build side.
 	spec = JoinSpec{Kind: JoinLeft, LeftKeys: []expr2{col(t, ls, 0)}, RightKeys: []expr2{col(t, rs, 0)}}
 	got = sorted(run(t, NewHashJoin(source(t, mem, ls, left, 2), source(t, mem, rs, nil, 2), spec, out, mem)))

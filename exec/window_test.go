@@ -471,3 +471,88 @@ func TestWindowRangeTypes(t *testing.T) {
 		"NULL|32.0|32.0|0",
 	})
 }
+
+// TestWindowLarge checks the fast paths (ranks, running and sliding sums,
+// sliding min, lag) on 100k rows against a direct computation.
+func TestWindowLarge(t *testing.T) {
+	mem := leakCheck(t)
+	rng := rand.New(rand.NewSource(6))
+	s := schemaOf(tInt64, tInt64, tInt64)
+	n := 100000
+	rows := make([][]any, n)
+	for i := range rows {
+		var v any = int64(rng.Intn(1000) - 500)
+		if rng.Intn(20) == 0 {
+			v = nil
+		}
+		rows[i] = []any{int64(rng.Intn(300)), int64(rng.Intn(50)), v}
+	}
+	rowsFrame := func(lo, hi int64) *Frame {
+		b := func(o int64) FrameBound {
+			switch {
+			case o < 0:
+				return FrameBound{Kind: Preceding, Offset: constEval(-o, tInt64)}
+			case o > 0:
+				return FrameBound{Kind: Following, Offset: constEval(o, tInt64)}
+			}
+			return FrameBound{Kind: CurrentRow}
+		}
+		return &Frame{Mode: FrameRows, Start: b(lo), End: b(hi)}
+	}
+	wg := WindowGroup{PartitionBy: []expr2{col(t, s, 0)}, OrderBy: []SortKey{{Expr: col(t, s, 1)}}, Funcs: []WindowFunc{
+		{Kind: WinRowNumber, Type: tInt64, Out: 0},
+		{Kind: WinRank, Type: tInt64, Out: 1},
+		{Kind: WinDenseRank, Type: tInt64, Out: 2},
+		{Kind: WinAggregate, Agg: AggSum, Args: []expr2{col(t, s, 2)}, Type: tInt64, Out: 3},
+		{Kind: WinAggregate, Agg: AggSum, Args: []expr2{col(t, s, 2)}, Type: tInt64, Out: 4, Frame: rowsFrame(-5, 0)},
+		{Kind: WinAggregate, Agg: AggMin, Args: []expr2{col(t, s, 2)}, Type: tInt64, Out: 5, Frame: rowsFrame(-3, 3)},
+		{Kind: WinLag, Args: []expr2{col(t, s, 2)}, Type: tInt64, Out: 6},
+	}}
+	got := run(t, NewWindow(source(t, mem, s, rows, 4096), []WindowGroup{wg},
+		schemaOf(tInt64, tInt64, tInt64, tInt64, tInt64, tInt64, tInt64, tInt64, tInt64, tInt64), mem))
+	// Reference: partitions in stable order of the order key.
+	parts := map[int64][]int{}
+	for i, r := range rows {
+		parts[r[0].(int64)] = append(parts[r[0].(int64)], i)
+	}
+	want := make([]string, n)
+	for _, idx := range parts {
+		slices.SortStableFunc(idx, func(a, b int) int { return int(rows[a][1].(int64) - rows[b][1].(int64)) })
+		sum := func(lo, hi int) any { // rows lo..hi inclusive, clipped
+			var s any
+			for p := max(lo, 0); p <= min(hi, len(idx)-1); p++ {
+				if v := rows[idx[p]][2]; v != nil {
+					if s == nil {
+						s = int64(0)
+					}
+					s = s.(int64) + v.(int64)
+				}
+			}
+			return s
+		}
+		rank, dense := 0, 0
+		for p, i := range idx {
+			if p == 0 || rows[idx[p-1]][1] != rows[i][1] {
+				rank = p + 1
+				dense++
+			}
+			last := p
+			for last+1 < len(idx) && rows[idx[last+1]][1] == rows[i][1] {
+				last++
+			}
+			var mn, lag any
+			for q := max(p-3, 0); q <= min(p+3, len(idx)-1); q++ {
+				if v := rows[idx[q]][2]; v != nil && (mn == nil || v.(int64) < mn.(int64)) {
+					mn = v
+				}
+			}
+			if p > 0 {
+				lag = rows[idx[p-1]][2]
+			}
+			want[i] = strings.Join([]string{fmtValue(rows[i][0]), fmtValue(rows[i][1]), fmtValue(rows[i][2]),
+				fmtValue(int64(p + 1)), fmtValue(int64(rank)), fmtValue(int64(dense)), fmtValue(sum(0, last)),
+				fmtValue(sum(p-5, p)), fmtValue(mn), fmtValue(lag)}, "|")
+		}
+	}
+	equalRows(t, got, want)
+}
