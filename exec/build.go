@@ -437,7 +437,8 @@ func (b *builder) limit(n *planner.Limit) (Operator, error) {
 		}
 		offset = max(offset, 0)
 	}
-	if s, ok := n.Input.(*planner.Sort); ok && count >= 0 {
+	// A top-N keeps offset+count rows; past that a full sort is cheaper.
+	if s, ok := n.Input.(*planner.Sort); ok && count >= 0 && count <= maxTopN && offset <= maxTopN {
 		in, err := b.build(s.Input)
 		if err != nil {
 			return nil, err
@@ -455,6 +456,9 @@ func (b *builder) limit(n *planner.Limit) (Operator, error) {
 	}
 	return NewLimit(in, offset, count), nil
 }
+
+// maxTopN is the largest OFFSET or LIMIT planned as a TopN.
+const maxTopN = 1 << 20
 
 // Window function names of the registry.
 var winKinds = map[string]WindowFuncKind{
