@@ -225,6 +225,17 @@ func addInts[T signed](x, y view[T], out []T, start int) (int, int) {
 		}
 		return -1, failNone
 	}
+	if x.m == -1 && y.m == 0 {
+		a, c := x.v[:len(out)], y.v[0]
+		for i := start; i < len(out); i++ {
+			r := a[i] + c
+			out[i] = r
+			if (r^a[i])&(r^c) < 0 {
+				return i, failOverflow
+			}
+		}
+		return -1, failNone
+	}
 	for i := start; i < len(out); i++ {
 		p, q := x.at(i), y.at(i)
 		r := p + q
@@ -237,6 +248,17 @@ func addInts[T signed](x, y view[T], out []T, start int) (int, int) {
 }
 
 func subInts[T signed](x, y view[T], out []T, start int) (int, int) {
+	if x.m == -1 && y.m == 0 {
+		a, c := x.v[:len(out)], y.v[0]
+		for i := start; i < len(out); i++ {
+			r := a[i] - c
+			out[i] = r
+			if (a[i]^c)&(a[i]^r) < 0 {
+				return i, failOverflow
+			}
+		}
+		return -1, failNone
+	}
 	for i := start; i < len(out); i++ {
 		p, q := x.at(i), y.at(i)
 		r := p - q

@@ -609,3 +609,20 @@ func TestCastPairs(t *testing.T) {
 		t.Errorf("only %d pairs", pairs)
 	}
 }
+
+// TestConcatStrict checks concat_strict, the evaluator's implementation of
+// PostgreSQL's || (NULL in, NULL out), which the planner can bind || to.
+func TestConcatStrict(t *testing.T) {
+	tb := parseTable(t, "s VARCHAR, n INT\n'a', 1\nNULL, 2\n'c', NULL")
+	rec := tb.record(t, true)
+	defer rec.Release()
+	args := []planner.Expr{&planner.ColRef{Index: 0, Name: "s", T: catalog.String}, &planner.ColRef{Index: 1, Name: "n", T: catalog.Int32}}
+	e := &planner.Call{Name: "concat_strict", Args: args, T: catalog.String}
+	if got, want := evalOnce(t, e, rec, &Env{}, compileOptions{fold: true}), "['a1', NULL, NULL]"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	e2 := &planner.Call{Name: "concat_strict", Args: []planner.Expr{args[0], &planner.Const{T: catalog.String}}, T: catalog.String}
+	if got, want := evalOnce(t, e2, rec, &Env{}, compileOptions{fold: true}), "[NULL, NULL, NULL]"; got != want {
+		t.Errorf("|| NULL: got %s, want %s", got, want)
+	}
+}
