@@ -1,0 +1,602 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/etlc/etlc/exec/expr"
+)
+
+// JoinKind is the kind of a join operator.
+type JoinKind int
+
+// The join kinds. Semi and Anti output only the left (probe) columns.
+const (
+	JoinInner JoinKind = iota
+	JoinLeft
+	JoinRight
+	JoinFull
+	JoinSemi
+	JoinAnti
+)
+
+var joinKindNames = [...]string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"}
+
+// String returns the kind in upper case.
+func (k JoinKind) String() string { return joinKindNames[k] }
+
+// JoinSpec says how a join combines its inputs.
+type JoinSpec struct {
+	Kind JoinKind
+	// LeftKeys and RightKeys are the equi-join keys, over the left and the
+	// right input; key i of both sides has one type. No keys: a nested-loop
+	// join.
+	LeftKeys, RightKeys []expr.Evaluator
+	// NullSafe marks keys compared with IS NOT DISTINCT FROM (NULL matches
+	// NULL); other keys never match a NULL.
+	NullSafe []bool
+	// Residual is the rest of the ON condition, over the left columns
+	// followed by the right columns (nil: none). A pair matches when the
+	// keys are equal and Residual is TRUE.
+	Residual expr.Evaluator
+	// NullAware gives an Anti join the semantics of NOT IN over its single
+	// key: a left row is dropped when its key equals a right key, and also
+	// when either is NULL (the comparison is unknown), unless the right
+	// side has no (matching-residual) rows at all.
+	NullAware bool
+}
+
+// Join is the hash join and the nested-loop join. The right input is the
+// build side: it is read whole into memory (accounted), its keys go into
+// a keyTable whose groups chain their rows; then the left input streams
+// through, each batch probed column-wise. Candidate pairs are gathered a
+// batch at a time and filtered by the residual condition. Inner, left,
+// right, full, semi and anti joins; NULL keys never match (except
+// NullSafe ones).
+//
+// Without keys it is a nested-loop join: every right row is a candidate
+// for every left row.
+//
+// In a stream the build side would be a table (stream-table join) read
+// before the probe side starts, so control batches of the probe side pass
+// through untouched; the build side must not carry any.
+type Join struct {
+	left, right Operator
+	spec        JoinSpec
+	schema      *arrow.Schema
+	pairSchema  *arrow.Schema
+	mem         *Memory
+	acct        memAccount
+	hs          *hasher
+	batchSize   int
+
+	built     bool
+	build     arrow.Record
+	table     *keyTable
+	head      []int32 // per group: first build row
+	next      []int32 // per build row: next row of its group
+	nullRows  []int32 // build rows with a NULL in a non-null-safe key
+	rMatched  []bool
+	rightRows int
+
+	// The probe batch in progress.
+	cur      arrow.Record
+	groups   []uint32
+	leftNull []bool // probe row has a NULL in a non-null-safe key
+	lMatched []bool
+	row      int   // candidate cursor: probe row
+	stage    int   // 0: chain / all rows, 1: null rows (NullAware)
+	pos      int32 // position in the chain or row list
+
+	rightOut int // cursor over unmatched right rows
+	queue    []arrow.Record
+	done     bool
+	lidx     []int32
+	ridx     []int32
+	sel      []int32
+}
+
+// NewHashJoin returns a join of left and right; schema is the output
+// (left columns then right columns, only left ones for Semi and Anti).
+func NewHashJoin(left, right Operator, spec JoinSpec, schema *arrow.Schema, mem *Memory) *Join {
+	return &Join{left: left, right: right, spec: spec, schema: schema, mem: mem,
+		acct: memAccount{mem: mem, owner: spec.Kind.String() + " JOIN build side"}, hs: newHasher(), batchSize: DefaultBatchSize}
+}
+
+// NewNestedLoopJoin returns a join without equi-keys: cond (nil for a cross
+// join) is evaluated over every pair of rows.
+func NewNestedLoopJoin(left, right Operator, kind JoinKind, cond expr.Evaluator, schema *arrow.Schema, mem *Memory) *Join {
+	return NewHashJoin(left, right, JoinSpec{Kind: kind, Residual: cond}, schema, mem)
+}
+
+// pairSchemaOf is the schema a join condition is evaluated over: the left
+// columns followed by the right columns.
+func pairSchemaOf(left, right *arrow.Schema) *arrow.Schema {
+	fs := append(append([]arrow.Field(nil), left.Fields()...), right.Fields()...)
+	for i := range fs {
+		fs[i].Nullable = true
+	}
+	return arrow.NewSchema(fs, nil)
+}
+
+// Schema implements Operator.
+func (j *Join) Schema() *arrow.Schema { return j.schema }
+
+// Open implements Operator.
+func (j *Join) Open(ctx context.Context) error {
+	s := j.spec
+	if len(s.LeftKeys) != len(s.RightKeys) || (s.NullSafe != nil && len(s.NullSafe) != len(s.LeftKeys)) {
+		return fmt.Errorf("exec: join with %d left and %d right keys", len(s.LeftKeys), len(s.RightKeys))
+	}
+	if s.NullAware && (s.Kind != JoinAnti || len(s.LeftKeys) != 1) {
+		return fmt.Errorf("exec: a NOT IN join is an anti join over one key")
+	}
+	types := make([]arrow.DataType, len(s.LeftKeys))
+	for i := range s.LeftKeys {
+		lt, rt := s.LeftKeys[i].Type(), s.RightKeys[i].Type()
+		if !sameKeyType(lt, rt) {
+			return fmt.Errorf("exec: join key %d compares %s with %s", i+1, lt, rt)
+		}
+		types[i] = rt
+	}
+	want := j.left.Schema().NumFields()
+	if s.Kind != JoinSemi && s.Kind != JoinAnti {
+		want += j.right.Schema().NumFields()
+	}
+	if j.schema.NumFields() != want {
+		return fmt.Errorf("exec: %s join output has %d columns, want %d", s.Kind, j.schema.NumFields(), want)
+	}
+	j.pairSchema = pairSchemaOf(j.left.Schema(), j.right.Schema())
+	if len(types) > 0 {
+		t, err := newKeyTable(j.hs, types)
+		if err != nil {
+			return err
+		}
+		j.table = t
+	}
+	if err := j.left.Open(ctx); err != nil {
+		return err
+	}
+	return j.right.Open(ctx)
+}
+
+// sameKeyType reports whether two key types compare value by value:
+// equal types, or decimals of one scale.
+func sameKeyType(a, b arrow.DataType) bool {
+	if arrow.TypeEqual(a, b) {
+		return true
+	}
+	da, ok1 := a.(*arrow.Decimal128Type)
+	db, ok2 := b.(*arrow.Decimal128Type)
+	return ok1 && ok2 && da.Scale == db.Scale
+}
+
+func (j *Join) nullSafe(k int) bool { return j.spec.NullSafe != nil && j.spec.NullSafe[k] }
+
+// keyNulls marks the rows with a NULL in a key that is not null-safe.
+func (j *Join) keyNulls(keys []arrow.Array, n int, out []bool) []bool {
+	out = grow(out[:0], n)
+	clear(out)
+	for k, a := range keys {
+		if j.nullSafe(k) || a.NullN() == 0 {
+			continue
+		}
+		v := validityOf(a)
+		for i := 0; i < n; i++ {
+			if !v.valid(i) {
+				out[i] = true
+			}
+		}
+	}
+	return out
+}
+
+// buildSide reads the right input and indexes it.
+func (j *Join) buildSide(ctx context.Context) error {
+	var buf bufferedInput
+	defer buf.release()
+	for {
+		b, ok, err := j.right.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if b.Kind != BatchData {
+			return controlError("JOIN build side", b)
+		}
+		keys, err := evalAll(ctx, j.spec.RightKeys, b.Rec)
+		if err != nil {
+			b.Rec.Release()
+			return err
+		}
+		if err := j.acct.add(buf.add(b.Rec, keys)); err != nil {
+			return err
+		}
+	}
+	types := make([]arrow.DataType, len(j.spec.RightKeys))
+	for i, k := range j.spec.RightKeys {
+		types[i] = k.Type()
+	}
+	if err := j.acct.add(j.acct.held); err != nil {
+		return err
+	}
+	rec, keys, err := buf.concat(j.mem, j.right.Schema(), types)
+	if err != nil {
+		return err
+	}
+	defer releaseArrays(keys)
+	j.build = rec
+	n := int(rec.NumRows())
+	j.rightRows = n
+	if j.spec.Kind == JoinRight || j.spec.Kind == JoinFull {
+		j.rMatched = make([]bool, n)
+	}
+	if j.table != nil {
+		skip := j.keyNulls(keys, n, nil)
+		for i, s := range skip {
+			if s {
+				j.nullRows = append(j.nullRows, int32(i))
+			}
+		}
+		h := j.hs.hashRows(keys, n, nil)
+		groups := j.table.insertHashed(keys, h, nil, skip)
+		ng := j.table.len()
+		j.head = make([]int32, ng)
+		for g := range j.head {
+			j.head[g] = -1
+		}
+		j.next = make([]int32, n)
+		for i := n - 1; i >= 0; i-- {
+			j.next[i] = -1
+			g := groups[i]
+			if g == notFound {
+				continue
+			}
+			j.next[i] = j.head[g]
+			j.head[g] = int32(i)
+		}
+	}
+	held := recordBytes(rec) + int64(len(j.head)+len(j.next)+len(j.nullRows))*4 + int64(len(j.rMatched))
+	if j.table != nil {
+		held += j.table.bytes()
+	}
+	return j.acct.set(held)
+}
+
+// startProbe prepares a probe batch.
+func (j *Join) startProbe(ctx context.Context, rec arrow.Record) error {
+	n := int(rec.NumRows())
+	j.cur = rec
+	j.row, j.stage, j.pos = 0, 0, -1
+	j.lMatched = grow(j.lMatched[:0], n)
+	clear(j.lMatched)
+	if j.table == nil {
+		return nil
+	}
+	keys, err := evalAll(ctx, j.spec.LeftKeys, rec)
+	if err != nil {
+		return err
+	}
+	defer releaseArrays(keys)
+	j.leftNull = j.keyNulls(keys, n, j.leftNull)
+	h := j.hs.hashRows(keys, n, nil)
+	j.groups = j.table.lookup(keys, h, j.groups, j.leftNull)
+	return nil
+}
+
+// candidates fills j.lidx/j.ridx with up to batchSize candidate pairs of
+// the current probe batch, resuming where the last call stopped; it
+// returns false when the batch has no more.
+func (j *Join) candidates() bool {
+	j.lidx, j.ridx = j.lidx[:0], j.ridx[:0]
+	n := int(j.cur.NumRows())
+	semi := j.spec.Kind == JoinSemi || j.spec.Kind == JoinAnti
+	for j.row < n && len(j.lidx) < j.batchSize {
+		i := j.row
+		if semi && j.lMatched[i] {
+			j.advance()
+			continue
+		}
+		r := j.nextCandidate(i)
+		if r < 0 {
+			j.advance()
+			continue
+		}
+		j.lidx = append(j.lidx, int32(i))
+		j.ridx = append(j.ridx, r)
+	}
+	return len(j.lidx) > 0
+}
+
+func (j *Join) advance() { j.row, j.stage, j.pos = j.row+1, 0, -1 }
+
+// nextCandidate returns the next build row to pair with probe row i, or -1.
+func (j *Join) nextCandidate(i int) int32 {
+	all := j.table == nil || (j.spec.NullAware && j.leftNull[i])
+	for {
+		switch {
+		case j.stage == 0 && all:
+			j.pos++
+			if int(j.pos) < j.rightRows {
+				return j.pos
+			}
+		case j.stage == 0:
+			if j.pos < 0 {
+				if g := j.groups[i]; g != notFound {
+					j.pos = j.head[g]
+				}
+			} else {
+				j.pos = j.next[j.pos]
+			}
+			if j.pos >= 0 {
+				return j.pos
+			}
+			if j.spec.NullAware {
+				j.stage, j.pos = 1, -1
+				continue
+			}
+		case j.stage == 1:
+			j.pos++
+			if int(j.pos) < len(j.nullRows) {
+				return j.nullRows[j.pos]
+			}
+		}
+		return -1
+	}
+}
+
+// gather builds the record of pairs (lidx[k], ridx[k]) under schema: left
+// columns, then right columns unless leftOnly. A negative index gives
+// NULLs on that side.
+func (j *Join) gather(schema *arrow.Schema, lidx, ridx []int32, leftOnly bool) (arrow.Record, error) {
+	cols := make([]arrow.Array, 0, schema.NumFields())
+	for _, c := range j.cur.Columns() {
+		a, err := takeArray(j.mem.Alloc, c, lidx)
+		if err != nil {
+			releaseArrays(cols)
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	if !leftOnly {
+		for _, c := range j.build.Columns() {
+			a, err := takeArray(j.mem.Alloc, c, ridx)
+			if err != nil {
+				releaseArrays(cols)
+				return nil, err
+			}
+			cols = append(cols, a)
+		}
+	}
+	return newRecord(schema, cols, len(lidx)), nil
+}
+
+// pairs turns the current candidates into output: it applies the
+// residual, records matches, and returns the inner rows (nil when the join
+// kind emits none here, or none matched).
+func (j *Join) pairs(ctx context.Context) (arrow.Record, error) {
+	lidx, ridx := j.lidx, j.ridx
+	kind := j.spec.Kind
+	emits := kind != JoinSemi && kind != JoinAnti
+	var rec arrow.Record
+	if j.spec.Residual != nil || emits {
+		var err error
+		if rec, err = j.gather(j.pairSchema, lidx, ridx, false); err != nil {
+			return nil, err
+		}
+	}
+	if j.spec.Residual != nil {
+		c, err := j.spec.Residual.Eval(ctx, rec)
+		if err != nil {
+			rec.Release()
+			return nil, err
+		}
+		j.sel = selectTrue(c, j.sel[:0])
+		c.Release()
+		if len(j.sel) < len(lidx) {
+			l2 := make([]int32, len(j.sel))
+			r2 := make([]int32, len(j.sel))
+			for k, s := range j.sel {
+				l2[k], r2[k] = lidx[s], ridx[s]
+			}
+			lidx, ridx = l2, r2
+			if emits && len(j.sel) > 0 {
+				out, err := takeRecord(j.mem.Alloc, j.schema, rec, j.sel)
+				rec.Release()
+				if err != nil {
+					return nil, err
+				}
+				rec = out
+			}
+		}
+	}
+	for _, l := range lidx {
+		j.lMatched[l] = true
+	}
+	if j.rMatched != nil {
+		for _, r := range ridx {
+			j.rMatched[r] = true
+		}
+	}
+	if !emits || len(lidx) == 0 {
+		if rec != nil {
+			rec.Release()
+		}
+		return nil, nil
+	}
+	return relabel(j.schema, rec), nil
+}
+
+// probeTail returns the rows a finished probe batch adds: unmatched left
+// rows of LEFT and FULL joins, the matched (SEMI) or unmatched (ANTI) ones.
+func (j *Join) probeTail() (arrow.Record, error) {
+	var idx []int32
+	switch j.spec.Kind {
+	case JoinLeft, JoinFull, JoinAnti:
+		for i, m := range j.lMatched {
+			if !m {
+				idx = append(idx, int32(i))
+			}
+		}
+	case JoinSemi:
+		for i, m := range j.lMatched {
+			if m {
+				idx = append(idx, int32(i))
+			}
+		}
+	default:
+		return nil, nil
+	}
+	if len(idx) == 0 {
+		return nil, nil
+	}
+	if j.spec.Kind == JoinSemi || j.spec.Kind == JoinAnti {
+		if len(idx) == int(j.cur.NumRows()) {
+			j.cur.Retain()
+			return relabel(j.schema, j.cur), nil
+		}
+		return j.gather(j.schema, idx, nil, true)
+	}
+	none := make([]int32, len(idx))
+	for k := range none {
+		none[k] = -1
+	}
+	return j.gather(j.schema, idx, none, false)
+}
+
+// semiFast decides SEMI and ANTI joins without residual from the lookup
+// alone.
+func (j *Join) semiFast() {
+	for i := range j.lMatched {
+		switch {
+		case j.table == nil:
+			j.lMatched[i] = j.rightRows > 0
+		case j.groups[i] != notFound:
+			j.lMatched[i] = true
+		case j.spec.NullAware:
+			j.lMatched[i] = len(j.nullRows) > 0 || (j.leftNull[i] && j.rightRows > 0)
+		}
+	}
+	j.row = len(j.lMatched)
+}
+
+// rightTail returns the next chunk of unmatched right rows of RIGHT and
+// FULL joins, nil at the end.
+func (j *Join) rightTail() (arrow.Record, error) {
+	var ridx []int32
+	for j.rightOut < j.rightRows && len(ridx) < j.batchSize {
+		if !j.rMatched[j.rightOut] {
+			ridx = append(ridx, int32(j.rightOut))
+		}
+		j.rightOut++
+	}
+	if len(ridx) == 0 {
+		return nil, nil
+	}
+	cols := make([]arrow.Array, 0, j.schema.NumFields())
+	for i := 0; i < j.left.Schema().NumFields(); i++ {
+		a, err := nullArray(j.mem.Alloc, j.left.Schema().Field(i).Type, len(ridx))
+		if err != nil {
+			releaseArrays(cols)
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	for _, c := range j.build.Columns() {
+		a, err := takeArray(j.mem.Alloc, c, ridx)
+		if err != nil {
+			releaseArrays(cols)
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	return newRecord(j.schema, cols, len(ridx)), nil
+}
+
+// Next implements Operator.
+func (j *Join) Next(ctx context.Context) (Batch, bool, error) {
+	if !j.built {
+		j.built = true
+		if err := j.buildSide(ctx); err != nil {
+			return Batch{}, false, err
+		}
+	}
+	for !j.done {
+		if j.cur == nil {
+			b, ok, err := j.left.Next(ctx)
+			if err != nil {
+				return Batch{}, false, err
+			}
+			if !ok {
+				if j.rMatched == nil {
+					j.done = true
+					continue
+				}
+				out, err := j.rightTail()
+				if err != nil {
+					return Batch{}, false, err
+				}
+				if out == nil {
+					j.done = true
+					continue
+				}
+				return Batch{Kind: BatchData, Rec: out}, true, nil
+			}
+			if b.Kind != BatchData {
+				return b, true, nil
+			}
+			if b.Rec.NumRows() == 0 {
+				b.Rec.Release()
+				continue
+			}
+			if err := j.startProbe(ctx, b.Rec); err != nil {
+				return Batch{}, false, err
+			}
+			if (j.spec.Kind == JoinSemi || j.spec.Kind == JoinAnti) && j.spec.Residual == nil {
+				j.semiFast()
+			}
+		}
+		if j.candidates() {
+			out, err := j.pairs(ctx)
+			if err != nil {
+				return Batch{}, false, err
+			}
+			if out != nil {
+				return Batch{Kind: BatchData, Rec: out}, true, nil
+			}
+			continue
+		}
+		out, err := j.probeTail()
+		j.cur.Release()
+		j.cur = nil
+		if err != nil {
+			return Batch{}, false, err
+		}
+		if out != nil {
+			return Batch{Kind: BatchData, Rec: out}, true, nil
+		}
+	}
+	return Batch{}, false, nil
+}
+
+// Close implements Operator.
+func (j *Join) Close() error {
+	if j.cur != nil {
+		j.cur.Release()
+		j.cur = nil
+	}
+	if j.build != nil {
+		j.build.Release()
+		j.build = nil
+	}
+	j.acct.close()
+	err := j.left.Close()
+	if err2 := j.right.Close(); err == nil {
+		err = err2
+	}
+	return err
+}

@@ -1,0 +1,494 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow/go/v15/arrow"
+
+	"github.com/etlc/etlc/exec/expr"
+)
+
+// SortKey is one ORDER BY key of a running plan: an expression over the
+// input, the direction, and where NULLs go (NullsFirst: before every value,
+// whatever the direction).
+type SortKey struct {
+	Expr       expr.Evaluator
+	Desc       bool
+	NullsFirst bool
+}
+
+// bufferedInput accumulates the batches of an input together with the
+// values of key expressions over them, accounting both.
+type bufferedInput struct {
+	recs []arrow.Record
+	keys [][]arrow.Array // per batch, per key
+	rows int
+}
+
+func (b *bufferedInput) add(rec arrow.Record, keys []arrow.Array) int64 {
+	b.recs = append(b.recs, rec)
+	b.keys = append(b.keys, keys)
+	b.rows += int(rec.NumRows())
+	n := recordBytes(rec)
+	for _, k := range keys {
+		n += arrayBytes(k)
+	}
+	return n
+}
+
+// concat returns the buffered batches as one record and one array per key,
+// releasing the parts.
+func (b *bufferedInput) concat(m *Memory, schema *arrow.Schema, keyTypes []arrow.DataType) (arrow.Record, []arrow.Array, error) {
+	defer b.release()
+	rec, err := concatRecords(m.Alloc, schema, b.recs)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := make([]arrow.Array, len(keyTypes))
+	parts := make([]arrow.Array, len(b.keys))
+	for k, dt := range keyTypes {
+		for i := range b.keys {
+			parts[i] = b.keys[i][k]
+		}
+		a, err := concatArrays(m.Alloc, dt, parts)
+		if err != nil {
+			rec.Release()
+			releaseArrays(keys)
+			return nil, nil, err
+		}
+		keys[k] = a
+	}
+	return rec, keys, nil
+}
+
+func (b *bufferedInput) release() {
+	releaseRecords(b.recs)
+	for _, ks := range b.keys {
+		releaseArrays(ks)
+	}
+	b.recs, b.keys, b.rows = nil, nil, 0
+}
+
+// chunker hands out a record in slices of at most size rows.
+type chunker struct {
+	rec  arrow.Record
+	pos  int
+	size int
+}
+
+func (c *chunker) next() (arrow.Record, bool) {
+	if c.rec == nil || c.pos >= int(c.rec.NumRows()) {
+		return nil, false
+	}
+	end := min(c.pos+c.size, int(c.rec.NumRows()))
+	r := sliceRecord(c.rec, c.pos, end)
+	c.pos = end
+	return r, true
+}
+
+func (c *chunker) release() {
+	if c.rec != nil {
+		c.rec.Release()
+		c.rec = nil
+	}
+}
+
+// sortPerm returns the row order of keys under the sort keys: a stable
+// sort (ties keep input order).
+func sortPerm(keys []arrow.Array, spec []SortKey, n int) ([]int32, error) {
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	if len(keys) == 1 && keys[0].NullN() == 0 && physOf(keys[0].DataType()) == physInt64 {
+		sortInt64Perm(fixedVals[int64](keys[0]), spec[0].Desc, perm)
+		return perm, nil
+	}
+	c, err := keysCmp(keys, keys, spec)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		if r := c(int(a), int(b)); r != 0 {
+			return r
+		}
+		return int(a - b)
+	})
+	return perm, nil
+}
+
+// sortInt64Perm sorts perm by one BIGINT key without NULLs, stably: it
+// sorts (key, row) pairs, which keeps the comparisons inline.
+func sortInt64Perm(vals []int64, desc bool, perm []int32) {
+	type pair struct {
+		k   int64
+		row int32
+	}
+	ps := make([]pair, len(perm))
+	for i, r := range perm {
+		ps[i] = pair{vals[r], r}
+	}
+	if desc {
+		slices.SortFunc(ps, func(a, b pair) int {
+			switch {
+			case a.k > b.k:
+				return -1
+			case a.k < b.k:
+				return 1
+			}
+			return int(a.row - b.row)
+		})
+	} else {
+		slices.SortFunc(ps, func(a, b pair) int {
+			switch {
+			case a.k < b.k:
+				return -1
+			case a.k > b.k:
+				return 1
+			}
+			return int(a.row - b.row)
+		})
+	}
+	for i, p := range ps {
+		perm[i] = p.row
+	}
+}
+
+// Sort orders all rows of its input by keys (stable: rows with equal keys
+// keep their input order). It is a pipeline breaker: it buffers its input
+// and accounts the bytes. In a stream it would have no meaning over an
+// unbounded input; the planner rejects ORDER BY over streams, so a Sort
+// never sees watermarks or barriers, and it reports one as an error.
+type Sort struct {
+	input     Operator
+	keys      []SortKey
+	mem       *Memory
+	acct      memAccount
+	batchSize int
+	out       chunker
+	done      bool
+}
+
+// NewSort returns the sort of input by keys.
+func NewSort(input Operator, keys []SortKey, mem *Memory) *Sort {
+	return &Sort{input: input, keys: keys, mem: mem, acct: memAccount{mem: mem, owner: "ORDER BY"}, batchSize: DefaultBatchSize}
+}
+
+// Schema implements Operator.
+func (s *Sort) Schema() *arrow.Schema { return s.input.Schema() }
+
+// Open implements Operator.
+func (s *Sort) Open(ctx context.Context) error { return s.input.Open(ctx) }
+
+func keyTypes(keys []SortKey) []arrow.DataType {
+	ts := make([]arrow.DataType, len(keys))
+	for i, k := range keys {
+		ts[i] = k.Expr.Type()
+	}
+	return ts
+}
+
+func keyExprs(keys []SortKey) []expr.Evaluator {
+	es := make([]expr.Evaluator, len(keys))
+	for i, k := range keys {
+		es[i] = k.Expr
+	}
+	return es
+}
+
+// controlError is the error of a pipeline breaker that receives a stream
+// control batch in a plan the stream runtime did not prepare for it.
+func controlError(op string, b Batch) error {
+	if b.Rec != nil {
+		b.Rec.Release()
+	}
+	what := "watermark"
+	if b.Kind == BatchBarrier {
+		what = "checkpoint barrier"
+	}
+	return fmt.Errorf("exec: %s received a %s; it runs over bounded inputs only", op, what)
+}
+
+func (s *Sort) consume(ctx context.Context) error {
+	var buf bufferedInput
+	defer buf.release()
+	exprs := keyExprs(s.keys)
+	for {
+		b, ok, err := s.input.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if b.Kind != BatchData {
+			return controlError("ORDER BY", b)
+		}
+		if b.Rec.NumRows() == 0 {
+			b.Rec.Release()
+			continue
+		}
+		keys, err := evalAll(ctx, exprs, b.Rec)
+		if err != nil {
+			b.Rec.Release()
+			return err
+		}
+		if err := s.acct.add(buf.add(b.Rec, keys)); err != nil {
+			return err
+		}
+	}
+	if buf.rows == 0 {
+		return nil
+	}
+	// The concatenated copy coexists with the parts for a moment.
+	if err := s.acct.add(s.acct.held); err != nil {
+		return err
+	}
+	rec, keys, err := buf.concat(s.mem, s.input.Schema(), keyTypes(s.keys))
+	if err != nil {
+		return err
+	}
+	defer releaseArrays(keys)
+	perm, err := sortPerm(keys, s.keys, int(rec.NumRows()))
+	if err != nil {
+		rec.Release()
+		return err
+	}
+	sorted, err := takeRecord(s.mem.Alloc, nil, rec, perm)
+	rec.Release()
+	if err != nil {
+		return err
+	}
+	if err := s.acct.set(recordBytes(sorted)); err != nil {
+		sorted.Release()
+		return err
+	}
+	s.out = chunker{rec: sorted, size: s.batchSize}
+	return nil
+}
+
+// Next implements Operator.
+func (s *Sort) Next(ctx context.Context) (Batch, bool, error) {
+	if !s.done {
+		s.done = true
+		if err := s.consume(ctx); err != nil {
+			return Batch{}, false, err
+		}
+	}
+	r, ok := s.out.next()
+	if !ok {
+		return Batch{}, false, nil
+	}
+	return Batch{Kind: BatchData, Rec: r}, true, nil
+}
+
+// Close implements Operator.
+func (s *Sort) Close() error {
+	s.out.release()
+	s.acct.close()
+	return s.input.Close()
+}
+
+// TopN returns the first Count rows after Offset of its input in key
+// order, holding only about Offset+Count rows (plus a buffer of candidates)
+// rather than the whole input: ORDER BY ... LIMIT. Ties keep input order,
+// as in Sort followed by Limit.
+type TopN struct {
+	input         Operator
+	keys          []SortKey
+	offset, count int64
+	mem           *Memory
+	acct          memAccount
+	batchSize     int
+
+	top     arrow.Record // sorted, at most k rows
+	topKeys []arrow.Array
+	pending bufferedInput
+	out     chunker
+	done    bool
+}
+
+// NewTopN returns the rows offset..offset+count-1 of input sorted by keys.
+func NewTopN(input Operator, keys []SortKey, offset, count int64, mem *Memory) *TopN {
+	return &TopN{input: input, keys: keys, offset: offset, count: count, mem: mem,
+		acct: memAccount{mem: mem, owner: "ORDER BY ... LIMIT"}, batchSize: DefaultBatchSize}
+}
+
+// Schema implements Operator.
+func (t *TopN) Schema() *arrow.Schema { return t.input.Schema() }
+
+// Open implements Operator.
+func (t *TopN) Open(ctx context.Context) error {
+	if t.offset < 0 || t.count < 0 {
+		return fmt.Errorf("exec: top-N with offset %d and count %d", t.offset, t.count)
+	}
+	return t.input.Open(ctx)
+}
+
+func (t *TopN) k() int { return int(t.offset + t.count) }
+
+// candidates returns the rows of a batch that may enter the top: all while
+// the top is not full, else those strictly before its last row.
+func (t *TopN) candidates(keys []arrow.Array, n int) ([]int32, error) {
+	if t.top == nil || int(t.top.NumRows()) < t.k() {
+		return nil, nil // all
+	}
+	c, err := keysCmp(keys, t.topKeys, t.keys)
+	if err != nil {
+		return nil, err
+	}
+	last := int(t.top.NumRows()) - 1
+	sel := make([]int32, 0, 16)
+	for i := 0; i < n; i++ {
+		if c(i, last) < 0 {
+			sel = append(sel, int32(i))
+		}
+	}
+	return sel, nil
+}
+
+func (t *TopN) consume(ctx context.Context) error {
+	exprs := keyExprs(t.keys)
+	for {
+		b, ok, err := t.input.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if b.Kind != BatchData {
+			return controlError("ORDER BY ... LIMIT", b)
+		}
+		rec := b.Rec
+		n := int(rec.NumRows())
+		if n == 0 {
+			rec.Release()
+			continue
+		}
+		keys, err := evalAll(ctx, exprs, rec)
+		if err != nil {
+			rec.Release()
+			return err
+		}
+		sel, err := t.candidates(keys, n)
+		if err != nil {
+			rec.Release()
+			releaseArrays(keys)
+			return err
+		}
+		if sel != nil {
+			if len(sel) == 0 {
+				rec.Release()
+				releaseArrays(keys)
+				continue
+			}
+			r2, err := takeRecord(t.mem.Alloc, nil, rec, sel)
+			rec.Release()
+			if err != nil {
+				releaseArrays(keys)
+				return err
+			}
+			k2 := make([]arrow.Array, len(keys))
+			for i, k := range keys {
+				if k2[i], err = takeArray(t.mem.Alloc, k, sel); err != nil {
+					r2.Release()
+					releaseArrays(keys)
+					releaseArrays(k2)
+					return err
+				}
+			}
+			releaseArrays(keys)
+			rec, keys = r2, k2
+		}
+		if err := t.acct.add(t.pending.add(rec, keys)); err != nil {
+			return err
+		}
+		if t.pending.rows >= max(t.k(), t.batchSize) {
+			if err := t.merge(); err != nil {
+				return err
+			}
+		}
+	}
+	if t.pending.rows > 0 {
+		if err := t.merge(); err != nil {
+			return err
+		}
+	}
+	if t.top != nil {
+		lo := min(int(t.offset), int(t.top.NumRows()))
+		t.out = chunker{rec: sliceRecord(t.top, lo, int(t.top.NumRows())), size: t.batchSize}
+	}
+	return nil
+}
+
+// merge sorts the top together with the pending candidates and keeps the
+// first k rows.
+func (t *TopN) merge() error {
+	if t.top != nil {
+		// The top's rows come first: they precede the candidates in input order.
+		t.pending.recs = append([]arrow.Record{t.top}, t.pending.recs...)
+		t.pending.keys = append([][]arrow.Array{t.topKeys}, t.pending.keys...)
+		t.top, t.topKeys = nil, nil
+	}
+	rec, keys, err := t.pending.concat(t.mem, t.input.Schema(), keyTypes(t.keys))
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	defer releaseArrays(keys)
+	perm, err := sortPerm(keys, t.keys, int(rec.NumRows()))
+	if err != nil {
+		return err
+	}
+	if len(perm) > t.k() {
+		perm = perm[:t.k()]
+	}
+	if t.top, err = takeRecord(t.mem.Alloc, nil, rec, perm); err != nil {
+		return err
+	}
+	t.topKeys = make([]arrow.Array, len(keys))
+	for i, k := range keys {
+		if t.topKeys[i], err = takeArray(t.mem.Alloc, k, perm); err != nil {
+			return err
+		}
+	}
+	n := recordBytes(t.top)
+	for _, k := range t.topKeys {
+		n += arrayBytes(k)
+	}
+	return t.acct.set(n)
+}
+
+// Next implements Operator.
+func (t *TopN) Next(ctx context.Context) (Batch, bool, error) {
+	if !t.done {
+		t.done = true
+		if t.count > 0 {
+			if err := t.consume(ctx); err != nil {
+				return Batch{}, false, err
+			}
+		}
+	}
+	r, ok := t.out.next()
+	if !ok {
+		return Batch{}, false, nil
+	}
+	return Batch{Kind: BatchData, Rec: r}, true, nil
+}
+
+// Close implements Operator.
+func (t *TopN) Close() error {
+	t.out.release()
+	if t.top != nil {
+		t.top.Release()
+		t.top = nil
+	}
+	releaseArrays(t.topKeys)
+	t.topKeys = nil
+	t.pending.release()
+	t.acct.close()
+	return t.input.Close()
+}
