@@ -21,6 +21,9 @@ import (
 // Run with -rewrite to update the expected output.
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if strings.HasPrefix(path, "testdata/render_") {
+			return // TestRender's golden files (render_test.go)
+		}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			src := NewSource("test.sql", d.Input)
 			opts := optionsFromArgs(t, d)

@@ -1,0 +1,52 @@
+# etlc build, test and demo. Needs Go (go.mod's version) and, for `make test`,
+# the module proxy to install the test tools once.
+
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION := $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
+# S3-compatible server the tests run on loopback (real S3 API, no cloud).
+VERSITYGW_VERSION := v1.8.0
+
+# Longer fuzzing with `make fuzz`, per fuzz target.
+FUZZTIME ?= 2m
+
+.PHONY: build test tools demo fuzz lint
+
+## build: compile bin/etlc with the version from git describe
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etlc ./cmd/etlc
+
+## tools: install what the tests need, when missing or at another version
+tools:
+	@if ! $(GO) version -m $(GOBIN)/versitygw 2>/dev/null | grep -q 'mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$(VERSITYGW_VERSION)[[:space:]]'; then \
+		echo 'installing versitygw $(VERSITYGW_VERSION)'; \
+		$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); \
+	fi
+
+## test: install test tools, vet, run every test, check the example data, fuzz briefly
+test: tools
+	$(GO) vet ./...
+	$(GO) run ./testdata/examples/gen -check
+	$(GO) test ./...
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
+
+## demo: build etlc and compile every example
+demo: build
+	bin/etlc compile examples/*.sql examples/*/*.sql
+
+## fuzz: run every fuzz target of every package for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzzing $$f in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## lint: gofmt must have nothing to say; go vet must pass
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/parser"
+	"github.com/etlc/etlc/planner"
+)
+
+// codeInternal is the SQLSTATE of an internal error.
+const codeInternal = "XX000"
+
+// compileScript compiles one script against a fresh in-memory catalog, with
+// the given --param values and environment lookup (for ETL_PARAM_<NAME>).
+// It returns the script's diagnostics, sorted by position, and, when
+// wantPlan is set and the script has no errors, its plan as JSON (encoding
+// the plan costs about as much as compiling, so it is done only for -o). A panic inside the compiler becomes
+// an internal-error diagnostic at the top of the script, so the other
+// scripts are still compiled and no stack dump reaches the user.
+//
+// It is planner.CompileScript with the environment added: the parser reads
+// ETL_PARAM_<NAME> through lookupEnv, then the planner binds the script.
+func compileScript(ctx context.Context, src *parser.Source, params map[string]string, lookupEnv func(string) (string, bool), wantPlan bool) (json.RawMessage, parser.Diagnostics) {
+	return guard(src, func() (json.RawMessage, parser.Diagnostics) {
+		script, ds := parser.Parse(src, parser.Options{Params: params, LookupEnv: lookupEnv})
+		if script == nil {
+			return nil, ds
+		}
+		prog, bds := planner.BindScript(ctx, script, catalog.NewMemory(), planner.CompileOptions{Params: params})
+		ds = append(ds, bds...)
+		ds.Sort()
+		if !wantPlan || ds.HasErrors() {
+			return nil, ds
+		}
+		plan, err := json.Marshal(prog)
+		if err != nil {
+			panic(fmt.Sprintf("encoding the plan: %v", err))
+		}
+		return plan, ds
+	})
+}
+
+// guard runs compile and turns a panic in it into a single internal-error
+// diagnostic at the top of src, with no plan.
+func guard(src *parser.Source, compile func() (json.RawMessage, parser.Diagnostics)) (plan json.RawMessage, ds parser.Diagnostics) {
+	defer func() {
+		if r := recover(); r != nil {
+			plan = nil
+			ds = parser.Diagnostics{{
+				Source:   src,
+				Severity: parser.SevError,
+				Code:     codeInternal,
+				Message:  fmt.Sprintf("internal error while compiling this script: %v", r),
+				Hint:     "this is a bug in etlc; please report it with this script",
+			}}
+		}
+	}()
+	return compile()
+}
