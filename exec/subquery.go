@@ -23,16 +23,12 @@ type subqueryRunner struct {
 var _ expr.SubqueryRunner = (*subqueryRunner)(nil)
 
 // RunSubquery implements expr.SubqueryRunner.
-func (r *subqueryRunner) RunSubquery(ctx context.Context, plan any, outer []expr.OuterRow) (rec arrow.Record, err error) {
+func (r *subqueryRunner) RunSubquery(ctx context.Context, n planner.Node, outer []expr.OuterRow) (rec arrow.Record, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec, err = nil, fmt.Errorf("exec: internal error in a subquery: %v\n%s", p, debug.Stack())
 		}
 	}()
-	n, ok := plan.(planner.Node)
-	if !ok {
-		return nil, fmt.Errorf("exec: subquery plan is %T, not a planner.Node", plan)
-	}
 	if outer == nil {
 		if c, ok := r.cache[n]; ok {
 			c.Retain()
