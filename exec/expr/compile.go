@@ -285,8 +285,8 @@ func (n *constNode) eval(b *batch) (arrow.Array, error) {
 	if n.cache == nil || n.cache.Len() < b.n {
 		size := b.n
 		if n.cache != nil {
-			n.cache.Release()
 			size = max(size, 2*n.cache.Len())
+			n.cache.Release()
 		}
 		n.cache = constArray(n.val, n.t, size)
 	}
