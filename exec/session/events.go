@@ -59,6 +59,8 @@ type Validation struct {
 	Passed     bool
 	// Message is the query's message (VALIDATE) or the ASSERT's.
 	Message string
+	// Condition is an ASSERT's condition as written.
+	Condition string
 	// Data is the message as JSON when it is a JSON object or array, kept
 	// as structured data in logs and summaries.
 	Data json.RawMessage

@@ -240,14 +240,25 @@ func (r *stmtRun) assert(ctx context.Context, st *planner.AssertStmt) error {
 		}
 		rec.Release()
 	}
+	cond := ""
+	if a := st.Stmt; a != nil && a.Cond.Frag != nil && a.Cond.Node != nil {
+		sp := r.rs.src.Text
+		start := a.Cond.Pos()
+		end := a.Span.End
+		if a.Message != "" {
+			end = start + condEnd(sliceText(sp, parser.Span{Start: start, End: end}))
+		}
+		cond = strings.Join(strings.Fields(sliceText(sp, parser.Span{Start: start, End: end})), " ")
+	}
 	msg := st.Message
 	if msg == "" {
 		msg = "the condition is not true"
-		if t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.info.Text), "ASSERT")); t != "" {
-			msg = "the condition " + t + " is not true"
+		if cond != "" {
+			msg = "the condition " + cond + " is not true"
 		}
 	}
 	v := validation("ASSERT", "", ok, msg)
+	v.Condition = cond
 	r.res.Validation = v
 	if ok {
 		return nil
@@ -383,4 +394,32 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// condEnd returns where the condition of "cond, 'message'" ends: at the
+// comma before the final string literal.
+func condEnd(text string) int {
+	t := strings.TrimRight(text, " \t\r\n")
+	if !strings.HasSuffix(t, "'") {
+		return len(text)
+	}
+	i := len(t) - 2
+	for i >= 0 {
+		if t[i] == '\'' {
+			if i > 0 && t[i-1] == '\'' {
+				i -= 2
+				continue
+			}
+			break
+		}
+		i--
+	}
+	if i < 0 {
+		return len(text)
+	}
+	j := strings.LastIndex(t[:i], ",")
+	if j < 0 {
+		return len(text)
+	}
+	return j
 }
