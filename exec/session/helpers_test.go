@@ -2,8 +2,12 @@ package session
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,4 +97,52 @@ func equalLines(t *testing.T, what string, got, want []string) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%s:\ngot:\n  %s\nwant:\n  %s", what, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
+}
+
+// genCSV writes a CSV file with a header "id" and the numbers 1..n.
+func genCSV(t *testing.T, path string, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("id\n")
+	for i := 1; i <= n; i++ {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('\n')
+	}
+	writeFile(t, path, b.String())
+}
+
+// visibleFiles lists the files under dir that readers see, and the
+// staging directories left there.
+func visibleFiles(t *testing.T, dir string) (files, staging []string) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() && strings.HasPrefix(d.Name(), "_staging-") {
+			staging = append(staging, rel)
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && !strings.HasPrefix(d.Name(), "_") && !strings.HasPrefix(d.Name(), ".") {
+			files = append(files, rel)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files, staging
+}
+
+// stmtErr returns a run's error as a *StmtError, failing the test when it
+// is something else.
+func stmtErr(t *testing.T, err error) *StmtError {
+	t.Helper()
+	var se *StmtError
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v (%T) is not a *StmtError", err, err)
+	}
+	return se
 }

@@ -348,5 +348,6 @@ func viewSQL(cv *parser.CreateView) string {
 	for i, c := range cv.Columns {
 		names[i] = catalog.QuoteIdent(c.Name)
 	}
-	return "SELECT * FROM (" + q + ") AS " + catalog.QuoteIdent(cv.Name.Name.Name) + " (" + strings.Join(names, ", ") + ")"
+	v := catalog.QuoteIdent(cv.Name.Name.Name)
+	return "WITH " + v + " (" + strings.Join(names, ", ") + ") AS (" + q + ") SELECT * FROM " + v
 }
