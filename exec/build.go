@@ -690,3 +690,10 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 	}
 	return concatRecords(mem.Alloc, schema, recs)
 }
+
+// Close drops what the statement's subqueries cached, so the memory can be
+// reclaimed. Call it when the operators built with env are closed.
+func (e *BuildEnv) Close() {
+	e.cache = nil
+	e.exprEnv = nil
+}
