@@ -92,12 +92,22 @@ func (b *binder) nodePos(c exprCtx, n ast.Node, def int) int {
 }
 
 // bad is the placeholder for an expression that failed to bind: a NULL that
-// fits everywhere, so one mistake is reported once.
-func bad() Expr { return &Const{T: catalog.Null, lit: litNull} }
+// fits everywhere, so one mistake is reported once. It is not a bare NULL
+// literal, which is a value like any other (NULL AND FALSE is FALSE).
+func bad() Expr { return &Const{T: catalog.Null, lit: litBad} }
 
+// isBad reports whether e is the placeholder of an expression that failed
+// to bind.
 func isBad(e Expr) bool {
 	c, ok := e.(*Const)
-	return ok && c.lit == litNull && c.T.Kind == catalog.KindNull && c.Value == nil
+	return ok && c.lit == litBad
+}
+
+// isNullLiteral reports whether e is a bare NULL as written, not yet
+// given a type by its context.
+func isNullLiteral(e Expr) bool {
+	c, ok := e.(*Const)
+	return ok && c.lit == litNull && c.T.Kind == catalog.KindNull
 }
 
 // bindExpr binds one TiDB expression. pos is the position to report when

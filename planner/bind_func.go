@@ -78,7 +78,7 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 			}
 			args = args[:2]
 		}
-		if len(args) == 2 && isBad(args[1]) {
+		if len(args) == 2 && (isBad(args[1]) || isNullLiteral(args[1])) {
 			args = args[:1]
 		}
 		return b.call(c, fn, args, p)

@@ -252,7 +252,7 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 		}
 		nullable := false
 		for i := range rows {
-			if isBad(bound[i][j]) {
+			if isBad(bound[i][j]) || isNullLiteral(bound[i][j]) {
 				// A bare NULL (or an expression already reported) takes
 				// the column's type.
 				bound[i][j] = &Const{T: t}
