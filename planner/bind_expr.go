@@ -360,7 +360,7 @@ func (b *binder) bindValue(n ast.ValueExpr, p int) Expr {
 func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 	// A schema-qualified reference (etl.pipelines.name) is matched by its
 	// relation name: relations are qualified by their alias or bare name.
-	qual, name := cn.Table.L, cn.Name.L
+	qual, name := cn.Table.L, cn.Name.O
 	depth := 0
 	for sc := c.sc; sc != nil; sc = sc.outer {
 		idx, res := sc.find(qual, name)
@@ -384,7 +384,7 @@ func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 	// An output column name of the SELECT list (GROUP BY, HAVING).
 	if qual == "" {
 		for _, a := range c.aliases {
-			if strings.EqualFold(a.name, name) {
+			if a.name == name {
 				return b.bindExpr(c.with(func(x *exprCtx) { x.aliases = nil }), a.node, p)
 			}
 		}
@@ -417,7 +417,7 @@ func displayName(qual, name string) string {
 func ambiguityHint(sc *scope, name string) string {
 	var quals []string
 	for _, c := range sc.cols {
-		if strings.EqualFold(c.name, name) && c.qual != "" && !c.hidden {
+		if c.name == name && c.qual != "" && !c.hidden {
 			quals = append(quals, c.qual+"."+c.name)
 		}
 	}
@@ -438,7 +438,7 @@ func (b *binder) qualifiers(sc *scope) []string {
 
 func (b *binder) didYouMean(name string, candidates []string) string {
 	if m := parser.ClosestName(name, candidates); m != "" {
-		return "did you mean " + m + "?"
+		return "did you mean " + catalog.QuoteIdent(m) + "?"
 	}
 	return ""
 }

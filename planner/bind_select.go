@@ -46,7 +46,7 @@ func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 		cols := append([]Column(nil), plan.Schema()...)
 		for i, n := range cte.ColNameList {
 			if i < len(cols) {
-				cols[i].Name = n.L
+				cols[i].Name = n.O
 			}
 		}
 		qs.ctes = append([]*cteDef{{name: cte.Name.L, plan: plan, cols: cols}}, qs.ctes...)
@@ -266,7 +266,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		}
 		p := b.nodePos(full, f.Expr, stmtPos)
 		e := b.bindExpr(full, f.Expr, stmtPos)
-		name := f.AsName.L
+		name := f.AsName.O
 		if name == "" {
 			name = outputName(f.Expr, e)
 		} else {
@@ -334,8 +334,8 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 				oi.output = pe.N - 1
 			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
 				for i, item := range items {
-					if strings.EqualFold(item.name, cn.Name.Name.L) {
-						if _, res := qs.find("", cn.Name.Name.L); res == notFound || item.aliased {
+					if item.name == cn.Name.Name.O {
+						if _, res := qs.find("", cn.Name.Name.O); res == notFound || item.aliased {
 							oi.output = i
 							break
 						}
@@ -541,7 +541,7 @@ func containsAgg(e Expr) bool {
 func outputName(n ast.ExprNode, e Expr) string {
 	switch n := n.(type) {
 	case *ast.ColumnNameExpr:
-		return n.Name.Name.L
+		return n.Name.Name.O
 	case *ast.ParenthesesExpr:
 		return outputName(n.Expr, e)
 	case *ast.AggregateFuncExpr:
