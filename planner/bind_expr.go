@@ -610,10 +610,7 @@ func (b *binder) coerce(e Expr, t catalog.Type, p int, what string) Expr {
 		{
 			v, err := convertConst(x.Value, x.T, t)
 			if err != nil {
-				code := "22P02"
-				if t.IsTemporal() || t.Kind == catalog.KindInterval {
-					code = "22007"
-				}
+				code := literalCode(err, t)
 				b.errorf(b.posOf(e, p), code, literalHint(t), "%v", err)
 				return bad()
 			}
@@ -667,6 +664,22 @@ func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
 	for _, a := range out.Args {
 		if isBad(a) {
 			return bad()
+		}
+	}
+	// round(x, d) and trunc(x, d) of a DECIMAL have d decimals when d is a
+	// constant (none when d is left out or negative), as in PostgreSQL:
+	// round(2.345, 2) is 2.35 and round(2.5) is 3.
+	if (f.Name == "round" || f.Name == "trunc") && out.T.Kind == catalog.KindDecimal && len(out.Args) > 0 {
+		a := out.Args[0].Type()
+		d, ok := int64(0), len(out.Args) == 1
+		if len(out.Args) == 2 {
+			if k, isConst := out.Args[1].(*Const); isConst && k.Value != nil {
+				d, ok = k.Value.(int64)
+			}
+		}
+		if ok && a.Kind == catalog.KindDecimal {
+			scale := int(min(max(d, 0), catalog.MaxDecimalPrecision))
+			out.T = boundedDecimal(a.Precision-a.Scale+1+scale, scale)
 		}
 	}
 	// DATE +/- a constant interval of whole days and months stays a DATE.
