@@ -682,6 +682,15 @@ func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
 			out.T = boundedDecimal(a.Precision-a.Scale+1+scale, scale)
 		}
 	}
+	// extract of the seconds (with their fraction) and of the epoch is a
+	// DECIMAL, as in PostgreSQL: EXTRACT(SECOND FROM '10:11:12.5') is 12.5.
+	if f.Name == "extract" && len(out.Args) == 2 {
+		if k, ok := out.Args[0].(*Const); ok {
+			if t, ok := extractDecimalType(k.Value, out.Args[1].Type()); ok {
+				out.T = t
+			}
+		}
+	}
 	// DATE +/- a constant interval of whole days and months stays a DATE.
 	if res.Sig.Result == "date_interval" {
 		for _, a := range out.Args {
@@ -692,6 +701,25 @@ func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
 		}
 	}
 	return out
+}
+
+// extractDecimalType is the DECIMAL type of extract(field, x) for the
+// fields that have a fraction of a second: second and millisecond (of the
+// minute), and epoch (of a value with a time of day).
+func extractDecimalType(field any, x catalog.Type) (catalog.Type, bool) {
+	if x.Kind != catalog.KindTimestamp && x.Kind != catalog.KindTimestampTZ && x.Kind != catalog.KindTime {
+		return catalog.Type{}, false
+	}
+	f, _ := field.(string)
+	switch strings.ToLower(strings.TrimSpace(f)) {
+	case "second", "seconds":
+		return catalog.Decimal(8, 6), true
+	case "millisecond", "milliseconds":
+		return catalog.Decimal(8, 3), true
+	case "epoch":
+		return catalog.Decimal(18, 6), true
+	}
+	return catalog.Type{}, false
 }
 
 // noSignature reports a call no signature accepts, at the argument that
