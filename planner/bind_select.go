@@ -56,7 +56,13 @@ func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 // bindSetOp binds UNION / INTERSECT / EXCEPT chains (left-associative, as
 // TiDB lists them) with their ORDER BY and LIMIT.
 func (b *binder) bindSetOp(frag *parser.Fragment, n *ast.SetOprStmt, qs *scope) Node {
-	var acc Node
+	// The operands with the operator before each (nil for the first).
+	type operand struct {
+		plan Node
+		kind SetOpKind
+		all  bool
+	}
+	var operands []operand
 	p := frag.Orig(0)
 	for _, s := range n.SelectList.Selects {
 		var plan Node
@@ -72,27 +78,43 @@ func (b *binder) bindSetOp(frag *parser.Fragment, n *ast.SetOprStmt, qs *scope) 
 			b.errorf(p, parser.CodeFeature, "", "%T in a set operation is not supported", s)
 			continue
 		}
-		if acc == nil {
-			acc = plan
-			continue
-		}
-		kind, all := Union, false
+		o := operand{plan: plan}
 		if op != nil {
 			switch *op {
 			case ast.Union:
 			case ast.UnionAll:
-				all = true
+				o.all = true
 			case ast.Intersect:
-				kind = Intersect
+				o.kind = Intersect
 			case ast.IntersectAll:
-				kind, all = Intersect, true
+				o.kind, o.all = Intersect, true
 			case ast.Except:
-				kind = Except
+				o.kind = Except
 			case ast.ExceptAll:
-				kind, all = Except, true
+				o.kind, o.all = Except, true
 			}
 		}
-		acc = b.combine(kind, all, acc, plan, p)
+		operands = append(operands, o)
+	}
+	// INTERSECT binds tighter than UNION and EXCEPT (standard SQL, as in
+	// PostgreSQL): a UNION b INTERSECT c is a UNION (b INTERSECT c). Then
+	// the operators apply left to right.
+	var terms []operand
+	for i, o := range operands {
+		if i > 0 && o.kind == Intersect {
+			last := &terms[len(terms)-1]
+			last.plan = b.combine(Intersect, o.all, last.plan, o.plan, p)
+			continue
+		}
+		terms = append(terms, o)
+	}
+	var acc Node
+	for i, o := range terms {
+		if i == 0 {
+			acc = o.plan
+			continue
+		}
+		acc = b.combine(o.kind, o.all, acc, o.plan, p)
 	}
 	if acc == nil {
 		return &Values{Rows: [][]Expr{{}}}
