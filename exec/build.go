@@ -270,9 +270,12 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 	if b.env.Scans == nil {
 		return nil, fmt.Errorf("exec: no scan factory to read %s", n.Object.Name)
 	}
-	cols := make([]int, len(n.Columns))
-	for i := range cols {
-		cols[i] = i
+	cols := n.Cols
+	if cols == nil {
+		cols = make([]int, len(n.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
 	}
 	op, err := b.env.Scans.OpenScan(b.ctx, n.Object, cols)
 	if err != nil {

@@ -270,6 +270,13 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 // forEach builds plan, runs it to completion and calls fn with every data
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
+	// A MERGE brings its own scans (of the target with row ids), whose
+	// columns are fixed: its plan runs as bound.
+	if scans == nil {
+		if plan, err = r.optimize(ctx, plan); err != nil {
+			return err
+		}
+	}
 	env := r.buildEnv(scans)
 	defer env.Close()
 	op, err := exec.Build(ctx, plan, env)
