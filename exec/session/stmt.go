@@ -136,7 +136,14 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		for _, sk := range r.sinks {
 			sk.Abort(actx)
 		}
-		r.res.Err = r.stmtError(err)
+		se := r.stmtError(err)
+		if se.Code == "57014" {
+			se.Message = "canceled"
+			if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+				se.Message += ": " + cause.Error()
+			}
+		}
+		r.res.Err = se
 	}
 	r.res.Progress = r.counts()
 	if r.obs != nil {
@@ -234,7 +241,6 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 		e.Hint = "this is a bug in etlc; please report it with the script"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		e.Code = "57014"
-		e.Message = "canceled: " + err.Error()
 	case errors.Is(err, exec.ErrMemoryLimit):
 		e.Code = "53200"
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, connector.ErrNotExist):
