@@ -126,7 +126,7 @@ func (b *binder) bindExpr1(c exprCtx, n ast.ExprNode, p int) Expr {
 		return b.bindExpr(c, n.Expr, p)
 	case *driver.ParamMarkerExpr:
 		b.nextParam++
-		return &Param{Index: b.nextParam, T: catalog.Null}
+		return b.param(b.nextParam, false, p)
 	case ast.ValueExpr:
 		return b.bindValue(n, p)
 	case *ast.ColumnNameExpr:
@@ -434,15 +434,22 @@ func (b *binder) didYouMean(name string, candidates []string) string {
 }
 
 func (b *binder) bindIn(c exprCtx, n *ast.PatternInExpr, p int) Expr {
-	x := b.bindExpr(c, n.Expr, p)
+	_, isRow := n.Expr.(*ast.RowExpr)
+	var x Expr
+	if !isRow {
+		x = b.bindExpr(c, n.Expr, p)
+	}
 	if n.Sel != nil {
+		if isRow {
+			return b.unsupported(p, "a row value IN (subquery)")
+		}
 		sq, ok := n.Sel.(*ast.SubqueryExpr)
 		if !ok {
 			return b.unsupported(p, "IN over %T", n.Sel)
 		}
 		return b.bindSubquery(c, sq, SubIn, x, "eq", n.Not, p)
 	}
-	if _, isRow := n.Expr.(*ast.RowExpr); isRow {
+	if isRow {
 		// (a, b) IN ((1, 2), (3, 4)): an OR of row comparisons.
 		var out Expr
 		for _, item := range n.List {

@@ -32,10 +32,13 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 	case "__etl_param":
 		if len(n.Args) == 1 {
 			if k, ok := b.bindExpr(c, n.Args[0], p).(*Const); ok && k.lit == litInt {
-				return &Param{Index: int(k.Value.(int64)), T: catalog.Null}
+				return b.param(int(k.Value.(int64)), true, p)
 			}
 		}
 		return b.unsupported(p, "this parameter form")
+	case "__etl_extract":
+		// EXTRACT(epoch FROM x) and the other fields MySQL's grammar lacks.
+		return b.call(c, "extract", b.bindArgs(c, n.Args, p), p)
 	case "__etl_nulls_first", "__etl_nulls_last":
 		b.errorf(p, parser.CodeSyntax, "", "NULLS FIRST/LAST is only allowed in ORDER BY")
 		return bad()
@@ -369,6 +372,9 @@ func (b *binder) bindSubquery(c exprCtx, sq *ast.SubqueryExpr, kind SubqueryKind
 	out := &Subquery{Kind: kind, Plan: plan, Arg: arg, Op: op, Not: not, ID: b.nextSub, T: catalog.Bool}
 	out.Correlated = hasOuterRefs(plan, 0)
 	cols := plan.Schema()
+	if kind != SubExists && len(cols) == 0 {
+		return bad() // a query without columns failed to bind: reported already
+	}
 	if kind != SubExists && len(cols) != 1 {
 		b.errorf(p, parser.CodeSyntax, "", "subquery must return only one column, not %d", len(cols))
 		return bad()
@@ -380,7 +386,11 @@ func (b *binder) bindSubquery(c exprCtx, sq *ast.SubqueryExpr, kind SubqueryKind
 		if isBad(arg) {
 			return bad()
 		}
-		t, ok := commonLiteralAware(cols[0].Type, arg.Type(), b.argInfo(arg).lit)
+		ai := b.argInfo(arg)
+		t, ok := commonLiteralAware(cols[0].Type, arg.Type(), ai.lit)
+		if ai.lit == litString || ai.lit == litNull {
+			t, ok = cols[0].Type, true // a literal is read as the column's type
+		}
 		if !ok {
 			b.errorf(p, parser.CodeDatatype, "", "cannot compare %s with subquery column of type %s", arg.Type(), cols[0].Type)
 			return bad()

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"fmt"
+	"math"
 	"strings"
 
 	"github.com/etlc/etlc/catalog"
@@ -167,6 +169,11 @@ func (b *binder) bindLimit(frag *parser.Fragment, l *ast.Limit, in Node, qs *sco
 	c := exprCtx{frag: frag, sc: &scope{outer: qs.outer}, clause: "LIMIT"}
 	p := frag.Orig(0)
 	out := &Limit{Input: in}
+	if v, ok := l.Count.(ast.ValueExpr); ok {
+		if u, ok := v.GetValue().(uint64); ok && u == math.MaxUint64 {
+			l = &ast.Limit{Offset: l.Offset} // OFFSET n alone is lowered to LIMIT <max> OFFSET n
+		}
+	}
 	if l.Count != nil {
 		out.Count = b.coerce(b.bindExpr(c, l.Count, p), catalog.Int64, p, "LIMIT")
 	}
@@ -178,9 +185,10 @@ func (b *binder) bindLimit(frag *parser.Fragment, l *ast.Limit, in Node, qs *sco
 
 // selectItem is one output column of a SELECT under construction.
 type selectItem struct {
-	expr Expr
-	name string
-	pos  int
+	expr    Expr
+	name    string
+	pos     int
+	aliased bool // named with AS
 }
 
 // bindSelect binds one SELECT block in qs (which holds its CTEs and outer
@@ -189,8 +197,11 @@ type selectItem struct {
 // DISTINCT, ORDER BY, LIMIT.
 func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scope) Node {
 	stmtPos := frag.Orig(0)
-	if sel.Kind == ast.SelectStmtKindValues || sel.Kind == ast.SelectStmtKindTable {
-		b.errorf(stmtPos, parser.CodeFeature, "", "VALUES and TABLE as a query are not supported here")
+	if sel.Kind == ast.SelectStmtKindValues {
+		return b.bindValuesQuery(frag, sel, qs)
+	}
+	if sel.Kind == ast.SelectStmtKindTable {
+		b.errorf(stmtPos, parser.CodeFeature, "write SELECT * FROM t", "TABLE t as a query is not supported")
 		return &Values{Rows: [][]Expr{{}}}
 	}
 	var input Node
@@ -261,7 +272,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		} else {
 			aliases = append(aliases, selectAlias{name: name, node: f.Expr})
 		}
-		items = append(items, selectItem{expr: e, name: name, pos: p})
+		items = append(items, selectItem{expr: e, name: name, pos: p, aliased: f.AsName.L != ""})
 	}
 
 	// GROUP BY.
@@ -324,7 +335,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
 				for i, item := range items {
 					if strings.EqualFold(item.name, cn.Name.Name.L) {
-						if _, res := qs.find("", cn.Name.Name.L); res == notFound || isAliasOf(sel, i) {
+						if _, res := qs.find("", cn.Name.Name.L); res == notFound || item.aliased {
 							oi.output = i
 							break
 						}
@@ -420,6 +431,9 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 	inCols := input.Schema()
 	proj := &Project{Input: input}
 	for _, it := range items {
+		if pr, ok := it.expr.(*Param); ok && pr.T.Kind == catalog.KindNull {
+			pr.T = catalog.String // SELECT $1 returns text, as in PostgreSQL
+		}
 		proj.Exprs = append(proj.Exprs, it.expr)
 		proj.Columns = append(proj.Columns, Column{Name: it.name, Qualifier: exprQualifier(it.expr, inCols), Type: it.expr.Type(), Nullable: exprNullable(it.expr, inCols)})
 	}
@@ -462,12 +476,6 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		out = trim
 	}
 	return out
-}
-
-// isAliasOf reports whether select item i has an explicit alias.
-func isAliasOf(sel *ast.SelectStmt, i int) bool {
-	fields := sel.Fields.Fields
-	return i < len(fields) && fields[i].AsName.L != ""
 }
 
 func isGroupWindow(name string) bool { return name == "tumble" || name == "hop" || name == "session" }
@@ -552,6 +560,8 @@ func outputName(n ast.ExprNode, e Expr) string {
 			return "timestamp"
 		case "__etl_interval":
 			return "interval"
+		case "__etl_extract":
+			return "extract"
 		}
 		if strings.HasPrefix(n.FnName.L, "__etl") {
 			return "?column?"
@@ -735,4 +745,61 @@ func mapNodeExprs(n Node, fn func(Expr) Expr) {
 	for _, c := range n.Children() {
 		mapNodeExprs(c, fn)
 	}
+}
+
+// bindValuesQuery binds VALUES (..), (..) used as a query: each column
+// takes the common type of its rows; columns are named column1, column2...
+func (b *binder) bindValuesQuery(frag *parser.Fragment, sel *ast.SelectStmt, qs *scope) Node {
+	p := frag.Orig(0)
+	c := exprCtx{frag: frag, sc: &scope{outer: qs.outer, ctes: qs.ctes}, clause: "VALUES"}
+	v := &Values{}
+	for i, r := range sel.Lists {
+		if i > 0 && len(r.Values) != len(sel.Lists[0].Values) {
+			b.errorf(b.nodePos(c, r, p), parser.CodeSyntax, "", "VALUES lists must all be the same length")
+			return &Values{Rows: [][]Expr{{}}}
+		}
+		row := make([]Expr, len(r.Values))
+		for j, e := range r.Values {
+			row[j] = b.bindExpr(c, e, p)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	if len(v.Rows) == 0 {
+		return &Values{Rows: [][]Expr{{}}}
+	}
+	for j := range v.Rows[0] {
+		col := make([]Expr, len(v.Rows))
+		for i := range v.Rows {
+			col[i] = v.Rows[i][j]
+		}
+		t, _ := b.unify(col, p, "VALUES")
+		if t.Kind == catalog.KindNull {
+			t = catalog.String
+		}
+		nullable := false
+		for i := range v.Rows {
+			v.Rows[i][j] = b.coerce(v.Rows[i][j], t, p, "VALUES item")
+			if k, ok := v.Rows[i][j].(*Const); !ok || k.Value == nil {
+				nullable = true
+			}
+		}
+		v.Columns = append(v.Columns, Column{Name: fmt.Sprintf("column%d", j+1), Type: t, Nullable: nullable})
+	}
+	var out Node = v
+	if sel.OrderBy != nil || sel.Limit != nil {
+		sc := scopeFromColumns(v.Columns)
+		sc.outer = qs.outer
+		oc := exprCtx{frag: frag, sc: sc, clause: "ORDER BY"}
+		if sel.OrderBy != nil {
+			var keys []SortKey
+			for _, it := range sel.OrderBy.Items {
+				keys = append(keys, b.bindSortKey(oc, it, p))
+			}
+			out = &Sort{Input: out, Keys: keys}
+		}
+		if sel.Limit != nil {
+			out = b.bindLimit(frag, sel.Limit, out, qs)
+		}
+	}
+	return out
 }

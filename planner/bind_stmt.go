@@ -7,7 +7,6 @@ import (
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/format"
 )
 
 // bindStmt binds one statement. It returns nil only for statements that
@@ -162,6 +161,9 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		return out
 	}
 	cols := plan.Schema()
+	if len(cols) == 0 && s.Query != nil {
+		return out // the query failed to bind: reported already
+	}
 	if len(target.Columns) == 0 && target.Kind == catalog.ObjectSink && len(s.Columns) == 0 {
 		// A sink without declared columns takes the query's.
 		o := *target
@@ -272,16 +274,6 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 	return v
 }
 
-func createMode(orReplace, ifNotExists bool) catalog.CreateMode {
-	switch {
-	case orReplace:
-		return catalog.CreateOrReplace
-	case ifNotExists:
-		return catalog.CreateIfNotExists
-	}
-	return catalog.CreateNew
-}
-
 // register adds a created object to the script's catalog, reporting a name
 // that is taken. It returns false when the object already exists and
 // IF NOT EXISTS keeps the old one.
@@ -308,62 +300,52 @@ func (b *binder) register(name parser.ObjectName, o *catalog.Object, mode catalo
 	return true
 }
 
-func (b *binder) options(kind parser.ObjectKind, name parser.ObjectName, opts []parser.Option) map[string]string {
-	m, diags := catalog.ValidateOptions(kind, name, opts, b.src)
+// fromCreate builds the object of a CREATE statement with the catalog's
+// checks (column types, WITH options, watermark column, primary key).
+func (b *binder) fromCreate(s parser.Stmt) (*catalog.Object, catalog.CreateMode) {
+	o, mode, diags := catalog.ObjectFromCreate(s, b.src)
 	b.diags = append(b.diags, diags...)
-	return m
-}
-
-func (b *binder) schema(cols []parser.ColumnDef) catalog.Schema {
-	s, diags := catalog.SchemaFromColumns(cols, b.src)
-	b.diags = append(b.diags, diags...)
-	return s
-}
-
-func (b *binder) stmtText(sp parser.Span) string {
-	if b.src == nil || sp.End > len(b.src.Text) || sp.Start > sp.End {
-		return ""
-	}
-	return b.src.Text[sp.Start:sp.End]
+	return &o, mode
 }
 
 func (b *binder) bindCreateSource(s *parser.CreateSource) *CreateStmt {
-	kind := catalog.ObjectSource
-	if s.Kind == parser.KindStream {
-		kind = catalog.ObjectStream
-	}
-	o := &catalog.Object{Kind: kind, Name: s.Name.String(), SQL: b.stmtText(s.Span)}
-	o.Options = b.options(s.Kind, s.Name, s.Options)
-	if s.Columns != nil {
-		o.Columns = b.schema(s.Columns)
-	} else if b.infer != nil {
+	o, mode := b.fromCreate(s)
+	inferred := false
+	if s.Columns == nil && b.infer != nil {
 		sch, err := b.infer(b.ctx, o.Options)
 		if err != nil {
 			b.errorf(s.Name.Pos(), "58030", "declare the columns: CREATE "+s.Kind.String()+" "+s.Name.String()+" (col TYPE, ...) WITH (...)",
-				"cannot infer the schema of %s %q: %v", kind, o.Name, err)
+				"cannot infer the schema of %s %q: %v", o.Kind, o.Name, err)
 			b.unknownSchema[catalogKey(o.Name)] = true
 		}
 		o.Columns = sch
+		inferred = err == nil
 	}
 	if w := s.Watermark; w != nil {
-		o.Watermark = b.bindWatermark(o, w)
+		b.bindWatermark(o, w, inferred)
 	}
-	mode := createMode(s.OrReplace, s.IfNotExists)
 	b.register(s.Name, o, mode)
 	return &CreateStmt{Stmt: s, Object: o, Mode: mode}
 }
 
-// bindWatermark checks WATERMARK FOR col AS expr: col is a TIMESTAMP
-// column and expr a TIMESTAMP over the declared columns.
-func (b *binder) bindWatermark(o *catalog.Object, w *parser.Watermark) *catalog.Watermark {
+// bindWatermark checks WATERMARK FOR col AS expr: the expression must be
+// of the column's type, over the declared columns. The catalog checks the
+// column of a declared schema; after inference it is checked here.
+func (b *binder) bindWatermark(o *catalog.Object, w *parser.Watermark, inferred bool) {
 	idx := o.Columns.Index(w.Column.Name)
 	if idx < 0 {
-		b.errorf(w.Column.Pos, parser.CodeUndefinedColumn, b.didYouMean(w.Column.Name, o.Columns.Names()), "column %q does not exist", w.Column.Name)
-		return nil
+		if inferred {
+			b.errorf(w.Column.Pos, parser.CodeUndefinedColumn, b.didYouMean(w.Column.Name, o.Columns.Names()),
+				"watermark column %q is not in the inferred schema of %q", w.Column.Name, o.Name)
+		}
+		return
 	}
 	ct := o.Columns[idx].Type
 	if ct.Kind != catalog.KindTimestamp && ct.Kind != catalog.KindTimestampTZ {
-		b.errorf(w.Column.Pos, parser.CodeDatatype, "", "watermark column %q must be TIMESTAMP or TIMESTAMPTZ, not %s", w.Column.Name, ct)
+		if inferred {
+			b.errorf(w.Column.Pos, parser.CodeDatatype, "", "watermark column %q is %s, not TIMESTAMP or TIMESTAMPTZ", w.Column.Name, ct)
+		}
+		return
 	}
 	cols := make([]Column, len(o.Columns))
 	for i, c := range o.Columns {
@@ -374,47 +356,28 @@ func (b *binder) bindWatermark(o *catalog.Object, w *parser.Watermark) *catalog.
 	if !isBad(e) && e.Type() != ct {
 		b.errorf(w.Expr.Pos(), parser.CodeDatatype, "", "watermark expression must be of type %s, not %s", ct, e.Type())
 	}
-	return &catalog.Watermark{Column: w.Column.Name, Expr: restore(w.Expr.Node)}
-}
-
-// restore prints a TiDB expression back as SQL.
-func restore(n ast.Node) string {
-	var sb strings.Builder
-	if err := n.Restore(format.NewRestoreCtx(format.DefaultRestoreFlags, &sb)); err != nil {
-		return ""
-	}
-	return sb.String()
 }
 
 func (b *binder) bindCreateSink(s *parser.CreateSink) *CreateStmt {
-	o := &catalog.Object{Kind: catalog.ObjectSink, Name: s.Name.String(), SQL: b.stmtText(s.Span)}
-	o.Options = b.options(parser.KindSink, s.Name, s.Options)
-	if s.Columns != nil {
-		o.Columns = b.schema(s.Columns)
-	}
-	mode := createMode(s.OrReplace, s.IfNotExists)
+	o, mode := b.fromCreate(s)
 	b.register(s.Name, o, mode)
 	return &CreateStmt{Stmt: s, Object: o, Mode: mode}
 }
 
 func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
-	o := &catalog.Object{Kind: catalog.ObjectTable, Name: s.Name.String(), SQL: b.stmtText(s.Span)}
-	o.Options = b.options(parser.KindTable, s.Name, s.Options)
-	out := &CreateStmt{Stmt: s, Object: o, Mode: createMode(s.OrReplace, s.IfNotExists)}
+	o, mode := b.fromCreate(s)
+	out := &CreateStmt{Stmt: s, Object: o, Mode: mode}
 	if s.As != nil {
 		out.Query = b.bindTopQuery(s.As)
+		o.Columns = nil
 		for _, c := range out.Query.Schema() {
 			o.Columns = append(o.Columns, catalog.Column{Name: c.Name, Type: nullToString(c.Type)})
 		}
-	} else {
-		o.Columns = b.schema(s.Columns)
-	}
-	for _, k := range s.PrimaryKey {
-		if o.Columns.Index(k.Name) < 0 {
-			b.errorf(k.Pos, parser.CodeUndefinedColumn, b.didYouMean(k.Name, o.Columns.Names()), "column %q named in key does not exist", k.Name)
-			continue
+		for _, k := range s.PrimaryKey {
+			if o.Columns.Index(k.Name) < 0 {
+				b.errorf(k.Pos, parser.CodeUndefinedColumn, b.didYouMean(k.Name, o.Columns.Names()), "column %q in PRIMARY KEY is not defined", k.Name)
+			}
 		}
-		o.PrimaryKey = append(o.PrimaryKey, k.Name)
 	}
 	b.register(s.Name, o, out.Mode)
 	return out
@@ -429,10 +392,7 @@ func nullToString(t catalog.Type) catalog.Type {
 
 func (b *binder) bindCreateView(s *parser.CreateView) *CreateStmt {
 	plan := b.bindTopQuery(s.Query)
-	o := &catalog.Object{Kind: catalog.ObjectView, Name: s.Name.String(), Temporary: s.Temporary}
-	if s.Query != nil {
-		o.SQL = b.stmtText(s.Query.Span)
-	}
+	o, mode := b.fromCreate(s)
 	cols := plan.Schema()
 	if len(s.Columns) > len(cols) {
 		b.errorf(s.Columns[len(cols)].Pos, parser.CodeSyntax, "", "CREATE VIEW specifies more column names than columns")
@@ -453,7 +413,6 @@ func (b *binder) bindCreateView(s *parser.CreateView) *CreateStmt {
 		}
 		plan = pr
 	}
-	mode := createMode(s.OrReplace, false)
 	if b.register(s.Name, o, mode) {
 		b.views[catalogKey(o.Name)] = plan
 	}
@@ -680,9 +639,8 @@ func (b *binder) bindDrop(s *parser.Drop) *DropStmt {
 }
 
 func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
-	o := &catalog.Object{Kind: catalog.ObjectPipeline, Name: s.Name.String(), SQL: b.stmtText(s.Span)}
-	o.Options = b.options(parser.KindPipeline, s.Name, s.Options)
-	out := &PipelineStmt{Stmt: s, Object: o, Mode: createMode(s.OrReplace, s.IfNotExists)}
+	o, mode := b.fromCreate(s)
+	out := &PipelineStmt{Stmt: s, Object: o, Mode: mode}
 	if s.Insert != nil {
 		var cap fromCapture
 		if s.Insert.Query != nil {

@@ -26,8 +26,12 @@ type binder struct {
 	views map[string]Node
 	// per statement
 	nextSub, nextParam int
-	streams            map[string]bool
-	tableSeen          map[*parser.Fragment]map[string]int
+	// params holds every parameter occurrence of the statement by number;
+	// dollar and marker record which spellings were used.
+	params         map[int][]*Param
+	dollar, marker bool
+	streams        map[string]bool
+	tableSeen      map[*parser.Fragment]map[string]int
 	// capture, when set, records the FROM clause of one SELECT.
 	capture *fromCapture
 	// expanding holds the stored views being expanded (against cycles).
@@ -51,8 +55,71 @@ func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
 // resetStmt clears the per-statement state.
 func (b *binder) resetStmt() {
 	b.nextSub, b.nextParam = 0, 0
+	b.params = map[int][]*Param{}
+	b.dollar, b.marker = false, false
 	b.streams = map[string]bool{}
 	b.tableSeen = map[*parser.Fragment]map[string]int{}
+}
+
+// param makes one occurrence of parameter n ($n when dollar, else the
+// n-th ? marker).
+func (b *binder) param(n int, dollar bool, p int) *Param {
+	if dollar {
+		b.dollar = true
+	} else {
+		b.marker = true
+	}
+	if b.dollar && b.marker {
+		b.errorf(p, parser.CodeSyntax, "use either $1, $2, ... or ?, not both", "a statement cannot mix $n and ? parameters")
+		b.dollar, b.marker = false, false // report once
+	}
+	if n < 1 {
+		b.errorf(p, "42P02", "", "there is no parameter $%d", n)
+	}
+	// A later occurrence takes the type an earlier one was given.
+	pr := &Param{Index: n, T: catalog.Null}
+	for _, prev := range b.params[n] {
+		if prev.T.Kind != catalog.KindNull {
+			pr.T = prev.T
+		}
+	}
+	b.params[n] = append(b.params[n], pr)
+	b.pos[pr] = p
+	return pr
+}
+
+// paramTypes settles the type of each parameter of the statement: every
+// occurrence gets the common type of the types its contexts gave it (TEXT
+// when none did, as PostgreSQL's unknown). Parameter n's type is at n-1;
+// numbers never used are TEXT.
+func (b *binder) paramTypes() []catalog.Type {
+	maxN := 0
+	for n := range b.params {
+		maxN = max(maxN, n)
+	}
+	if maxN == 0 {
+		return nil
+	}
+	out := make([]catalog.Type, maxN)
+	for n := 1; n <= maxN; n++ {
+		t := catalog.Null
+		for _, pr := range b.params[n] {
+			nt, ok := commonType(t, pr.T)
+			if !ok {
+				b.errorf(b.posOf(pr, 0), "42P08", "", "inconsistent types deduced for parameter $%d: %s and %s", n, t, pr.T)
+				continue
+			}
+			t = nt
+		}
+		if t.Kind == catalog.KindNull {
+			t = catalog.String
+		}
+		for _, pr := range b.params[n] {
+			pr.T = t
+		}
+		out[n-1] = t
+	}
+	return out
 }
 
 // bindFrom binds a FROM item and returns its plan and columns.
@@ -176,18 +243,24 @@ func (b *binder) expandView(obj *catalog.Object, p int) {
 	defer delete(b.expanding, key)
 	src := parser.NewSource("view "+obj.Name, obj.SQL)
 	script, diags := parser.Parse(src, parser.Options{})
-	var sel *parser.Select
+	// The stored SQL is the CREATE VIEW statement (or, older, its query).
+	var q *parser.Query
 	if script != nil && len(script.Stmts) == 1 {
-		sel, _ = script.Stmts[0].(*parser.Select)
+		switch st := script.Stmts[0].(type) {
+		case *parser.Select:
+			q = st.Query
+		case *parser.CreateView:
+			q = st.Query
+		}
 	}
-	if len(diags) > 0 || sel == nil {
+	if len(diags) > 0 || q == nil {
 		b.errorf(p, "XX002", "recreate the view with CREATE OR REPLACE VIEW", "the stored definition of view %q does not parse", obj.Name)
 		return
 	}
 	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views,
 		expanding: b.expanding, unknownSchema: b.unknownSchema}
 	inner.resetStmt()
-	plan := inner.bindTopQuery(sel.Query)
+	plan := inner.bindTopQuery(q)
 	if len(inner.diags) > 0 {
 		b.errorf(p, "42P17", inner.diags[0].Error(), "view %q no longer binds", obj.Name)
 		return

@@ -71,8 +71,10 @@ const (
 	litNull           // a bare NULL: takes any type
 )
 
-// Param is a statement parameter: $n (Index n) or the n-th ? marker. T is
-// NULL until the context gives the parameter a type.
+// Param is a statement parameter: $n (Index n) or the n-th ? marker (a
+// statement uses one spelling or the other). Its context types it (customer_id
+// = $1 makes $1 a BIGINT); once the statement is bound every occurrence of
+// $n has the same type, TEXT when no context gave one (Program.ParamTypes).
 type Param struct {
 	Index int
 	T     catalog.Type

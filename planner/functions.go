@@ -153,7 +153,7 @@ func builtinTable() []tableEntry {
 		scalar("extract", []string{"date_part"}, "VARCHAR, temporal -> BIGINT"),
 		scalar("date_add", []string{"adddate"}, "DATE, BIGINT -> DATE", "TIMESTAMP, INTERVAL -> TIMESTAMP", "TIMESTAMPTZ, INTERVAL -> TIMESTAMPTZ"),
 		scalar("date_sub", []string{"subdate"}, "DATE, BIGINT -> DATE", "TIMESTAMP, INTERVAL -> TIMESTAMP", "TIMESTAMPTZ, INTERVAL -> TIMESTAMPTZ"),
-		scalar("datediff", []string{"date_diff"}, "DATE, DATE -> INT", "VARCHAR, TIMESTAMP, TIMESTAMP -> BIGINT"),
+		scalar("datediff", []string{"date_diff"}, "DATE, DATE -> INT", "TIMESTAMP, TIMESTAMP -> INT", "TIMESTAMPTZ, TIMESTAMPTZ -> INT", "VARCHAR, TIMESTAMP, TIMESTAMP -> BIGINT"),
 		scalar("to_date", nil, "string -> DATE", "string, string -> DATE"),
 		scalar("to_timestamp", nil, "string -> TIMESTAMP", "string, string -> TIMESTAMP", "DOUBLE -> TIMESTAMPTZ"),
 		scalar("make_date", nil, "BIGINT, BIGINT, BIGINT -> DATE"),

@@ -13,8 +13,16 @@ import (
 // keys sorted, no timestamps, constants in their SQL spelling).
 func (p *Program) MarshalJSON() ([]byte, error) {
 	stmts := make([]any, 0, len(p.Statements))
-	for _, s := range p.Statements {
-		stmts = append(stmts, stmtJSON(p.Source, s))
+	for i, s := range p.Statements {
+		m := stmtJSON(p.Source, s)
+		if i < len(p.ParamTypes) && len(p.ParamTypes[i]) > 0 {
+			ts := make([]string, len(p.ParamTypes[i]))
+			for j, t := range p.ParamTypes[i] {
+				ts[j] = t.String()
+			}
+			m["params"] = ts
+		}
+		stmts = append(stmts, m)
 	}
 	out := map[string]any{"statements": stmts}
 	if p.Source != nil {

@@ -31,6 +31,10 @@ type CompileOptions struct {
 type Program struct {
 	Source     *parser.Source
 	Statements []BoundStmt
+	// ParamTypes[i] are the types of the parameters ($1 or the first ?, at
+	// index 0, ...) of Statements[i], for the wire protocol's parameter
+	// description; nil when the statement has none.
+	ParamTypes [][]catalog.Type
 }
 
 // BindScript binds every statement of a parsed script in order against
@@ -66,6 +70,7 @@ func BindScript(ctx context.Context, script *parser.Script, cat *catalog.Catalog
 		}
 		if bs := b.bindSafely(s); bs != nil {
 			prog.Statements = append(prog.Statements, bs)
+			prog.ParamTypes = append(prog.ParamTypes, b.paramTypes())
 		}
 	}
 	b.diags.Sort()
