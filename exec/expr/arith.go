@@ -181,9 +181,8 @@ func intArith[T signed](op string, t catalog.Type, a, b node) node {
 		loop = mulInts[T]
 	case "mod":
 		loop = modInts[T]
-	case "div":
-		// div on integers is DECIMAL; reaching here means T is integer
-		// because the planner said so: truncating division.
+	case "div", "intdiv":
+		// Truncating division: DIV, or / when the planner typed it integer.
 		loop = divInts[T]
 	}
 	return binaryKernel(op, t, a, b, true, func(bt *batch, xa, ya arrow.Array) (arrow.Array, error) {
@@ -226,6 +225,17 @@ func addInts[T signed](x, y view[T], out []T, start int) (int, int) {
 		}
 		return -1, failNone
 	}
+	if x.m == -1 && y.m == 0 {
+		a, c := x.v[:len(out)], y.v[0]
+		for i := start; i < len(out); i++ {
+			r := a[i] + c
+			out[i] = r
+			if (r^a[i])&(r^c) < 0 {
+				return i, failOverflow
+			}
+		}
+		return -1, failNone
+	}
 	for i := start; i < len(out); i++ {
 		p, q := x.at(i), y.at(i)
 		r := p + q
@@ -238,6 +248,17 @@ func addInts[T signed](x, y view[T], out []T, start int) (int, int) {
 }
 
 func subInts[T signed](x, y view[T], out []T, start int) (int, int) {
+	if x.m == -1 && y.m == 0 {
+		a, c := x.v[:len(out)], y.v[0]
+		for i := start; i < len(out); i++ {
+			r := a[i] - c
+			out[i] = r
+			if (a[i]^c)&(a[i]^r) < 0 {
+				return i, failOverflow
+			}
+		}
+		return -1, failNone
+	}
 	for i := start; i < len(out); i++ {
 		p, q := x.at(i), y.at(i)
 		r := p - q
@@ -329,7 +350,7 @@ func floatConst[T float](n node) *T {
 func floatArith[T float](op string, t catalog.Type, a, b node) node {
 	ca, cb := floatConst[T](a), floatConst[T](b)
 	dt := arrowType(t)
-	fails := op == "div" || op == "mod"
+	fails := op == "div" || op == "mod" || op == "intdiv"
 	return binaryKernel(op, t, a, b, fails, func(bt *batch, xa, ya arrow.Array) (arrow.Array, error) {
 		n := bt.n
 		x, y := viewOf(xa, ca), viewOf(ya, cb)
@@ -356,7 +377,7 @@ func floatArith[T float](op string, t catalog.Type, a, b node) node {
 			for i := range out {
 				out[i] = x.at(i) * y.at(i)
 			}
-		case "div", "mod":
+		case "div", "mod", "intdiv":
 			for i := range out {
 				q := y.at(i)
 				if q == 0 {
@@ -367,7 +388,7 @@ func floatArith[T float](op string, t catalog.Type, a, b node) node {
 					out[i] = 0
 					continue
 				}
-				if op == "div" {
+				if op != "mod" {
 					out[i] = x.at(i) / q
 				} else {
 					out[i] = T(math.Mod(float64(x.at(i)), float64(q)))
@@ -412,10 +433,10 @@ func toI128(v any) i128 {
 // decOp computes one DECIMAL operation at fixed scales.
 type decOp struct {
 	op       string
-	s1, s2   int // operand scales
-	s, p     int // result scale and precision
-	w        int // working scale of add/sub/mod: max(s1, s2)
-	mulShift int // digits a product at scale s1+s2 drops to reach s
+	s1, s2   int  // operand scales
+	s, p     int  // result scale and precision
+	w        int  // working scale of add/sub/mod: max(s1, s2)
+	mulShift int  // digits a product at scale s1+s2 drops to reach s
 	trunc    bool // div truncates toward zero instead of rounding
 }
 
@@ -424,21 +445,16 @@ func (d *decOp) apply(x, y i128) (i128, int) {
 	var r i128
 	switch d.op {
 	case "add", "sub":
+		xs, of1 := x.mulPow10(d.w - d.s1)
+		ys, of2 := y.mulPow10(d.w - d.s2)
+		if of1 || of2 {
+			return d.big(x, y)
+		}
 		var of bool
-		if d.s1 != d.w {
-			if x, of = x.mulPow10(d.w - d.s1); of {
-				return r, failOverflow
-			}
-		}
-		if d.s2 != d.w {
-			if y, of = y.mulPow10(d.w - d.s2); of {
-				return r, failOverflow
-			}
-		}
 		if d.op == "add" {
-			r, of = x.add(y)
+			r, of = xs.add(ys)
 		} else {
-			r, of = x.sub(y)
+			r, of = xs.sub(ys)
 		}
 		if of {
 			return d.big(x, y)
@@ -494,15 +510,13 @@ func (d *decOp) apply(x, y i128) (i128, int) {
 		if y.isZero() {
 			return r, failDivZero
 		}
-		var of bool
-		if x, of = x.mulPow10(d.w - d.s1); of {
+		xs, of1 := x.mulPow10(d.w - d.s1)
+		ys, of2 := y.mulPow10(d.w - d.s2)
+		if of1 || of2 {
 			return d.big(x, y)
 		}
-		if y, of = y.mulPow10(d.w - d.s2); of {
-			return d.big(x, y)
-		}
-		xv, okx := x.int64()
-		yv, oky := y.int64()
+		xv, okx := xs.int64()
+		yv, oky := ys.int64()
 		if okx && oky {
 			if yv == -1 {
 				r = i128{}
@@ -584,7 +598,11 @@ func (k *kernel) truncDiv() { k.dec.trunc = true }
 
 func decimalArith(op string, t catalog.Type, a, b node) node {
 	ta, tb := a.typ(), b.typ()
-	d := &decOp{op: op, s1: ta.Scale, s2: tb.Scale, s: t.Scale, p: t.Precision}
+	dop := op
+	if op == "intdiv" {
+		dop = "div"
+	}
+	d := &decOp{op: dop, s1: ta.Scale, s2: tb.Scale, s: t.Scale, p: t.Precision}
 	d.w = max(d.s1, d.s2)
 	d.mulShift = d.s1 + d.s2 - d.s
 	ca, cb := decConst(a), decConst(b)
@@ -649,11 +667,11 @@ func (c *compiler) intDiv(a, b node, t catalog.Type) (node, error) {
 	switch {
 	case ta.IsInteger() && tb.IsInteger():
 		a, b = c.implicit(a, catalog.Int64), c.implicit(b, catalog.Int64)
-		n := intArith[int64]("div", catalog.Int64, a, b)
+		n := intArith[int64]("intdiv", catalog.Int64, a, b)
 		return c.implicitNode(n, t), nil
 	case ta.IsFloat() || tb.IsFloat():
 		a, b = c.implicit(a, catalog.Float64), c.implicit(b, catalog.Float64)
-		q := floatArith[float64]("div", catalog.Float64, a, b)
+		q := floatArith[float64]("intdiv", catalog.Float64, a, b)
 		tr := newKernel("trunc", catalog.Float64, []node{q}, false, func(bt *batch, args []arrow.Array) (arrow.Array, error) {
 			return mapFloat(bt, args[0], math.Trunc), nil
 		})
@@ -663,8 +681,7 @@ func (c *compiler) intDiv(a, b node, t catalog.Type) (node, error) {
 	db, _ := catalog.DecimalOf(tb)
 	a, b = c.implicit(a, da), c.implicit(b, db)
 	// The exact quotient truncated toward zero, at scale 0.
-	q := decimalArith("div", catalog.Decimal(maxDecimalDigits, 0), a, b)
-	q.(*kernel).name = "intdiv"
+	q := decimalArith("intdiv", catalog.Decimal(maxDecimalDigits, 0), a, b)
 	q.(*kernel).truncDiv()
 	return c.cast(q, t, false, false)
 }

@@ -184,6 +184,8 @@ func condRows(b *batch, cond node, cur []int32) (yes, no []int32, err error) {
 	}
 	defer a.Release()
 	tb := trueBits(a)
+	buf := make([]int32, 2*len(cur))
+	yes, no = buf[:0:len(cur)], buf[len(cur):len(cur)]
 	for j, r := range cur {
 		idx := int(r)
 		if sub {

@@ -32,6 +32,11 @@ func (c *compiler) dateFunc(x *planner.Call, args []node) (node, bool, error) {
 			field = name
 		}
 		n, err := c.extractField(field, args[0], x.T)
+		if err != nil {
+			// Not a field of this type: fails when a row is evaluated.
+			k, _ := c.constant(field, catalog.String)
+			n, err = c.extract(x, k, args[0])
+		}
 		return n, true, err
 	case "date_trunc":
 		n, err := c.dateTrunc(x, args[0], args[1])
@@ -249,7 +254,10 @@ func timeField(f string) bool {
 // extract compiles extract(field, value).
 func (c *compiler) extract(x *planner.Call, fieldArg, v node) (node, error) {
 	if f, ok := constString(fieldArg); ok {
-		return c.extractField(normField(f), v, x.T)
+		if n, err := c.extractField(normField(f), v, x.T); err == nil {
+			return n, nil
+		}
+		// An unknown field fails when a row is evaluated.
 	}
 	t := v.typ()
 	return newKernel("extract", x.T, []node{fieldArg, v}, true, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
@@ -355,12 +363,7 @@ func (c *compiler) dateTrunc(x *planner.Call, unitArg, v node) (node, error) {
 		t = catalog.Timestamp
 	}
 	unitOf := func(u string) string { return normUnit(u) }
-	constUnit, isConst := constString(unitArg)
-	if isConst {
-		if _, ok := truncMicros(unitOf(constUnit), 0); !ok {
-			return nil, fieldError(constUnit, t)
-		}
-	}
+	_, isConst := constString(unitArg)
 	return newKernel("date_trunc", t, []node{unitArg, v}, !isConst, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 		l := bt.env.loc()
 		us := int64sOf(in[1])
@@ -402,11 +405,6 @@ func (c *compiler) dateDiff(x *planner.Call, args []node) (node, error) {
 		a, b = c.implicit(a, catalog.Timestamp), c.implicit(b, catalog.Timestamp)
 	}
 	t := a.typ()
-	if u, ok := constString(unitArg); ok {
-		if _, ok := diffUnits(normField(u), 0, 0); !ok {
-			return nil, fieldError(u, t)
-		}
-	}
 	return newKernel("datediff", x.T, []node{unitArg, a, b}, true, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 		units := strsOf(in[0])
 		l := bt.env.loc()
@@ -522,11 +520,7 @@ func (c *compiler) toDateTime(x *planner.Call, args []node) (node, error) {
 	}
 	var constFmt *dtFormat
 	if f, ok := constString(args[1]); ok {
-		df, err := parseDateFormat(f)
-		if err != nil {
-			return nil, err
-		}
-		constFmt = df
+		constFmt, _ = parseDateFormat(f) // a bad format fails per row
 	}
 	return newKernel(x.Name, t, args, true, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 		s, fs := strsOf(in[0]), strsOf(in[1])

@@ -7,22 +7,22 @@ import (
 
 // SQLSTATE codes of the errors expressions raise.
 const (
-	CodeNumericOutOfRange   = "22003" // integer out of range, numeric field overflow
-	CodeDivisionByZero      = "22012"
-	CodeInvalidText         = "22P02" // invalid input syntax for type ...
-	CodeInvalidDatetime     = "22007" // invalid input syntax for a date/time type
-	CodeDatetimeOverflow    = "22008" // date/time field value out of range
-	CodeStringTooLong       = "22001" // value too long for type character varying(n)
-	CodeSubstringError      = "22011" // negative substring length
-	CodeInvalidParameter    = "22023" // bad function argument (unit, bit length, ...)
-	CodeInvalidEscape       = "22025" // LIKE pattern ends with the escape character
-	CodeInvalidRegexp       = "2201B"
-	CodeInvalidLogArg       = "2201E" // logarithm of zero or a negative number
-	CodeInvalidPowerArg     = "2201F" // square root of a negative number, bad power
-	CodeCardinality         = "21000" // more than one row returned by a subquery
-	CodeNullNotAllowed      = "22004"
+	CodeNumericOutOfRange        = "22003" // integer out of range, numeric field overflow
+	CodeDivisionByZero           = "22012"
+	CodeInvalidText              = "22P02" // invalid input syntax for type ...
+	CodeInvalidDatetime          = "22007" // invalid input syntax for a date/time type
+	CodeDatetimeOverflow         = "22008" // date/time field value out of range
+	CodeStringTooLong            = "22001" // value too long for type character varying(n)
+	CodeSubstringError           = "22011" // negative substring length
+	CodeInvalidParameter         = "22023" // bad function argument (unit, bit length, ...)
+	CodeInvalidEscape            = "22025" // LIKE pattern ends with the escape character
+	CodeInvalidRegexp            = "2201B"
+	CodeInvalidLogArg            = "2201E" // logarithm of zero or a negative number
+	CodeInvalidPowerArg          = "2201F" // square root of a negative number, bad power
+	CodeCardinality              = "21000" // more than one row returned by a subquery
+	CodeNullNotAllowed           = "22004"
 	CodeCharacterNotInRepertoire = "22021"
-	CodeInternal            = "XX000"
+	CodeInternal                 = "XX000"
 )
 
 // Error is a run-time expression error: a PostgreSQL-style message and

@@ -65,8 +65,8 @@ type Env struct {
 	// correlated subquery, innermost last.
 	Outer []OuterRow
 	// Now is the statement's start time: current_timestamp, now() and
-	// current_date see this one value for the whole statement. Zero means
-	// the time Compile first ran for this Env.
+	// current_date see this one value for the whole statement. When it is
+	// zero, the first Compile that needs it sets it to the current time.
 	Now time.Time
 	// Location is the session time zone, used for TIMESTAMPTZ <-> TIMESTAMP
 	// and DATE conversions, current_date, and date parts and truncation of

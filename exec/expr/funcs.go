@@ -214,8 +214,16 @@ func boolRows(bt *batch, in []arrow.Array, f func(i int) (bool, bool, error)) (a
 // strsOf returns an argument as a string array.
 func strsOf(a arrow.Array) *array.String { return a.(*array.String) }
 
-// int64sOf returns a BIGINT argument's values.
+// int64sOf returns an integer argument's values as int64.
 func int64sOf(a arrow.Array) []int64 {
+	switch a.DataType().ID() {
+	case arrow.INT8:
+		return widen(values[int8](a), a.Len())
+	case arrow.INT16:
+		return widen(values[int16](a), a.Len())
+	case arrow.INT32, arrow.DATE32:
+		return widen(values[int32](a), a.Len())
+	}
 	v := values[int64](a)
 	if v == nil {
 		return make([]int64, a.Len())

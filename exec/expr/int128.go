@@ -64,7 +64,7 @@ func (a i128) add(b i128) (i128, bool) {
 	lo, c := bits.Add64(a.lo, b.lo, 0)
 	uh, _ := bits.Add64(uint64(a.hi), uint64(b.hi), c)
 	hi := int64(uh)
-	return i128{lo: lo, hi: hi}, ((a.hi^hi)&(b.hi^hi)) < 0
+	return i128{lo: lo, hi: hi}, ((a.hi ^ hi) & (b.hi ^ hi)) < 0
 }
 
 // sub returns a-b and whether it overflowed 128 bits.
@@ -72,7 +72,7 @@ func (a i128) sub(b i128) (i128, bool) {
 	lo, br := bits.Sub64(a.lo, b.lo, 0)
 	uh, _ := bits.Sub64(uint64(a.hi), uint64(b.hi), br)
 	hi := int64(uh)
-	return i128{lo: lo, hi: hi}, ((a.hi^b.hi)&(a.hi^hi)) < 0
+	return i128{lo: lo, hi: hi}, ((a.hi ^ b.hi) & (a.hi ^ hi)) < 0
 }
 
 // negate returns -a (wrapping for the minimum value).

@@ -246,7 +246,7 @@ func matchSegAt(s string, start int, seg []likeItem) (int, bool) {
 	return pos, true
 }
 
-// escapeRune reads an ESCAPE argument: one character, or none for ''.
+// escapeRune reads an ESCAPE argument: one character, or none for ”.
 func escapeRune(e string) (rune, error) {
 	switch utf8.RuneCountInString(e) {
 	case 0:
@@ -271,16 +271,17 @@ func (c *compiler) like(x *planner.Call, args []node) (node, error) {
 		if ok {
 			r, err := escapeRune(e)
 			if err != nil {
-				return nil, err
+				escConst = false // fails per row
 			}
 			esc = r
 		}
 	}
+	var lp *likePattern
 	if patConst && escConst {
-		lp, err := compileLike(pat, esc, fold)
-		if err != nil {
-			return nil, err
-		}
+		// An invalid constant pattern fails when a row is evaluated (below).
+		lp, _ = compileLike(pat, esc, fold)
+	}
+	if lp != nil {
 		var scratch []bool
 		k := newKernel(x.Name, catalog.Bool, args, false, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 			s := strsOf(in[0])
@@ -408,9 +409,7 @@ func (c *compiler) regexpMatch(x *planner.Call, args []node) (node, error) {
 	}
 	rc := &regexCache{}
 	if p, ok := constString(args[1]); ok && len(args) == 2 {
-		if _, _, err := rc.get(p, fixedFlags); err != nil {
-			return nil, err
-		}
+		rc.get(p, fixedFlags) // warm the cache; an error shows per row
 	}
 	return newKernel(x.Name, catalog.Bool, args, true, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 		s, p := strsOf(in[0]), strsOf(in[1])
@@ -507,9 +506,7 @@ func (c *compiler) regexpReplace(x *planner.Call, args []node) (node, error) {
 			flags, ok = constString(args[3])
 		}
 		if ok {
-			if _, _, err := rc.get(p, flags); err != nil {
-				return nil, err
-			}
+			rc.get(p, flags)
 		}
 	}
 	var lastRepl string
@@ -550,13 +547,11 @@ func limitMatches(global bool) int {
 
 // regexpExtract compiles regexp_extract(s, pattern [, group]): the group
 // (by default 1 when the pattern has groups, else the whole match) of the
-// first match, '' when nothing matches.
+// first match, ” when nothing matches.
 func (c *compiler) regexpExtract(x *planner.Call, args []node) (node, error) {
 	rc := &regexCache{}
 	if p, ok := constString(args[1]); ok {
-		if _, _, err := rc.get(p, ""); err != nil {
-			return nil, err
-		}
+		rc.get(p, "")
 	}
 	return newKernel(x.Name, catalog.String, args, true, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
 		s, p := strsOf(in[0]), strsOf(in[1])

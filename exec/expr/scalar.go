@@ -311,19 +311,128 @@ func normalizer(got, want arrow.DataType) (func(memory.Allocator, arrow.Array) a
 			return o.finish(arrow.BinaryTypes.Binary)
 		}, true
 	case *arrow.TimestampType:
-		w, ok := want.(*arrow.TimestampType)
-		if !ok || g.Unit != arrow.Microsecond {
+		if _, ok := want.(*arrow.TimestampType); !ok {
 			return nil, false
 		}
-		_ = w
-		// Same values, another zone label: relabel.
+		mul, div := unitScale(g.Unit)
 		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
-			d := array.NewData(want, a.Len(), a.Data().Buffers(), nil, a.NullN(), a.Data().Offset())
-			defer d.Release()
-			return array.MakeFromData(d)
+			return rescaleInt64(alloc, a, want, mul, div)
+		}, true
+	case *arrow.Time32Type:
+		if want.ID() != arrow.TIME64 {
+			return nil, false
+		}
+		mul, div := unitScale(g.Unit)
+		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
+			in := values[int32](a)
+			buf, out := newValues[int64](alloc, a.Len())
+			for i, v := range in {
+				out[i] = int64(v) * mul / div
+			}
+			return finish(want, a.Len(), validAnd(alloc, a.Len(), a), buf)
+		}, true
+	case *arrow.Time64Type:
+		if want.ID() != arrow.TIME64 {
+			return nil, false
+		}
+		mul, div := unitScale(g.Unit)
+		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
+			return rescaleInt64(alloc, a, want, mul, div)
+		}, true
+	case *arrow.Date64Type:
+		if want.ID() != arrow.DATE32 {
+			return nil, false
+		}
+		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
+			in := values[int64](a)
+			buf, out := newValues[int32](alloc, a.Len())
+			for i, v := range in {
+				out[i] = int32(floorDiv(v, 86400000))
+			}
+			return finish(want, a.Len(), validAnd(alloc, a.Len(), a), buf)
+		}, true
+	case *arrow.Decimal128Type:
+		w, ok := want.(*arrow.Decimal128Type)
+		if !ok || w.Scale != g.Scale {
+			return nil, false
+		}
+		return relabelArray(want), true
+	case *arrow.Uint8Type, *arrow.Uint16Type, *arrow.Uint32Type:
+		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
+			n := a.Len()
+			out := make([]int64, n)
+			switch x := a.(type) {
+			case *array.Uint8:
+				for i := range out {
+					out[i] = int64(x.Value(i))
+				}
+			case *array.Uint16:
+				for i := range out {
+					out[i] = int64(x.Value(i))
+				}
+			case *array.Uint32:
+				for i := range out {
+					out[i] = int64(x.Value(i))
+				}
+			}
+			t, _ := catalog.FromArrow(want)
+			b := &batch{alloc: alloc}
+			return finish(want, n, validAnd(alloc, n, a), narrowInts(b, out, t))
+		}, want.ID() == arrow.INT16 || want.ID() == arrow.INT32 || want.ID() == arrow.INT64
+	case *arrow.FixedSizeBinaryType:
+		if want.ID() != arrow.BINARY {
+			return nil, false
+		}
+		return func(alloc memory.Allocator, a arrow.Array) arrow.Array {
+			x := a.(*array.FixedSizeBinary)
+			o := newStrOut(x.Len(), x.Len()*g.ByteWidth)
+			for i := 0; i < x.Len(); i++ {
+				if x.IsNull(i) {
+					o.appendNull()
+				} else {
+					o.appendBytes(x.Value(i))
+				}
+			}
+			return o.finish(arrow.BinaryTypes.Binary)
 		}, true
 	}
 	return nil, false
+}
+
+// unitScale returns the factors converting a time unit to microseconds.
+func unitScale(u arrow.TimeUnit) (mul, div int64) {
+	switch u {
+	case arrow.Second:
+		return 1_000_000, 1
+	case arrow.Millisecond:
+		return 1000, 1
+	case arrow.Nanosecond:
+		return 1, 1000
+	}
+	return 1, 1
+}
+
+// rescaleInt64 converts 64-bit time values to microseconds (floor for
+// nanoseconds) under type want.
+func rescaleInt64(alloc memory.Allocator, a arrow.Array, want arrow.DataType, mul, div int64) arrow.Array {
+	if mul == 1 && div == 1 {
+		return relabelArray(want)(alloc, a)
+	}
+	in := values[int64](a)
+	buf, out := newValues[int64](alloc, a.Len())
+	for i, v := range in {
+		out[i] = floorDiv(v*mul, div)
+	}
+	return finish(want, a.Len(), validAnd(alloc, a.Len(), a), buf)
+}
+
+// relabelArray returns the same buffers under another type.
+func relabelArray(want arrow.DataType) func(memory.Allocator, arrow.Array) arrow.Array {
+	return func(_ memory.Allocator, a arrow.Array) arrow.Array {
+		d := array.NewData(want, a.Len(), a.Data().Buffers(), nil, a.NullN(), a.Data().Offset())
+		defer d.Release()
+		return array.MakeFromData(d)
+	}
 }
 
 // decodeDictionary materialises a dictionary-encoded array.

@@ -35,6 +35,26 @@ func (c *compiler) stringFunc(x *planner.Call, args []node) (node, bool, error) 
 	switch name {
 	case "concat":
 		return c.concat(x, args, false)
+	case "concat_strict":
+		// The || operator: NULL when any operand is NULL (PostgreSQL).
+		n, _, err := c.concat(x, args, false)
+		k := n.(*kernel)
+		inner := k.fn
+		k.fn = func(bt *batch, in []arrow.Array) (arrow.Array, error) {
+			a, err := inner(bt, in)
+			if err != nil || !anyNulls(in) {
+				return a, err
+			}
+			defer a.Release()
+			which := make([]int32, bt.n)
+			for i := range which {
+				if anyNullAt(in, i) {
+					which[i] = -1
+				}
+			}
+			return gather(bt.alloc, a.DataType(), []arrow.Array{a}, which, allRows(bt.n)), nil
+		}
+		return k, true, err
 	case "concat_ws":
 		return c.concat(x, args, true)
 	case "lower", "upper":
@@ -368,7 +388,8 @@ func splitPart(dst []byte, s, delim string, f int64) ([]byte, bool, error) {
 	return append(dst, parts[idx]...), false, nil
 }
 
-// concat compiles concat (all arguments as text, NULLs skipped) and
+// concat compiles concat (all arguments as text, NULLs skipped),
+// concat_strict (the || operator, NULL when an operand is NULL) and
 // concat_ws (the first argument separates the non-NULL others; a NULL
 // separator gives NULL).
 func (c *compiler) concat(x *planner.Call, args []node, ws bool) (node, bool, error) {

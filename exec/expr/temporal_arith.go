@@ -269,7 +269,7 @@ func scaleInterval(iv arrow.MonthDayNanoInterval, f float64) (arrow.MonthDayNano
 	if math.IsNaN(m) || math.IsNaN(d) || math.IsNaN(ns) || math.Abs(wm) > math.MaxInt32 || math.Abs(wd) > math.MaxInt32 || math.Abs(ns) > 9.2e18 {
 		return iv, false
 	}
-	return arrow.MonthDayNanoInterval{Months: int32(wm), Days: int32(wd), Nanoseconds: int64(math.Round(ns/1000)) * 1000}, true
+	return arrow.MonthDayNanoInterval{Months: int32(wm), Days: int32(wd), Nanoseconds: int64(math.RoundToEven(ns/1000)) * 1000}, true
 }
 
 // intervalScale is INTERVAL * number and INTERVAL / number.

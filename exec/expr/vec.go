@@ -307,7 +307,7 @@ func gather(alloc memory.Allocator, dt arrow.DataType, srcs []arrow.Array, which
 		var vb []byte
 		validBuf, vb = newBitmap(alloc, n)
 		for i := 0; i < n; i++ {
-			if a, r := src(i); a != nil && a.IsValid(r) {
+			if a, r := src(i); a != nil && (a.NullN() == 0 || a.IsValid(r)) {
 				bitutil.SetBit(vb, i)
 			}
 		}
@@ -352,21 +352,44 @@ func gather(alloc memory.Allocator, dt arrow.DataType, srcs []arrow.Array, which
 	if !ok {
 		panic("gather: unsupported type " + dt.String())
 	}
-	w := fw.BitWidth() / 8
-	buf := memory.NewResizableBuffer(alloc)
-	buf.Resize(n * w)
-	out := buf.Bytes()
-	for i := 0; i < n; i++ {
-		a, r := src(i)
-		if a == nil {
-			continue
-		}
-		d := a.Data()
-		sb := d.Buffers()[1].Bytes()
-		o := (d.Offset() + r) * w
-		copy(out[i*w:(i+1)*w], sb[o:o+w])
+	switch fw.BitWidth() {
+	case 8:
+		return gatherFixed[int8](alloc, dt, srcs, which, rows, validBuf)
+	case 16:
+		return gatherFixed[int16](alloc, dt, srcs, which, rows, validBuf)
+	case 32:
+		return gatherFixed[int32](alloc, dt, srcs, which, rows, validBuf)
+	case 64:
+		return gatherFixed[int64](alloc, dt, srcs, which, rows, validBuf)
+	case 128:
+		return gatherFixed[i128](alloc, dt, srcs, which, rows, validBuf)
 	}
-	return finish(dt, n, validBuf, buf)
+	panic("gather: unsupported width of " + dt.String())
+}
+
+// gatherFixed is gather's value copy for fixed-width values of type T.
+func gatherFixed[T any](alloc memory.Allocator, dt arrow.DataType, srcs []arrow.Array, which, rows []int32, valid *memory.Buffer) arrow.Array {
+	n := len(rows)
+	buf, out := newValues[T](alloc, n)
+	vals := make([][]T, len(srcs))
+	for i, s := range srcs {
+		if s != nil {
+			vals[i] = values[T](s)
+		}
+	}
+	if which == nil {
+		src := vals[0]
+		for i, r := range rows {
+			out[i] = src[r]
+		}
+		return finish(dt, n, valid, buf)
+	}
+	for i, r := range rows {
+		if w := which[i]; w >= 0 {
+			out[i] = vals[w][r]
+		}
+	}
+	return finish(dt, n, valid, buf)
 }
 
 // varLen is the byte length of row r of a string or binary array.
