@@ -183,6 +183,9 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 	return nil, fmt.Errorf("exec: %s of %s is not supported", k, args[0])
 }
 
+// grow extends s to length n with zero values, at least doubling the
+// capacity when it must reallocate. Elements between len and cap of the
+// slices it is used on are never written, so they are zero.
 func grow[T any](s []T, n int) []T {
 	if n <= len(s) {
 		return s
@@ -190,7 +193,9 @@ func grow[T any](s []T, n int) []T {
 	if n <= cap(s) {
 		return s[:n]
 	}
-	return append(s, make([]T, n-len(s))...)
+	t := make([]T, n, max(n, 2*cap(s), 64))
+	copy(t, s)
+	return t
 }
 
 func sizeOf[T any](s []T) int64 {

@@ -148,9 +148,16 @@ func (b boolVals) get(i int) bool { return bitutil.BitIsSet(b.bm, b.off+i) }
 
 // newBuffer returns a buffer of n zeroed bytes from mem.
 func newBuffer(mem memory.Allocator, n int) *memory.Buffer {
+	b := rawBuffer(mem, n)
+	clear(b.Bytes())
+	return b
+}
+
+// rawBuffer returns a buffer of n bytes from mem that the caller writes in
+// full (allocators need not zero memory).
+func rawBuffer(mem memory.Allocator, n int) *memory.Buffer {
 	b := memory.NewResizableBuffer(mem)
 	b.Resize(n)
-	clear(b.Bytes())
 	return b
 }
 
@@ -186,7 +193,7 @@ func makeArray(dt arrow.DataType, n int, bufs []*memory.Buffer, nulls int) arrow
 func makeFixed[T any](mem memory.Allocator, dt arrow.DataType, vals []T, valid []bool) arrow.Array {
 	n := len(vals)
 	var zero T
-	vb := newBuffer(mem, n*int(unsafe.Sizeof(zero)))
+	vb := rawBuffer(mem, n*int(unsafe.Sizeof(zero)))
 	copy(reinterpret[T](vb.Bytes()), vals)
 	bm, nulls := makeValidity(mem, valid, n)
 	return makeArray(dt, n, []*memory.Buffer{bm, vb}, nulls)
@@ -234,9 +241,9 @@ func makeBytes(mem memory.Allocator, dt arrow.DataType, vals [][]byte, valid []b
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("exec: a batch of %d rows holds %d bytes of text, more than an Arrow string array can (2 GiB)", n, total)
 	}
-	ob := newBuffer(mem, (n+1)*4)
+	ob := rawBuffer(mem, (n+1)*4)
 	offs := reinterpret[int32](ob.Bytes())
-	db := newBuffer(mem, total)
+	db := rawBuffer(mem, total)
 	data := db.Bytes()
 	pos := 0
 	for i, v := range vals {
@@ -319,11 +326,13 @@ func takeValidity(mem memory.Allocator, arr arrow.Array, idx []int32) (*memory.B
 func takeFixed[T any](mem memory.Allocator, arr arrow.Array, idx []int32) arrow.Array {
 	src := fixedVals[T](arr)
 	var zero T
-	vb := newBuffer(mem, len(idx)*int(unsafe.Sizeof(zero)))
+	vb := rawBuffer(mem, len(idx)*int(unsafe.Sizeof(zero)))
 	dst := reinterpret[T](vb.Bytes())
 	for i, j := range idx {
 		if j >= 0 {
 			dst[i] = src[j]
+		} else {
+			dst[i] = zero
 		}
 	}
 	bm, nulls := takeValidity(mem, arr, idx)
@@ -354,9 +363,9 @@ func takeBytes(mem memory.Allocator, arr arrow.Array, idx []int32) (arrow.Array,
 	if total > math.MaxInt32 {
 		return nil, fmt.Errorf("exec: a batch of %d rows holds %d bytes of text, more than an Arrow string array can (2 GiB)", len(idx), total)
 	}
-	ob := newBuffer(mem, (len(idx)+1)*4)
+	ob := rawBuffer(mem, (len(idx)+1)*4)
 	dstOffs := reinterpret[int32](ob.Bytes())
-	db := newBuffer(mem, total)
+	db := rawBuffer(mem, total)
 	dst := db.Bytes()
 	pos := int32(0)
 	for i, j := range idx {

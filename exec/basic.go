@@ -47,10 +47,12 @@ type RecordSource struct {
 // schema, which must have their column types). It takes a reference of
 // its own to each record; Close releases those not yet handed out.
 func NewRecordSource(schema *arrow.Schema, recs []arrow.Record) *RecordSource {
-	for _, r := range recs {
+	own := make([]arrow.Record, len(recs))
+	for i, r := range recs {
 		r.Retain()
+		own[i] = r
 	}
-	return &RecordSource{schema: schema, recs: recs}
+	return &RecordSource{schema: schema, recs: own}
 }
 
 // Schema implements Operator.
@@ -139,6 +141,15 @@ func (v *Values) Open(ctx context.Context) error {
 			if err != nil {
 				releaseArrays(cells[:r])
 				return fmt.Errorf("VALUES row %d, column %d: %w", r+1, c+1, err)
+			}
+			if a.DataType().ID() == arrow.NULL && physOf(v.schema.Field(c).Type) != physNull {
+				// An untyped NULL cell takes its column's type.
+				n := a.Len()
+				a.Release()
+				if a, err = nullArray(v.mem.Alloc, v.schema.Field(c).Type, n); err != nil {
+					releaseArrays(cells[:r])
+					return err
+				}
 			}
 			if !arrow.TypeEqual(a.DataType(), v.schema.Field(c).Type) {
 				a.Release()

@@ -124,7 +124,8 @@ func TestValues(t *testing.T) {
 	mem := leakCheck(t)
 	s := schemaOf(tInt64, tString)
 	c := func(v any, dt arrow.DataType) expr2 { return funcEval{dt: dt, f: func([]any) any { return v }} }
-	v := NewValues(s, [][]expr2{{c(int64(1), tInt64), c("x", tString)}, {c(nil, tInt64), c(nil, tString)}}, mem)
+	// An untyped NULL cell (arrow's NULL type) takes its column's type.
+	v := NewValues(s, [][]expr2{{c(int64(1), tInt64), c("x", tString)}, {c(nil, tInt64), c(nil, arrow.Null)}}, mem)
 	equalRows(t, run(t, v), []string{"1|x", "NULL|NULL"})
 	// SELECT without FROM: one row, no columns.
 	recs, err := Collect(context.Background(), NewValues(arrow.NewSchema(nil, nil), [][]expr2{{}}, mem))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
@@ -20,11 +21,12 @@ type ScanFactory interface {
 	OpenScan(ctx context.Context, obj *catalog.Object, columns []int) (Operator, error)
 }
 
-// CompileFunc compiles a bound expression over an input schema; it is
-// expr.Compile unless a test substitutes it.
+// CompileFunc compiles a bound expression over an input schema, as
+// expr.Compile does.
 type CompileFunc func(e planner.Expr, input *arrow.Schema, env *expr.Env) (expr.Evaluator, error)
 
-// BuildEnv is what Build needs besides the plan: one per statement.
+// BuildEnv is what Build needs besides the plan: one per statement (a
+// statement's subqueries share it).
 type BuildEnv struct {
 	// Mem accounts the statement's memory and provides its allocator.
 	Mem *Memory
@@ -32,13 +34,20 @@ type BuildEnv struct {
 	Scans ScanFactory
 	// Params are the statement's parameter values (planner.Const values).
 	Params []any
-	// Compile compiles expressions.
+	// Now is the statement's start time (current_timestamp); zero: the
+	// time the first expression is compiled.
+	Now time.Time
+	// Location is the session time zone; nil means UTC.
+	Location *time.Location
+	// Compile compiles expressions; nil means expr.Compile.
 	Compile CompileFunc
 
 	// outer is the stack of enclosing rows of a correlated subquery run.
 	outer []expr.OuterRow
-	// runner runs the statement's subqueries.
-	runner *subqueryRunner
+	// cache holds the statement's uncorrelated subquery results.
+	cache *expr.StatementCache
+	// exprEnv is the environment expressions of this build compile with.
+	exprEnv *expr.Env
 }
 
 // Build maps a logical plan to a tree of operators ready to Open. Every
@@ -52,15 +61,51 @@ func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err
 	if env.Mem == nil {
 		return nil, fmt.Errorf("exec: BuildEnv without Memory")
 	}
-	if env.Compile == nil {
-		return nil, fmt.Errorf("exec: BuildEnv without an expression compiler")
+	if env.cache == nil {
+		env.cache = expr.NewStatementCache()
 	}
-	if env.runner == nil {
-		env.runner = &subqueryRunner{env: env, cache: map[planner.Node]arrow.Record{}}
+	if env.Now.IsZero() {
+		env.Now = time.Now()
+	}
+	if env.exprEnv == nil {
+		env.exprEnv = &expr.Env{Alloc: env.Mem.Alloc, Subqueries: &subqueryRunner{env: env}, Params: env.Params,
+			Outer: env.outer, Now: env.Now, Location: env.Location, Cache: env.cache}
 	}
 	b := &builder{ctx: ctx, env: env, ctes: map[planner.Node]*sharedCTE{}, refs: map[planner.Node]int{}}
 	b.countRefs(n)
-	return b.build(n)
+	root, err := b.build(n)
+	if err != nil {
+		return nil, err
+	}
+	return &guard{op: root}, nil
+}
+
+// guard is the root of a built plan: it turns a panic below it (an
+// operator or kernel bug, or third-party code failing) into an error, so
+// that none reaches the caller.
+type guard struct {
+	op Operator
+}
+
+func (g *guard) Schema() *arrow.Schema { return g.op.Schema() }
+
+func (g *guard) Open(ctx context.Context) (err error) {
+	defer recoverErr(&err)
+	return g.op.Open(ctx)
+}
+
+func (g *guard) Next(ctx context.Context) (b Batch, ok bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok, err = Batch{}, false, fmt.Errorf("exec: internal error: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return g.op.Next(ctx)
+}
+
+func (g *guard) Close() (err error) {
+	defer recoverErr(&err)
+	return g.op.Close()
 }
 
 // recoverErr turns a panic below an API boundary into an error.
@@ -75,7 +120,6 @@ type builder struct {
 	env  *BuildEnv
 	ctes map[planner.Node]*sharedCTE
 	refs map[planner.Node]int
-	exEn *expr.Env
 }
 
 // countRefs counts the CTERefs of each shared plan in the tree (not in
@@ -92,19 +136,11 @@ func (b *builder) countRefs(n planner.Node) {
 	}
 }
 
-func (b *builder) exprEnv() *expr.Env {
-	if b.exEn == nil {
-		b.exEn = &expr.Env{Alloc: b.env.Mem.Alloc, Subqueries: b.env.runner, Params: b.env.Params, Outer: b.env.outer}
-	}
-	return b.exEn
-}
-
 func (b *builder) compile(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) {
-	ev, err := b.env.Compile(e, in, b.exprEnv())
-	if err != nil {
-		return nil, err
+	if b.env.Compile != nil {
+		return b.env.Compile(e, in, b.env.exprEnv)
 	}
-	return ev, nil
+	return expr.Compile(e, in, b.env.exprEnv)
 }
 
 func (b *builder) compileAll(es []planner.Expr, in *arrow.Schema) ([]expr.Evaluator, error) {
@@ -401,7 +437,8 @@ func (b *builder) limit(n *planner.Limit) (Operator, error) {
 		}
 		offset = max(offset, 0)
 	}
-	if s, ok := n.Input.(*planner.Sort); ok && count >= 0 {
+	// A top-N keeps offset+count rows; past that a full sort is cheaper.
+	if s, ok := n.Input.(*planner.Sort); ok && count >= 0 && count <= maxTopN && offset <= maxTopN {
 		in, err := b.build(s.Input)
 		if err != nil {
 			return nil, err
@@ -419,6 +456,9 @@ func (b *builder) limit(n *planner.Limit) (Operator, error) {
 	}
 	return NewLimit(in, offset, count), nil
 }
+
+// maxTopN is the largest OFFSET or LIMIT planned as a TopN.
+const maxTopN = 1 << 20
 
 // Window function names of the registry.
 var winKinds = map[string]WindowFuncKind{
@@ -649,12 +689,4 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 		return newRecord(schema, cols, 0), nil
 	}
 	return concatRecords(mem.Alloc, schema, recs)
-}
-
-// Close releases what the statement's subqueries cached. Call it when the
-// operators built with env are closed.
-func (e *BuildEnv) Close() {
-	if e.runner != nil {
-		e.runner.release()
-	}
 }

@@ -3,6 +3,7 @@ package exec
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
@@ -97,11 +98,46 @@ func valueCmp(a, b arrow.Array) (rowCmp, error) {
 	case physBytes:
 		xo, xd := bytesVals(a)
 		yo, yd := bytesVals(b)
+		// Compare the first 8 bytes as one big-endian integer first:
+		// most comparisons end there.
+		xp := bytePrefixes(xo, xd)
+		yp := xp
+		if b != a {
+			yp = bytePrefixes(yo, yd)
+		}
 		return func(i, j int) int {
+			if p, q := xp[i], yp[j]; p != q {
+				if p < q {
+					return -1
+				}
+				return 1
+			}
 			return bytes.Compare(xd[xo[i]:xo[i+1]], yd[yo[j]:yo[j+1]])
 		}, nil
 	}
 	return nil, checkSupported(a.DataType())
+}
+
+// bytePrefixes returns, per value, its first 8 bytes as a big-endian
+// integer (zero-padded), which orders like the bytes themselves.
+func bytePrefixes(offs []int32, data []byte) []uint64 {
+	out := make([]uint64, len(offs)-1)
+	for i := range out {
+		v := data[offs[i]:offs[i+1]]
+		var p uint64
+		if len(v) >= 8 {
+			p = binary.BigEndian.Uint64(v)
+		} else {
+			for k := 0; k < 8; k++ {
+				p <<= 8
+				if k < len(v) {
+					p |= uint64(v[k])
+				}
+			}
+		}
+		out[i] = p
+	}
+	return out
 }
 
 func orderedCmp[T cmp.Ordered](x, y []T) rowCmp {

@@ -9,9 +9,8 @@ import (
 )
 
 // HyperLogLog with 2^14 registers (standard error about 0.8%). A group
-// starts sparse (a map of the registers set, exact for small counts via
-// linear counting) and turns dense when the map would outgrow the
-// registers' footprint.
+// starts as the exact set of its value hashes (so small counts are exact)
+// and turns into registers past hllSparse distinct hashes.
 const (
 	hllP      = 14
 	hllM      = 1 << hllP
@@ -19,49 +18,47 @@ const (
 )
 
 type hll struct {
-	sparse map[uint16]uint8
+	sparse map[uint64]struct{}
 	dense  []uint8
 }
 
 // add folds a 64-bit hash into the sketch; it returns the bytes it grew by.
 func (h *hll) add(x uint64) int64 {
-	idx := uint16(x >> (64 - hllP))
-	rho := uint8(bits.LeadingZeros64(x<<hllP|1<<(hllP-1)) + 1)
 	if h.dense != nil {
-		if rho > h.dense[idx] {
-			h.dense[idx] = rho
-		}
+		h.set(x)
 		return 0
 	}
 	if h.sparse == nil {
-		h.sparse = make(map[uint16]uint8, 8)
+		h.sparse = make(map[uint64]struct{}, 8)
 	}
-	if old, ok := h.sparse[idx]; ok {
-		if rho > old {
-			h.sparse[idx] = rho
-		}
+	if _, ok := h.sparse[x]; ok {
 		return 0
 	}
-	h.sparse[idx] = rho
+	h.sparse[x] = struct{}{}
 	if len(h.sparse) <= hllSparse {
-		return 4
+		return 16
 	}
 	h.dense = make([]uint8, hllM)
-	for i, r := range h.sparse {
-		h.dense[i] = r
+	for y := range h.sparse {
+		h.set(y)
 	}
 	h.sparse = nil
-	return hllM - 4*hllSparse
+	return hllM - 16*hllSparse
+}
+
+func (h *hll) set(x uint64) {
+	idx := x >> (64 - hllP)
+	rho := uint8(bits.LeadingZeros64(x<<hllP|1<<(hllP-1)) + 1)
+	if rho > h.dense[idx] {
+		h.dense[idx] = rho
+	}
 }
 
 // estimate returns the estimated number of distinct values.
 func (h *hll) estimate() int64 {
 	const m = float64(hllM)
 	if h.dense == nil {
-		if len(h.sparse) == 0 {
-			return 0
-		}
-		return int64(math.Round(m * math.Log(m/(m-float64(len(h.sparse))))))
+		return int64(len(h.sparse))
 	}
 	sum := 0.0
 	zeros := 0

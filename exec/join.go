@@ -73,7 +73,7 @@ type Join struct {
 	batchSize   int
 
 	built     bool
-	build     arrow.Record
+	build     *chunkedRecords
 	table     *keyTable
 	head      []int32 // per group: first build row
 	next      []int32 // per build row: next row of its group
@@ -221,16 +221,14 @@ func (j *Join) buildSide(ctx context.Context) error {
 	for i, k := range j.spec.RightKeys {
 		types[i] = k.Type()
 	}
-	if err := j.acct.add(j.acct.held); err != nil {
-		return err
-	}
-	rec, keys, err := buf.concat(j.mem, j.right.Schema(), types)
+	keys, err := buf.concatKeys(j.mem, types)
 	if err != nil {
 		return err
 	}
 	defer releaseArrays(keys)
-	j.build = rec
-	n := int(rec.NumRows())
+	n := buf.rows
+	held := j.acct.held
+	j.build = newChunkedRecords(j.right.Schema(), buf.takeRecords())
 	j.rightRows = n
 	if j.spec.Kind == JoinRight || j.spec.Kind == JoinFull {
 		j.rMatched = make([]bool, n)
@@ -243,6 +241,7 @@ func (j *Join) buildSide(ctx context.Context) error {
 			}
 		}
 		h := j.hs.hashRows(keys, n, nil)
+		j.table.reserve(n)
 		groups := j.table.insertHashed(keys, h, nil, skip)
 		ng := j.table.len()
 		j.head = make([]int32, ng)
@@ -260,7 +259,7 @@ func (j *Join) buildSide(ctx context.Context) error {
 			j.head[g] = int32(i)
 		}
 	}
-	held := recordBytes(rec) + int64(len(j.head)+len(j.next)+len(j.nullRows))*4 + int64(len(j.rMatched))
+	held += int64(len(j.head)+len(j.next)+len(j.nullRows))*4 + int64(len(j.rMatched))
 	if j.table != nil {
 		held += j.table.bytes()
 	}
@@ -363,8 +362,9 @@ func (j *Join) gather(schema *arrow.Schema, lidx, ridx []int32, leftOnly bool) (
 		cols = append(cols, a)
 	}
 	if !leftOnly {
-		for _, c := range j.build.Columns() {
-			a, err := takeArray(j.mem.Alloc, c, ridx)
+		j.build.refs = locate(j.build.starts, ridx, j.build.refs)
+		for _, c := range j.build.cols {
+			a, err := c.take(j.mem.Alloc, j.build.refs)
 			if err != nil {
 				releaseArrays(cols)
 				return nil, err
@@ -506,8 +506,9 @@ func (j *Join) rightTail() (arrow.Record, error) {
 		}
 		cols = append(cols, a)
 	}
-	for _, c := range j.build.Columns() {
-		a, err := takeArray(j.mem.Alloc, c, ridx)
+	j.build.refs = locate(j.build.starts, ridx, j.build.refs)
+	for _, c := range j.build.cols {
+		a, err := c.take(j.mem.Alloc, j.build.refs)
 		if err != nil {
 			releaseArrays(cols)
 			return nil, err
@@ -590,7 +591,7 @@ func (j *Join) Close() error {
 		j.cur = nil
 	}
 	if j.build != nil {
-		j.build.Release()
+		j.build.release()
 		j.build = nil
 	}
 	j.acct.close()

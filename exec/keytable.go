@@ -24,6 +24,8 @@ type keyCol interface {
 	array(mem memory.Allocator, from, to int) (arrow.Array, error)
 	// bytes is the memory the stored keys hold.
 	bytes() int64
+	// reserve makes room for n keys.
+	reserve(n int)
 }
 
 func newKeyCol(dt arrow.DataType) (keyCol, error) {
@@ -93,6 +95,13 @@ func (k *fixedKey[T]) array(mem memory.Allocator, from, to int) (arrow.Array, er
 	return makeFixed(mem, k.dt, k.vals[from:to], k.valid[from:to]), nil
 }
 
+func (k *fixedKey[T]) reserve(n int) {
+	if cap(k.vals) < n {
+		k.vals = append(make([]T, 0, n), k.vals...)
+		k.valid = append(make([]bool, 0, n), k.valid...)
+	}
+}
+
 func (k *fixedKey[T]) bytes() int64 {
 	var zero T
 	return int64(cap(k.vals))*int64(unsafe.Sizeof(zero)) + int64(cap(k.valid))
@@ -121,6 +130,13 @@ func (k *boolKey) push(row int) {
 
 func (k *boolKey) array(mem memory.Allocator, from, to int) (arrow.Array, error) {
 	return makeBool(mem, k.vals[from:to], k.valid[from:to]), nil
+}
+
+func (k *boolKey) reserve(n int) {
+	if cap(k.vals) < n {
+		k.vals = append(make([]bool, 0, n), k.vals...)
+		k.valid = append(make([]bool, 0, n), k.valid...)
+	}
 }
 
 func (k *boolKey) bytes() int64 { return int64(cap(k.vals) + cap(k.valid)) }
@@ -164,6 +180,13 @@ func (k *bytesKey) array(mem memory.Allocator, from, to int) (arrow.Array, error
 	return makeBytes(mem, k.dt, vals, k.valid[from:to])
 }
 
+func (k *bytesKey) reserve(n int) {
+	if cap(k.offs) < n+1 {
+		k.offs = append(make([]int, 0, n+1), k.offs...)
+		k.valid = append(make([]bool, 0, n), k.valid...)
+	}
+}
+
 func (k *bytesKey) bytes() int64 {
 	return int64(cap(k.data) + 8*cap(k.offs) + cap(k.valid))
 }
@@ -180,6 +203,7 @@ func (k *nullKey) array(mem memory.Allocator, from, to int) (arrow.Array, error)
 	return nullArray(mem, k.dt, to-from)
 }
 func (k *nullKey) bytes() int64 { return 0 }
+func (k *nullKey) reserve(int)  {}
 
 // notFound is the group of a row whose key a lookup did not find.
 const notFound = ^uint32(0)
@@ -209,6 +233,26 @@ func newKeyTable(hs *hasher, types []arrow.DataType) (*keyTable, error) {
 		t.cols = append(t.cols, c)
 	}
 	return t, nil
+}
+
+// reserve sizes the table for n groups, so that inserting them does not
+// rehash.
+func (t *keyTable) reserve(n int) {
+	size := uint64(64)
+	for size < uint64(2*n+2) {
+		size *= 2
+	}
+	if size <= uint64(len(t.slots)) {
+		return
+	}
+	t.slots = make([]uint64, size/2)
+	t.grow()
+	if cap(t.hashes) < n {
+		t.hashes = append(make([]uint64, 0, n), t.hashes...)
+	}
+	for _, c := range t.cols {
+		c.reserve(n)
+	}
 }
 
 // len is the number of groups.

@@ -126,7 +126,9 @@ func (k SetOpKind) String() string { return setOpNames[k] }
 // over that; INTERSECT and EXCEPT read the right input into a keyTable of
 // row counts and stream the left one. Rows compare with NULL equal to
 // NULL. With all, multiplicities are kept: INTERSECT ALL gives min(l, r)
-// copies of a row, EXCEPT ALL max(l - r, 0).
+// copies of a row, EXCEPT ALL max(l - r, 0). The right input of INTERSECT
+// and EXCEPT must be bounded (a control batch there is an error); control
+// batches of the left input pass through.
 func NewSetOp(kind SetOpKind, all bool, left, right Operator, schema *arrow.Schema, mem *Memory) Operator {
 	if kind == SetUnion {
 		u := NewUnionAll(schema, left, right)

@@ -63,6 +63,33 @@ func (b *bufferedInput) concat(m *Memory, schema *arrow.Schema, keyTypes []arrow
 	return rec, keys, nil
 }
 
+// concatKeys returns one array per key over all buffered batches (the
+// batches stay as they are).
+func (b *bufferedInput) concatKeys(m *Memory, keyTypes []arrow.DataType) ([]arrow.Array, error) {
+	keys := make([]arrow.Array, len(keyTypes))
+	parts := make([]arrow.Array, len(b.keys))
+	for k, dt := range keyTypes {
+		for i := range b.keys {
+			parts[i] = b.keys[i][k]
+		}
+		a, err := concatArrays(m.Alloc, dt, parts)
+		if err != nil {
+			releaseArrays(keys)
+			return nil, err
+		}
+		keys[k] = a
+	}
+	return keys, nil
+}
+
+// takeRecords hands over the buffered batches, releasing the rest.
+func (b *bufferedInput) takeRecords() []arrow.Record {
+	recs := b.recs
+	b.recs = nil
+	b.release()
+	return recs
+}
+
 func (b *bufferedInput) release() {
 	releaseRecords(b.recs)
 	for _, ks := range b.keys {
@@ -97,14 +124,197 @@ func (c *chunker) release() {
 
 // sortPerm returns the row order of keys under the sort keys: a stable
 // sort (ties keep input order).
+//
+// The first key is normalised to a uint64 that orders like it (integers
+// and floats exactly, text by its first 8 bytes), and (normalised key,
+// row) pairs are sorted, so that most comparisons read one inline word
+// rather than chase the rows' values; ties fall back to comparing the
+// rows. NULLs of the first key are set apart and placed before or after.
 func sortPerm(keys []arrow.Array, spec []SortKey, n int) ([]int32, error) {
+	if len(keys) == 0 {
+		perm := make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		return perm, nil
+	}
+	norm, exact := normalizer(keys[0])
+	if norm == nil {
+		return sortPermGeneric(keys, spec, n)
+	}
+	full, err := keysCmp(keys, keys, spec)
+	if err != nil {
+		return nil, err
+	}
+	rest := full
+	if exact {
+		if rest, err = keysCmp(keys[1:], keys[1:], spec[1:]); err != nil {
+			return nil, err
+		}
+	}
+	v := validityOf(keys[0])
+	ents := make([]sortEntry, 0, n)
+	var nulls []int32
+	flip := uint64(0)
+	if spec[0].Desc {
+		flip = ^uint64(0)
+	}
+	for i := 0; i < n; i++ {
+		if !v.valid(i) {
+			nulls = append(nulls, int32(i))
+			continue
+		}
+		ents = append(ents, sortEntry{norm(i) ^ flip, int32(i)})
+	}
+	// A stable radix sort on the normalised key keeps rows in input
+	// order among equal keys; runs of equal keys are then ordered by the
+	// other keys (or, for a key that is not exact, by the full rows).
+	radixSort(ents)
+	if !exact || len(keys) > 1 {
+		for lo := 0; lo < len(ents); {
+			hi := lo + 1
+			for hi < len(ents) && ents[hi].k == ents[lo].k {
+				hi++
+			}
+			if hi-lo > 1 {
+				slices.SortFunc(ents[lo:hi], func(a, b sortEntry) int {
+					if c := rest(int(a.row), int(b.row)); c != 0 {
+						return c
+					}
+					return int(a.row - b.row)
+				})
+			}
+			lo = hi
+		}
+	}
+	if len(nulls) > 1 && len(keys) > 1 {
+		slices.SortFunc(nulls, func(a, b int32) int {
+			if c := full(int(a), int(b)); c != 0 {
+				return c
+			}
+			return int(a - b)
+		})
+	}
+	perm := make([]int32, 0, n)
+	if spec[0].NullsFirst {
+		perm = append(perm, nulls...)
+	}
+	for _, e := range ents {
+		perm = append(perm, e.row)
+	}
+	if !spec[0].NullsFirst {
+		perm = append(perm, nulls...)
+	}
+	return perm, nil
+}
+
+// sortEntry is a row with its normalised first sort key.
+type sortEntry struct {
+	k   uint64
+	row int32
+}
+
+// radixSort sorts entries by k, stably (least significant byte first,
+// skipping bytes that are the same in every entry).
+func radixSort(ents []sortEntry) {
+	if len(ents) < 256 {
+		slices.SortStableFunc(ents, func(a, b sortEntry) int {
+			switch {
+			case a.k < b.k:
+				return -1
+			case a.k > b.k:
+				return 1
+			}
+			return 0
+		})
+		return
+	}
+	var counts [8][256]int
+	for _, e := range ents {
+		k := e.k
+		for b := 0; b < 8; b++ {
+			counts[b][byte(k>>(8*b))]++
+		}
+	}
+	src, dst := ents, make([]sortEntry, len(ents))
+	for b := 0; b < 8; b++ {
+		c := &counts[b]
+		if c[byte(src[0].k>>(8*b))] == len(src) {
+			continue
+		}
+		var pos [256]int
+		sum := 0
+		for d := range pos {
+			pos[d] = sum
+			sum += c[d]
+		}
+		shift := uint(8 * b)
+		for _, e := range src {
+			d := byte(e.k >> shift)
+			dst[pos[d]] = e
+			pos[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &ents[0] {
+		copy(ents, src)
+	}
+}
+
+// normalizer returns a function mapping row i of a (not NULL) to a uint64
+// that orders like the value, and whether equal uint64s mean equal values;
+// nil for types without one.
+func normalizer(a arrow.Array) (func(i int) uint64, bool) {
+	const sign = uint64(1) << 63
+	switch physOf(a.DataType()) {
+	case physBool:
+		b := boolValsOf(a)
+		return func(i int) uint64 {
+			if b.get(i) {
+				return 1
+			}
+			return 0
+		}, true
+	case physInt8:
+		x := fixedVals[int8](a)
+		return func(i int) uint64 { return uint64(int64(x[i])) ^ sign }, true
+	case physInt16:
+		x := fixedVals[int16](a)
+		return func(i int) uint64 { return uint64(int64(x[i])) ^ sign }, true
+	case physInt32:
+		x := fixedVals[int32](a)
+		return func(i int) uint64 { return uint64(int64(x[i])) ^ sign }, true
+	case physInt64:
+		x := fixedVals[int64](a)
+		return func(i int) uint64 { return uint64(x[i]) ^ sign }, true
+	case physFloat32:
+		x := fixedVals[float32](a)
+		return func(i int) uint64 { return floatKey(float64(x[i])) }, true
+	case physFloat64:
+		x := fixedVals[float64](a)
+		return func(i int) uint64 { return floatKey(x[i]) }, true
+	case physBytes:
+		p := bytePrefixes(bytesVals(a))
+		return func(i int) uint64 { return p[i] }, false
+	}
+	return nil, false
+}
+
+// floatKey maps a float to a uint64 of the same order, with -0 equal to 0
+// and every NaN equal and above +Inf.
+func floatKey(f float64) uint64 {
+	b := floatBits(f)
+	if b&(1<<63) != 0 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+// sortPermGeneric sorts row indices with the keys' comparators.
+func sortPermGeneric(keys []arrow.Array, spec []SortKey, n int) ([]int32, error) {
 	perm := make([]int32, n)
 	for i := range perm {
 		perm[i] = int32(i)
-	}
-	if len(keys) == 1 && keys[0].NullN() == 0 && physOf(keys[0].DataType()) == physInt64 {
-		sortInt64Perm(fixedVals[int64](keys[0]), spec[0].Desc, perm)
-		return perm, nil
 	}
 	c, err := keysCmp(keys, keys, spec)
 	if err != nil {
@@ -119,43 +329,6 @@ func sortPerm(keys []arrow.Array, spec []SortKey, n int) ([]int32, error) {
 	return perm, nil
 }
 
-// sortInt64Perm sorts perm by one BIGINT key without NULLs, stably: it
-// sorts (key, row) pairs, which keeps the comparisons inline.
-func sortInt64Perm(vals []int64, desc bool, perm []int32) {
-	type pair struct {
-		k   int64
-		row int32
-	}
-	ps := make([]pair, len(perm))
-	for i, r := range perm {
-		ps[i] = pair{vals[r], r}
-	}
-	if desc {
-		slices.SortFunc(ps, func(a, b pair) int {
-			switch {
-			case a.k > b.k:
-				return -1
-			case a.k < b.k:
-				return 1
-			}
-			return int(a.row - b.row)
-		})
-	} else {
-		slices.SortFunc(ps, func(a, b pair) int {
-			switch {
-			case a.k < b.k:
-				return -1
-			case a.k > b.k:
-				return 1
-			}
-			return int(a.row - b.row)
-		})
-	}
-	for i, p := range ps {
-		perm[i] = p.row
-	}
-}
-
 // Sort orders all rows of its input by keys (stable: rows with equal keys
 // keep their input order). It is a pipeline breaker: it buffers its input
 // and accounts the bytes. In a stream it would have no meaning over an
@@ -167,7 +340,9 @@ type Sort struct {
 	mem       *Memory
 	acct      memAccount
 	batchSize int
-	out       chunker
+	data      *chunkedRecords
+	perm      []int32
+	pos       int
 	done      bool
 }
 
@@ -242,31 +417,27 @@ func (s *Sort) consume(ctx context.Context) error {
 	if buf.rows == 0 {
 		return nil
 	}
-	// The concatenated copy coexists with the parts for a moment.
-	if err := s.acct.add(s.acct.held); err != nil {
-		return err
-	}
-	rec, keys, err := buf.concat(s.mem, s.input.Schema(), keyTypes(s.keys))
+	// The rows stay in their batches; only the keys are concatenated, and
+	// the output is gathered from the batches in sorted order.
+	keys, err := buf.concatKeys(s.mem, keyTypes(s.keys))
 	if err != nil {
 		return err
 	}
 	defer releaseArrays(keys)
-	perm, err := sortPerm(keys, s.keys, int(rec.NumRows()))
+	var kb int64
+	for _, k := range keys {
+		kb += arrayBytes(k)
+	}
+	if err := s.acct.add(kb); err != nil {
+		return err
+	}
+	perm, err := sortPerm(keys, s.keys, buf.rows)
 	if err != nil {
-		rec.Release()
 		return err
 	}
-	sorted, err := takeRecord(s.mem.Alloc, nil, rec, perm)
-	rec.Release()
-	if err != nil {
-		return err
-	}
-	if err := s.acct.set(recordBytes(sorted)); err != nil {
-		sorted.Release()
-		return err
-	}
-	s.out = chunker{rec: sorted, size: s.batchSize}
-	return nil
+	s.perm = perm
+	s.data = newChunkedRecords(s.input.Schema(), buf.takeRecords())
+	return s.acct.add(int64(4 * len(perm)))
 }
 
 // Next implements Operator.
@@ -277,16 +448,24 @@ func (s *Sort) Next(ctx context.Context) (Batch, bool, error) {
 			return Batch{}, false, err
 		}
 	}
-	r, ok := s.out.next()
-	if !ok {
+	if s.data == nil || s.pos >= len(s.perm) {
 		return Batch{}, false, nil
 	}
+	end := min(s.pos+s.batchSize, len(s.perm))
+	r, err := s.data.gather(s.mem.Alloc, nil, s.perm[s.pos:end])
+	if err != nil {
+		return Batch{}, false, err
+	}
+	s.pos = end
 	return Batch{Kind: BatchData, Rec: r}, true, nil
 }
 
 // Close implements Operator.
 func (s *Sort) Close() error {
-	s.out.release()
+	if s.data != nil {
+		s.data.release()
+		s.data = nil
+	}
 	s.acct.close()
 	return s.input.Close()
 }
@@ -294,7 +473,9 @@ func (s *Sort) Close() error {
 // TopN returns the first Count rows after Offset of its input in key
 // order, holding only about Offset+Count rows (plus a buffer of candidates)
 // rather than the whole input: ORDER BY ... LIMIT. Ties keep input order,
-// as in Sort followed by Limit.
+// as in Sort followed by Limit. Like Sort it runs over bounded inputs; a
+// streaming top-N would keep its rows as checkpointed state and emit on
+// watermarks, so a control batch here is an error.
 type TopN struct {
 	input         Operator
 	keys          []SortKey

@@ -12,50 +12,29 @@ import (
 )
 
 // subqueryRunner implements expr.SubqueryRunner for one statement: it
-// builds a subquery's plan with the enclosing rows in the expression
-// environment and runs it to completion. Uncorrelated results (outer nil)
-// are computed once per statement and cached.
+// builds a subquery's plan with the enclosing rows as the expressions'
+// outer stack and runs it to completion. The expression layer caches the
+// results (uncorrelated ones once per statement through the BuildEnv's
+// expr.StatementCache, correlated ones per distinct outer values).
 type subqueryRunner struct {
-	env   *BuildEnv
-	cache map[planner.Node]arrow.Record
+	env *BuildEnv
 }
 
 var _ expr.SubqueryRunner = (*subqueryRunner)(nil)
 
 // RunSubquery implements expr.SubqueryRunner.
-func (r *subqueryRunner) RunSubquery(ctx context.Context, n planner.Node, outer []expr.OuterRow) (rec arrow.Record, err error) {
+func (r *subqueryRunner) RunSubquery(ctx context.Context, plan planner.Node, outer []expr.OuterRow) (rec arrow.Record, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rec, err = nil, fmt.Errorf("exec: internal error in a subquery: %v\n%s", p, debug.Stack())
 		}
 	}()
-	if outer == nil {
-		if c, ok := r.cache[n]; ok {
-			c.Retain()
-			return c, nil
-		}
-	}
-	sub := &BuildEnv{Mem: r.env.Mem, Scans: r.env.Scans, Params: r.env.Params, Compile: r.env.Compile,
-		outer: outer, runner: r}
-	op, err := Build(ctx, n, sub)
+	sub := *r.env
+	sub.outer = outer
+	sub.exprEnv = nil
+	op, err := Build(ctx, plan, &sub)
 	if err != nil {
 		return nil, err
 	}
-	rec, err = CollectRecord(ctx, op, r.env.Mem)
-	if err != nil {
-		return nil, err
-	}
-	if outer == nil {
-		rec.Retain()
-		r.cache[n] = rec
-	}
-	return rec, nil
-}
-
-// Release frees the cached subquery results of the statement.
-func (r *subqueryRunner) release() {
-	for k, rec := range r.cache {
-		rec.Release()
-		delete(r.cache, k)
-	}
+	return CollectRecord(ctx, op, r.env.Mem)
 }

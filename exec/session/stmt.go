@@ -270,14 +270,13 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 	if scans == nil {
 		scans = &scanFactory{r: r}
 	}
-	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile}
+	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location()}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
 	env := r.buildEnv(scans)
-	defer env.Close()
 	op, err := exec.Build(ctx, plan, env)
 	if err != nil {
 		return err
