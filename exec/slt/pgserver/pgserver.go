@@ -8,6 +8,9 @@
 // with a message, unless the environment variable CI is "true", where their
 // absence fails the test: CI must not pass by skipping.
 //
+// A server whose test process died without stopping it (killed, or ended
+// by a test timeout) is stopped and removed by the next Start.
+//
 // PostgreSQL refuses to run as root. When the test runs as root, the server
 // runs as the system user etlc-pg, created with useradd when it is missing
 // (a system account without a login shell or home directory), and the
@@ -32,6 +35,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,19 +129,33 @@ func Start(ctx context.Context, t testing.TB) (*Server, error) {
 	return s, err
 }
 
+// dirPrefix starts the name of every server directory in os.TempDir().
+const dirPrefix = "etlc-pg-"
+
+// ownerFile, in a server directory, holds the pid of the process that
+// started the server.
+const ownerFile = "owner.pid"
+
 func start(ctx context.Context, bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "etlc-pg-")
+	runAs := ""
+	if os.Geteuid() == 0 {
+		if err := ensureUser(ctx); err != nil {
+			return nil, err
+		}
+		runAs = ServiceUser
+	}
+	sweepStale(ctx, bin, runAs)
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("pgserver: temp dir: %w", err)
 	}
-	s := &Server{Host: "127.0.0.1", Dir: dir, BinDir: bin, User: "postgres"}
-	if os.Geteuid() == 0 {
-		if err := ensureUser(ctx); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		s.runAs = ServiceUser
-		if err := chownTo(dir, ServiceUser); err != nil {
+	s := &Server{Host: "127.0.0.1", Dir: dir, BinDir: bin, User: "postgres", runAs: runAs}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pgserver: %w", err)
+	}
+	if runAs != "" {
+		if err := chownTo(dir, runAs); err != nil {
 			os.RemoveAll(dir)
 			return nil, err
 		}
@@ -188,6 +206,34 @@ func (s *Server) Stop(ctx context.Context) error {
 		stopErr = fmt.Errorf("remove %s: %w", s.Dir, err)
 	}
 	return stopErr
+}
+
+// sweepStale stops and removes the servers of test processes that died
+// without cleaning up (killed, or ended by a test timeout, which runs no
+// Cleanup). A directory whose owner process is alive is left alone.
+func sweepStale(ctx context.Context, bin, runAs string) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || processAlive(pid) {
+			continue
+		}
+		s := &Server{Dir: dir, BinDir: bin, runAs: runAs}
+		s.Stop(ctx) // best effort: a failure leaves the directory for the next sweep
+	}
+}
+
+// processAlive reports whether a process with pid exists.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // run runs a PostgreSQL binary from BinDir, as runAs when set.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,41 @@ func TestPgVersionOf(t *testing.T) {
 	}
 	if got := pgVersionOf("/opt/pg/bin/initdb"); got != 0 {
 		t.Errorf("pgVersionOf(no version) = %d, want 0", got)
+	}
+}
+
+func TestSweepStale(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// A process that has ended: its pid is free.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := cmd.Process.Pid
+	mk := func(name, owner string) string {
+		dir := filepath.Join(tmp, name)
+		if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if owner != "" {
+			if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(owner), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return dir
+	}
+	stale := mk(dirPrefix+"stale", strconv.Itoa(dead))
+	live := mk(dirPrefix+"live", strconv.Itoa(os.Getpid()))
+	unowned := mk(dirPrefix+"unowned", "")
+	other := mk("something-else", strconv.Itoa(dead))
+	sweepStale(context.Background(), t.TempDir(), "")
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale server directory survived: %v", err)
+	}
+	for _, dir := range []string{live, unowned, other} {
+		if _, err := os.Stat(dir); err != nil {
+			t.Errorf("%s was removed: %v", dir, err)
+		}
 	}
 }
