@@ -123,7 +123,7 @@ func (r *stmtRun) deliver(ctx context.Context, op exec.Operator) (rows int64, er
 // query runs a SELECT and delivers its rows.
 func (r *stmtRun) query(ctx context.Context, plan planner.Node) error {
 	env := r.buildEnv(nil)
-	op, err := exec.Build(ctx, plan, env)
+	op, err := r.build(ctx, plan, env)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/expr"
+	"github.com/etlc/etlc/optimizer"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
@@ -264,6 +265,11 @@ func sliceText(text string, sp parser.Span) string {
 	return text[sp.Start:sp.End]
 }
 
+// build optimizes plan and builds its operators.
+func (r *stmtRun) build(ctx context.Context, plan planner.Node, env *exec.BuildEnv) (exec.Operator, error) {
+	return exec.Build(ctx, optimizer.New(r.s.eng.reg).Optimize(plan), env)
+}
+
 // buildEnv is the environment exec.Build needs for one plan of the
 // statement.
 func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
@@ -277,7 +283,7 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
 	env := r.buildEnv(scans)
-	op, err := exec.Build(ctx, plan, env)
+	op, err := r.build(ctx, plan, env)
 	if err != nil {
 		return err
 	}
