@@ -39,9 +39,19 @@ test: tools
 	$(GO) test ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
 
-## demo: build etlc and compile every example
+# Where `make demo` keeps its data directory and output (removed first).
+DEMO_DIR ?= .etlc-demo
+
+## demo: build etlc, compile the examples, run the SCD2 example (initial load,
+## then delta and merge) in a fresh data directory and print the history
 demo: build
 	bin/etlc compile examples/*.sql examples/*/*.sql
+	rm -rf $(DEMO_DIR)
+	bin/etlc run --data-dir $(DEMO_DIR)/data -p output_dir=$(DEMO_DIR)/out \
+		examples/scd2/initial_load.sql
+	bin/etlc run --data-dir $(DEMO_DIR)/data -p output_dir=$(DEMO_DIR)/out -p staging_dir=$(DEMO_DIR)/out/staging \
+		examples/scd2/delta_load.sql examples/scd2/merge.sql
+	bin/etlc run --data-dir $(DEMO_DIR)/data --no-progress examples/scd2/history.sql
 
 ## bench: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
 bench:

@@ -252,6 +252,13 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 		}
 		nullable := false
 		for i := range rows {
+			if isBad(bound[i][j]) {
+				// A bare NULL (or an expression already reported) takes
+				// the column's type.
+				bound[i][j] = &Const{T: t}
+				nullable = true
+				continue
+			}
 			if target {
 				bound[i][j] = b.assign(bound[i][j], catalog.Column{Name: fmt.Sprintf("column%d", j+1), Type: t}, rows[i][j].Pos())
 				continue

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/etlc/etlc/catalog"
-	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/parser"
-	"github.com/etlc/etlc/planner"
 )
 
 // codeInternal is the SQLSTATE of an internal error.
@@ -22,18 +20,13 @@ const codeInternal = "XX000"
 // an internal-error diagnostic at the top of the script, so the other
 // scripts are still compiled and no stack dump reaches the user.
 //
-// It is planner.CompileScript with the environment added: the parser reads
-// ETL_PARAM_<NAME> through lookupEnv, then the planner binds the script.
+// It is session.CompileScript, as `etlc run` compiles, with the environment
+// added: the parser reads ETL_PARAM_<NAME> through lookupEnv, then the
+// planner binds the script (the <source>__errors relations of quarantining
+// sources included).
 func compileScript(ctx context.Context, src *parser.Source, params map[string]string, lookupEnv func(string) (string, bool), wantPlan bool) (json.RawMessage, parser.Diagnostics) {
 	return guard(src, func() (json.RawMessage, parser.Diagnostics) {
-		script, ds := parser.Parse(src, parser.Options{Params: params, LookupEnv: lookupEnv})
-		if script == nil {
-			return nil, ds
-		}
-		files := connector.NewFileConnector(connector.Config{})
-		prog, bds := planner.BindScript(ctx, script, catalog.NewMemory(), planner.CompileOptions{Params: params, Infer: files.InferCatalogSchema})
-		ds = append(ds, bds...)
-		ds.Sort()
+		prog, ds := session.CompileScript(ctx, src, nil, session.CompileOptions{Params: params, LookupEnv: lookupEnv})
 		if !wantPlan || ds.HasErrors() {
 			return nil, ds
 		}

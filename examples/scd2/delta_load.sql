@@ -25,12 +25,6 @@ CREATE OR REPLACE SOURCE contacts_delta (
   on_error  = 'quarantine'
 );
 
--- The same files read as text: no row can fail typing there, so the
--- difference in row counts is the number of rows contacts_delta quarantined.
-CREATE OR REPLACE SOURCE contacts_delta_text (
-  id VARCHAR, name VARCHAR, email VARCHAR, state VARCHAR, updated_at VARCHAR
-) WITH (connector = 'file', path = '${delta_path}', format = 'csv', header = 'true');
-
 CREATE OR REPLACE SINK contacts_delta_staging WITH (
   connector = 'file',
   path      = '${staging_dir}/contacts_delta/',
@@ -55,7 +49,7 @@ SELECT q.quarantined + m.missing_email <= ${max_rejected},
        CONCAT('{"quarantined": ', q.quarantined,
               ', "missing_email": ', m.missing_email,
               ', "max_rejected": ', ${max_rejected}, '}')
-FROM (SELECT (SELECT COUNT(*) FROM contacts_delta_text) - (SELECT COUNT(*) FROM contacts_delta) AS quarantined) AS q
+FROM (SELECT COUNT(*) AS quarantined FROM contacts_delta__errors) AS q
 CROSS JOIN (SELECT COUNT(*) AS missing_email FROM contacts_delta
             WHERE email IS NULL OR TRIM(email) = '') AS m;
 

@@ -34,12 +34,6 @@ CREATE OR REPLACE SOURCE contacts (
   on_error  = 'quarantine'
 );
 
--- The same files read as text: no row can fail typing there, so the
--- difference in row counts is the number of rows contacts quarantined.
-CREATE OR REPLACE SOURCE contacts_text (
-  id VARCHAR, name VARCHAR, email VARCHAR, state VARCHAR, updated_at VARCHAR
-) WITH (connector = 'file', path = '${contacts_path}', format = 'csv', header = 'true');
-
 CREATE OR REPLACE SOURCE contacts_delta (
   id         INT NOT NULL,
   name       VARCHAR,
@@ -53,12 +47,6 @@ CREATE OR REPLACE SOURCE contacts_delta (
   header    = 'true',
   on_error  = 'quarantine'
 );
-
--- The same files read as text: no row can fail typing there, so the
--- difference in row counts is the number of rows contacts_delta quarantined.
-CREATE OR REPLACE SOURCE contacts_delta_text (
-  id VARCHAR, name VARCHAR, email VARCHAR, state VARCHAR, updated_at VARCHAR
-) WITH (connector = 'file', path = '${delta_path}', format = 'csv', header = 'true');
 
 ------------------------------------------------------------------------------
 -- Targets: the dimension (a managed table) and its current snapshot (Parquet,
@@ -121,7 +109,7 @@ SELECT q.quarantined + m.missing_email <= ${max_rejected},
        CONCAT('{"extract": "initial", "quarantined": ', q.quarantined,
               ', "missing_email": ', m.missing_email,
               ', "max_rejected": ', ${max_rejected}, '}')
-FROM (SELECT (SELECT COUNT(*) FROM contacts_text) - (SELECT COUNT(*) FROM contacts) AS quarantined) AS q
+FROM (SELECT COUNT(*) AS quarantined FROM contacts__errors) AS q
 CROSS JOIN (SELECT COUNT(*) AS missing_email FROM contacts
             WHERE email IS NULL OR TRIM(email) = '') AS m;
 
@@ -130,7 +118,7 @@ SELECT q.quarantined + m.missing_email <= ${max_rejected},
        CONCAT('{"extract": "delta", "quarantined": ', q.quarantined,
               ', "missing_email": ', m.missing_email,
               ', "max_rejected": ', ${max_rejected}, '}')
-FROM (SELECT (SELECT COUNT(*) FROM contacts_delta_text) - (SELECT COUNT(*) FROM contacts_delta) AS quarantined) AS q
+FROM (SELECT COUNT(*) AS quarantined FROM contacts_delta__errors) AS q
 CROSS JOIN (SELECT COUNT(*) AS missing_email FROM contacts_delta
             WHERE email IS NULL OR TRIM(email) = '') AS m;
 

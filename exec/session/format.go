@@ -1,0 +1,130 @@
+package session
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
+)
+
+// FormatValue renders row i of arr in PostgreSQL's text output format:
+// t/f for booleans, 2024-01-05 09:00:00 for timestamps (+00 for
+// TIMESTAMPTZ), exact decimals, \x... for bytes, strings as they are. The
+// second result is false for NULL (the text is then empty).
+func FormatValue(arr arrow.Array, i int) (string, bool) {
+	if arr.IsNull(i) {
+		return "", false
+	}
+	switch a := arr.(type) {
+	case *array.Boolean:
+		if a.Value(i) {
+			return "t", true
+		}
+		return "f", true
+	case *array.Int8:
+		return strconv.FormatInt(int64(a.Value(i)), 10), true
+	case *array.Int16:
+		return strconv.FormatInt(int64(a.Value(i)), 10), true
+	case *array.Int32:
+		return strconv.FormatInt(int64(a.Value(i)), 10), true
+	case *array.Int64:
+		return strconv.FormatInt(a.Value(i), 10), true
+	case *array.Float32:
+		return formatFloat(float64(a.Value(i)), 32), true
+	case *array.Float64:
+		return formatFloat(a.Value(i), 64), true
+	case *array.Decimal128:
+		return formatDecimal(a.Value(i), int(a.DataType().(*arrow.Decimal128Type).Scale)), true
+	case *array.String:
+		return a.Value(i), true
+	case *array.Binary:
+		return `\x` + hex.EncodeToString(a.Value(i)), true
+	case *array.Date32:
+		return time.Unix(int64(a.Value(i))*86400, 0).UTC().Format("2006-01-02"), true
+	case *array.Time64:
+		return formatClock(int64(a.Value(i))), true
+	case *array.Timestamp:
+		us := int64(a.Value(i))
+		t := time.UnixMicro(us).UTC()
+		s := t.Format("2006-01-02 ") + formatClock(((us%86400e6)+86400e6)%86400e6)
+		if a.DataType().(*arrow.TimestampType).TimeZone != "" {
+			s += "+00"
+		}
+		return s, true
+	case *array.MonthDayNanoInterval:
+		return formatInterval(a.Value(i)), true
+	}
+	return arr.ValueStr(i), true
+}
+
+func formatFloat(f float64, bits int) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	return strconv.FormatFloat(f, 'g', -1, bits)
+}
+
+func formatDecimal(n decimal128.Num, scale int) string {
+	neg := n.Sign() < 0
+	if neg {
+		n = n.Negate()
+	}
+	digits := n.BigInt().String()
+	if scale > 0 {
+		if len(digits) <= scale {
+			digits = strings.Repeat("0", scale-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	}
+	if neg {
+		return "-" + digits
+	}
+	return digits
+}
+
+// formatClock renders microseconds since midnight as HH:MM:SS[.ffffff].
+func formatClock(us int64) string {
+	s := fmt.Sprintf("%02d:%02d:%02d", us/3600e6, us/60e6%60, us/1e6%60)
+	if f := us % 1e6; f != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%06d", f), "0")
+	}
+	return s
+}
+
+// formatInterval renders an interval as PostgreSQL does: "1 year 2 mons
+// 3 days 04:05:06".
+func formatInterval(iv arrow.MonthDayNanoInterval) string {
+	var parts []string
+	unit := func(n int64, one, many string) {
+		if n == 0 {
+			return
+		}
+		u := many
+		if n == 1 || n == -1 {
+			u = one
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n, u))
+	}
+	unit(int64(iv.Months/12), "year", "years")
+	unit(int64(iv.Months%12), "mon", "mons")
+	unit(int64(iv.Days), "day", "days")
+	if ns := iv.Nanoseconds; ns != 0 || len(parts) == 0 {
+		sign := ""
+		if ns < 0 {
+			sign, ns = "-", -ns
+		}
+		parts = append(parts, sign+formatClock(ns/1000))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,306 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/parser"
+	"github.com/etlc/etlc/planner"
+)
+
+// Options configure a Session.
+type Options struct {
+	// Params are the --param values; LookupEnv reads ETL_PARAM_<NAME>
+	// (nil: no environment).
+	Params    map[string]string
+	LookupEnv func(string) (string, bool)
+	// Settings are initial SET values (names in lower case).
+	Settings map[string]string
+}
+
+// Session runs scripts for one client: a script run by `etlc run`, or one
+// wire connection. It holds parameter values, settings and temporary views.
+// A Session is not safe for concurrent use: run one script at a time.
+type Session struct {
+	eng      *Engine
+	params   map[string]string
+	env      func(string) (string, bool)
+	settings map[string]string
+	temps    map[string]catalog.Object
+	mu       sync.Mutex // guards against concurrent Exec
+}
+
+// NewSession returns a session of the engine.
+func (e *Engine) NewSession(opts Options) *Session {
+	s := &Session{
+		eng:      e,
+		params:   maps.Clone(opts.Params),
+		env:      opts.LookupEnv,
+		settings: defaultSettings(),
+		temps:    map[string]catalog.Object{},
+	}
+	for k, v := range opts.Settings {
+		s.settings[strings.ToLower(k)] = v
+	}
+	return s
+}
+
+// Close forgets the session's temporary views.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.temps = map[string]catalog.Object{}
+	return nil
+}
+
+// Engine returns the session's engine.
+func (s *Session) Engine() *Engine { return s.eng }
+
+// Setting returns the value of a setting and whether it is set.
+func (s *Session) Setting(name string) (string, bool) {
+	v, ok := s.settings[strings.ToLower(name)]
+	return v, ok
+}
+
+func (s *Session) tempObjects() []catalog.Object {
+	keys := slices.Sorted(maps.Keys(s.temps))
+	out := make([]catalog.Object, len(keys))
+	for i, k := range keys {
+		out[i] = s.temps[k].Clone()
+	}
+	return out
+}
+
+// Compile parses and binds a script against the engine's catalog and the
+// session's temporary views, changing neither.
+func (s *Session) Compile(ctx context.Context, src *parser.Source) (*planner.Program, parser.Diagnostics) {
+	return CompileScript(ctx, src, s.eng.cat, CompileOptions{
+		Params: s.params, LookupEnv: s.env, Infer: s.eng.inferFunc(), Registry: s.eng.reg,
+		Temporary: s.tempObjects(),
+	})
+}
+
+// ExecOptions configure one Exec.
+type ExecOptions struct {
+	// Observer follows the statements (nil: none).
+	Observer Observer
+	// Results, when set, receives the rows of every statement that returns
+	// rows (SELECT, EXPLAIN, SHOW) as a stream while the statement runs;
+	// the stream is released when Results returns, and an error it
+	// returns fails the statement. When nil, the rows are collected into
+	// StmtResult.Records.
+	Results func(ctx context.Context, info *StmtInfo, rows array.RecordReader) error
+}
+
+// runState is what one Exec accumulates across its statements.
+type runState struct {
+	run     *Run
+	opts    ExecOptions
+	src     *parser.Source
+	sources map[string]*SourceSummary
+	targets map[string]*TargetSummary
+	// quarantined lists the sources whose bad rows a complete read of this
+	// run published, for errors_path.
+	quarantined map[string]*catalog.Object
+}
+
+// Exec compiles the script src and runs its statements in order. A script
+// with compile errors runs nothing: Exec returns its parser.Diagnostics as
+// the error (and a Run with no statements). Otherwise the statements run
+// until one fails; Exec then returns the Run and its Err, a *StmtError.
+// What statements before the failing one committed stays committed; the
+// failing statement's sinks are aborted. Cancelling ctx aborts the running
+// statement the same way.
+func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions) (run *Run, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	run = &Run{ID: newRunID(), Job: src.Name, StartedAt: time.Now().UTC()}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &StmtError{Pos: src.Position(0), Title: "run", Code: "XX000",
+				Message: fmt.Sprintf("internal error: %v", r),
+				Hint:    "this is a bug in etlc; please report it with the script",
+				Err:     fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
+			run.Err = err
+		}
+	}()
+	prog, diags := s.Compile(ctx, src)
+	if diags.HasErrors() {
+		run.FinishedAt = time.Now().UTC()
+		return run, diags
+	}
+	run.Warnings = diags
+	run.Count = len(prog.Statements)
+	rs := &runState{run: run, opts: opts, src: src,
+		sources: map[string]*SourceSummary{}, targets: map[string]*TargetSummary{},
+		quarantined: map[string]*catalog.Object{}}
+	for i, st := range prog.Statements {
+		res := s.execStmt(ctx, rs, i, st)
+		run.Statements = append(run.Statements, res)
+		if res.Validation != nil {
+			run.Validations = append(run.Validations, *res.Validation)
+		}
+		if res.Err != nil {
+			run.Err = res.Err
+			break
+		}
+	}
+	s.finishRun(ctx, rs)
+	return run, run.Err
+}
+
+// finishRun writes the quarantined rows to errors_path, fills the run's
+// summaries and records the run in the history.
+func (s *Session) finishRun(ctx context.Context, rs *runState) {
+	run := rs.run
+	wctx := context.WithoutCancel(ctx)
+	for _, name := range slices.Sorted(maps.Keys(rs.quarantined)) {
+		if err := s.writeErrorsPath(wctx, rs.quarantined[name]); err != nil && run.Err == nil {
+			run.Err = &StmtError{Pos: rs.src.Position(0), Title: "writing the bad rows of " + rs.quarantined[name].Name,
+				Code: "58030", Message: err.Error(), Err: err}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(rs.sources)) {
+		run.Sources = append(run.Sources, *rs.sources[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(rs.targets)) {
+		run.Targets = append(run.Targets, *rs.targets[k])
+	}
+	run.FinishedAt = time.Now().UTC()
+	rec := RunRecord{RunID: run.ID, Job: run.Job, State: "succeeded", StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}
+	for _, src := range run.Sources {
+		rec.RowsIn += src.RowsRead
+	}
+	for _, t := range run.Targets {
+		rec.RowsOut += t.Inserted + t.Updated
+	}
+	if run.Err != nil {
+		rec.State, rec.Error = "failed", run.Err.Error()
+	}
+	if err := s.eng.recordRun(rec); err != nil && run.Err == nil {
+		run.Err = &StmtError{Pos: rs.src.Position(0), Title: "recording the run", Code: "58030", Message: err.Error(), Err: err}
+	}
+}
+
+// writeErrorsPath writes a quarantining source's bad rows to its errors_path
+// option, when it has one, replacing what was there (a sink in overwrite
+// mode: JSON lines unless the path names another format).
+func (s *Session) writeErrorsPath(ctx context.Context, src *catalog.Object) error {
+	o, err := connector.ParseOptions(src.Options, connector.RoleSource)
+	if err != nil || o.ErrorsPath == "" {
+		return nil
+	}
+	recs, ok := s.eng.quarantineRows(src.Name)
+	if !ok {
+		return nil
+	}
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	m := map[string]string{"path": o.ErrorsPath, "mode": "overwrite"}
+	so, err := connector.ParseOptions(m, connector.RoleSink)
+	var oe *connector.OptionError
+	if errors.As(err, &oe) && oe.Key == "format" {
+		m["format"] = "json"
+		so, err = connector.ParseOptions(m, connector.RoleSink)
+	}
+	if err != nil {
+		return fmt.Errorf("errors_path of %s: %w", src.Name, err)
+	}
+	if so.Format == connector.FormatCSV {
+		so.Header = true
+	}
+	sink, err := s.eng.conn.OpenSink(ctx, so, connector.QuarantineFields())
+	if err != nil {
+		return fmt.Errorf("errors_path %s: %w", o.ErrorsPath, err)
+	}
+	for _, r := range recs {
+		if err := sink.Write(ctx, r); err != nil {
+			sink.Abort(ctx)
+			return fmt.Errorf("errors_path %s: %w", o.ErrorsPath, err)
+		}
+	}
+	if _, err := sink.Commit(ctx); err != nil {
+		return fmt.Errorf("errors_path %s: %w", o.ErrorsPath, err)
+	}
+	return nil
+}
+
+// newRunID returns a sortable, unique run id.
+func newRunID() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return time.Now().UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// source returns the run's summary of a source, creating it.
+func (rs *runState) source(o *catalog.Object, onError connector.OnError) *SourceSummary {
+	k := catalogKey(o.Name)
+	s := rs.sources[k]
+	if s == nil {
+		s = &SourceSummary{Name: o.Name, OnError: onError.String()}
+		if onError == connector.OnErrorQuarantine {
+			s.ErrorsRelation = o.Name + ErrorsSuffix
+		}
+		rs.sources[k] = s
+	}
+	return s
+}
+
+// target returns the run's summary of a sink or table, creating it.
+func (rs *runState) target(o *catalog.Object) *TargetSummary {
+	k := catalogKey(o.Name)
+	t := rs.targets[k]
+	if t == nil {
+		kind := "sink"
+		if o.Kind == catalog.ObjectTable {
+			kind = "table"
+		}
+		t = &TargetSummary{Name: o.Name, Kind: kind}
+		rs.targets[k] = t
+	}
+	return t
+}
+
+// defaultSettings are the settings a session starts with: what PostgreSQL
+// clients ask for when they connect.
+func defaultSettings() map[string]string {
+	return map[string]string{
+		"application_name":            "",
+		"client_encoding":             "UTF8",
+		"datestyle":                   "ISO, MDY",
+		"integer_datetimes":           "on",
+		"intervalstyle":               "postgres",
+		"search_path":                 "public",
+		"server_encoding":             "UTF8",
+		"server_version":              "16.0",
+		"standard_conforming_strings": "on",
+		"timezone":                    "UTC",
+	}
+}
+
+// sortedSettings returns the setting names in order.
+func (s *Session) sortedSettings() []string {
+	names := make([]string, 0, len(s.settings))
+	for k := range s.settings {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
