@@ -264,7 +264,7 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 	if scans == nil {
 		scans = &scanFactory{r: r}
 	}
-	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile}
+	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Params: r.rs.opts.Params}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data
