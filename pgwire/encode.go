@@ -30,7 +30,7 @@ const (
 // appendValue appends row i of arr in the given format to buf; ok is false
 // for NULL.
 func appendValue(buf []byte, arr arrow.Array, i int, format int16) (out []byte, ok bool, err error) {
-	if arr.IsNull(i) {
+	if arr.IsNull(i) || arr.DataType().ID() == arrow.NULL {
 		return buf, false, nil
 	}
 	if format != formatBinary {
@@ -155,6 +155,13 @@ func decodeNumeric(b []byte) (string, error) {
 			return "", fmt.Errorf("invalid numeric digit %d", g)
 		}
 		v.Mul(v, tenK).Add(v, big.NewInt(int64(g)))
+	}
+	if nd == 0 {
+		s := "0"
+		if dscale > 0 {
+			s += "." + strings.Repeat("0", dscale)
+		}
+		return s, nil
 	}
 	// v is the number times 10000^(nd-1-weight).
 	exp := 4 * (nd - 1 - weight) // decimal digits after the point in v
