@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -251,12 +252,19 @@ func (c *conn) resume(p *portal, limit int64) error {
 			break
 		}
 	}
-	if p.rec < len(p.recs) {
+	if limit > 0 && n >= limit {
+		// As PostgreSQL: a full batch suspends the portal even when it
+		// happens to be the last; the next Execute completes it.
 		c.be.Send(&pgproto3.PortalSuspended{})
 		return nil
 	}
 	p.recs = nil
-	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+	tag := p.tag
+	if strings.HasPrefix(tag, "SELECT ") {
+		// The tag counts the rows of this Execute.
+		tag = fmt.Sprintf("SELECT %d", n)
+	}
+	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 	return nil
 }
 
