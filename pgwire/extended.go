@@ -43,7 +43,9 @@ type portal struct {
 
 func (p *portal) release() {
 	for _, r := range p.recs {
-		r.Release()
+		if r != nil {
+			r.Release()
+		}
 	}
 	p.recs = nil
 }

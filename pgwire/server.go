@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -197,10 +198,10 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.panics.Add(1)
-			c.log.Error("pgwire: session ended by an internal error", "panic", r)
+			c.log.Error("pgwire: session ended by an internal error", "panic", r, "stack", string(debug.Stack()))
 		}
-		c.close()
 	}()
+	defer c.close() // runs before the recovery above, so a panic in it is caught too
 	if err := c.serve(ctx); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.log.Debug("pgwire: session ended", "err", err)
 	}

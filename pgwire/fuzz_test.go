@@ -1,0 +1,92 @@
+package pgwire
+
+import (
+	"context"
+	"io"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/etlc/etlc/exec/session"
+)
+
+// encode concatenates encoded frontend messages.
+func encode(t testing.TB, msgs ...pgproto3.FrontendMessage) []byte {
+	var buf []byte
+	for _, m := range msgs {
+		var err error
+		if buf, err = m.Encode(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf
+}
+
+// FuzzMessageLoop sends a valid startup message followed by arbitrary
+// bytes: whatever they are, the session must end without a panic and the
+// server must stay up.
+func FuzzMessageLoop(f *testing.F) {
+	f.Add(encode(f, &pgproto3.Query{String: "SELECT 1"}))
+	f.Add(encode(f, &pgproto3.Query{String: "CREATE TABLE t (a INT); INSERT INTO t VALUES (1); SELECT a, 'x' FROM t"}))
+	f.Add(encode(f, &pgproto3.Parse{Name: "s", Query: "SELECT $1 || 'x'"}, &pgproto3.Describe{ObjectType: 'S', Name: "s"},
+		&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("a")}, ResultFormatCodes: []int16{1}},
+		&pgproto3.Execute{MaxRows: 1}, &pgproto3.Sync{}))
+	f.Add(encode(f, &pgproto3.Bind{PreparedStatement: "missing"}, &pgproto3.Execute{Portal: "nope"}, &pgproto3.Sync{}))
+	f.Add(encode(f, &pgproto3.Parse{Query: "SELECT $1"}, &pgproto3.Bind{Parameters: [][]byte{{1, 2}}, ParameterFormatCodes: []int16{1}},
+		&pgproto3.Execute{}, &pgproto3.Close{ObjectType: 'P'}, &pgproto3.Flush{}, &pgproto3.Sync{}))
+	f.Add([]byte("Q\x00\x00\x00\x04"))
+	f.Add([]byte("B\xff\xff\xff\xff"))
+	f.Add([]byte{'P', 0, 0, 0, 8, 0, 0, 0, 0})
+	f.Add(encode(f, &pgproto3.FunctionCall{Function: 1}, &pgproto3.CopyData{Data: []byte("x")}, &pgproto3.Terminate{}))
+
+	eng, err := session.Open(context.Background(), filepath.Join(f.TempDir(), "data"), session.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer eng.Close()
+	srv, err := New(Config{Engine: eng})
+	if err != nil {
+		f.Fatal(err)
+	}
+	startup := encode(f, &pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+		Parameters: map[string]string{"user": "fuzz", "database": "fuzz"}})
+	terminate := encode(f, &pgproto3.Terminate{})
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc, cc := net.Pipe()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan struct{})
+		go func() {
+			srv.ServeConn(ctx, sc)
+			close(done)
+		}()
+		go io.Copy(io.Discard, cc)
+		cc.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		for _, b := range [][]byte{startup, data, terminate} {
+			if _, err := cc.Write(b); err != nil {
+				break
+			}
+		}
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			// The input left a message half-sent, or runs a long
+			// statement: hanging up must end the session.
+			cancel()
+			cc.Close()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the session did not end after the client hung up")
+			}
+		}
+		cc.Close()
+		if n := srv.Panics(); n != 0 {
+			t.Fatalf("%d panics while serving the input", n)
+		}
+	})
+}
