@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/parser"
 )
@@ -26,7 +27,9 @@ const codeInternal = "XX000"
 // sources included).
 func compileScript(ctx context.Context, src *parser.Source, params map[string]string, lookupEnv func(string) (string, bool), wantPlan bool) (json.RawMessage, parser.Diagnostics) {
 	return guard(src, func() (json.RawMessage, parser.Diagnostics) {
-		prog, ds := session.CompileScript(ctx, src, nil, session.CompileOptions{Params: params, LookupEnv: lookupEnv})
+		files := connector.NewFileConnector(connector.Config{})
+		prog, ds := session.CompileScript(ctx, src, nil, session.CompileOptions{Params: params, LookupEnv: lookupEnv,
+			Infer: files.InferCatalogSchema})
 		if !wantPlan || ds.HasErrors() {
 			return nil, ds
 		}
