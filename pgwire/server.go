@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/etlc/etlc/exec/session"
 )
@@ -251,4 +252,29 @@ func (s *Server) cancel(pid uint32, secret []byte) {
 	if subtle.ConstantTimeCompare(want[:], secret) == 1 {
 		c.cancelRequested()
 	}
+}
+
+// ShutdownTimeout is how long ListenAndServe waits for sessions to end
+// after its context is done.
+const ShutdownTimeout = 10 * time.Second
+
+// ListenAndServe listens on addr and serves until ctx is done (SIGINT or
+// SIGTERM in `etlc serve`), then shuts down: running statements are
+// cancelled and connections closed, waiting up to ShutdownTimeout. ready,
+// when set, is called with the address once the server listens.
+func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	ln, err := s.Listen(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	serveErr := s.Serve(ctx, ln)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil && serveErr == nil {
+		serveErr = fmt.Errorf("pgwire: shutdown: %w", err)
+	}
+	return serveErr
 }
