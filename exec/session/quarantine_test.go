@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -104,4 +106,53 @@ SELECT COUNT(*) FROM strict;`)
 	if se.Error() != want || se.Code != "22000" {
 		t.Errorf("on_error = 'fail': %q (code %s), want %q", se.Error(), se.Code, want)
 	}
+}
+
+// TestScanProjection opens scans with a subset of the columns, as a plan
+// with pushed-down projections would: a fail source reads only those
+// columns; a quarantining one reads all (so every read finds the same bad
+// rows) and returns those asked for.
+func TestScanProjection(t *testing.T) {
+	e := openEngine(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "q.csv"), "id,d,name\n1,2024-01-01,a\n2,bad,b\n3,2024-01-03,c\n")
+	s := e.NewSession(Options{Params: map[string]string{"dir": dir}})
+	mustExec(t, s, `
+CREATE SOURCE strict (id INT, d DATE, name VARCHAR) WITH (connector = 'file', path = '${dir}/q.csv', format = 'csv', header = 'true');
+CREATE SOURCE careful (id INT, d DATE, name VARCHAR) WITH (connector = 'file', path = '${dir}/q.csv', format = 'csv', header = 'true', on_error = 'quarantine');`)
+	rs := &runState{run: &Run{}, src: parser.NewSource("x", ""), sources: map[string]*SourceSummary{},
+		targets: map[string]*TargetSummary{}, quarantined: map[string]*catalog.Object{}}
+	r := &stmtRun{s: s, rs: rs, mem: exec.NewMemory(0)}
+	read := func(name string, cols []int) []string {
+		obj, _ := e.Catalog().Lookup(name)
+		op, err := (&scanFactory{r: r}).OpenScan(context.Background(), &obj, cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs, err := exec.Collect(context.Background(), op)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var out []string
+		for _, rec := range recs {
+			var names []string
+			for _, f := range rec.Schema().Fields() {
+				names = append(names, f.Name)
+			}
+			for i := 0; i < int(rec.NumRows()); i++ {
+				var cells []string
+				for _, c := range rec.Columns() {
+					v, _ := FormatValue(c, i)
+					cells = append(cells, v)
+				}
+				out = append(out, strings.Join(names, ",")+"="+strings.Join(cells, "|"))
+			}
+			rec.Release()
+		}
+		return out
+	}
+	// Without the bad column, the strict source reads every row.
+	equalLines(t, "strict (name, id)", read("strict", []int{2, 0}), []string{"name,id=a|1", "name,id=b|2", "name,id=c|3"})
+	equalLines(t, "careful (name, id)", read("careful", []int{2, 0}), []string{"name,id=a|1", "name,id=c|3"})
+	equalLines(t, "careful ()", read("careful", []int{}), []string{"=", "="})
 }

@@ -123,7 +123,6 @@ func (r *stmtRun) deliver(ctx context.Context, op exec.Operator) (rows int64, er
 // query runs a SELECT and delivers its rows.
 func (r *stmtRun) query(ctx context.Context, plan planner.Node) error {
 	env := r.buildEnv(nil)
-	defer env.Close()
 	op, err := exec.Build(ctx, plan, env)
 	if err != nil {
 		return err

@@ -309,3 +309,16 @@ func (s *Session) sortedSettings() []string {
 	sort.Strings(names)
 	return names
 }
+
+// location is the session's time zone (the timezone setting), UTC when
+// it does not name one.
+func (s *Session) location() *time.Location {
+	name := s.settings["timezone"]
+	if name == "" || strings.EqualFold(name, "UTC") {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}

@@ -190,3 +190,36 @@ INSERT INTO out_q SELECT id FROM q;`)
 		"test.sql|succeeded|0|0|NULL",
 	})
 }
+
+// TestConcurrentSessions runs sessions of one engine at the same time, all
+// appending to one table and reading it: writes to a target are
+// serialized, so every row arrives.
+func TestConcurrentSessions(t *testing.T) {
+	e := openEngine(t)
+	mustExec(t, e.NewSession(Options{}), "CREATE TABLE t (worker INT, i INT);")
+	const workers, inserts = 4, 5
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			s := e.NewSession(Options{})
+			defer s.Close()
+			for i := 0; i < inserts; i++ {
+				run, err := s.Exec(context.Background(), parser.NewSource("w.sql",
+					fmt.Sprintf("INSERT INTO t VALUES (%d, %d); SELECT COUNT(*) FROM t;", w, i)), ExecOptions{})
+				run.Release()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	equalLines(t, "rows per worker", rows(t, e.NewSession(Options{}), "SELECT worker, COUNT(*), SUM(i) FROM t GROUP BY worker ORDER BY worker"),
+		[]string{"0|5|10", "1|5|10", "2|5|10", "3|5|10"})
+}
