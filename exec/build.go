@@ -691,10 +691,3 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 	return concatRecords(mem.Alloc, schema, recs)
 }
 
-// Close ends the statement built with env: it drops the results its
-// uncorrelated subqueries cached (they are Go values, so nothing else needs
-// releasing). Call it when the operators built with env are closed.
-func (env *BuildEnv) Close() {
-	env.cache = nil
-	env.exprEnv = nil
-}
