@@ -690,4 +690,3 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 	}
 	return concatRecords(mem.Alloc, schema, recs)
 }
-
