@@ -52,6 +52,10 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		if len(rest) > 0 {
 			e.Detail = "further errors:\n" + strings.Join(rest, "\n")
 		}
+	case errors.As(err, &ce):
+		// The gateway's own errors, also when a statement failed because
+		// of one (its *session.StmtError wraps it).
+		e.Code, e.Message = ce.code, ce.msg
 	case errors.As(err, &se):
 		e.Code, e.Message, e.Hint = se.Code, se.Message, se.Hint
 		if se.Code == "57014" && c.wasCanceled() {
@@ -60,8 +64,6 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		if e.Code == "" {
 			e.Code = "XX000"
 		}
-	case errors.As(err, &ce):
-		e.Code, e.Message = ce.code, ce.msg
 	}
 	return e
 }

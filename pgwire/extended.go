@@ -203,6 +203,9 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	opts := session.ExecOptions{Observer: obs, Params: p.params}
 	if limit > 0 && p.stmt.desc.Columns != nil {
 		opts.Results = func(ctx context.Context, _ *session.StmtInfo, rows array.RecordReader) error {
+			if err := checkDescribed(p.stmt.desc.Columns, rows.Schema(), p.formats); err != nil {
+				return err
+			}
 			for rows.Next() {
 				rec := rows.Record()
 				rec.Retain()
@@ -212,6 +215,9 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		}
 	} else {
 		opts.Results = func(ctx context.Context, _ *session.StmtInfo, rows array.RecordReader) error {
+			if err := checkDescribed(p.stmt.desc.Columns, rows.Schema(), p.formats); err != nil {
+				return err
+			}
 			return c.sendRows(rows, p.formats, false)
 		}
 	}
@@ -285,5 +291,28 @@ func (c *conn) closeMsg(m *pgproto3.Close) error {
 		return &codedError{code: "08P01", msg: fmt.Sprintf("invalid Close object type %q", m.ObjectType)}
 	}
 	c.be.Send(&pgproto3.CloseComplete{})
+	return nil
+}
+
+// checkDescribed makes sure the rows a statement delivers are what its
+// Describe promised: as many columns, and for each column in binary
+// format the same type (a column of only NULLs fits any type). The client
+// decodes binary values by the described type, so a mismatch would be
+// garbage on its side: it is an error instead.
+func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16) error {
+	if len(cols) != schema.NumFields() {
+		return &codedError{code: "XX000", msg: fmt.Sprintf("the statement returned %d columns but was described with %d; prepare it again",
+			schema.NumFields(), len(cols))}
+	}
+	for i, f := range schema.Fields() {
+		if formatFor(formats, i) != formatBinary || f.Type.ID() == arrow.NULL {
+			continue
+		}
+		t, err := catalog.FromArrow(f.Type)
+		if err != nil || t.PGOID() != cols[i].Type.PGOID() {
+			return &codedError{code: "XX000", msg: fmt.Sprintf("column %q was described as %s but returns %s; prepare the statement again",
+				f.Name, cols[i].Type.PGName(), f.Type)}
+		}
+	}
 	return nil
 }
