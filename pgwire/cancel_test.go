@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // genTable creates table g with n rows (x BIGINT).
@@ -103,5 +105,49 @@ func TestConcurrentSessions(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestStatementTimeout(t *testing.T) {
+	ts := startServer(t, Config{})
+	genTable(t, ts, 2000)
+	cfg, err := pgx.ParseConfig(ts.url("etl", "", "disable"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["options"] = `-c statement_timeout=300 --application-name=with\ space`
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if v := conn.PgConn().ParameterStatus("application_name"); v != "with space" {
+		t.Errorf("application_name from options: %q", v)
+	}
+	start := time.Now()
+	var n int64
+	err = conn.QueryRow(ctx, "SELECT COUNT(*) FROM g a, g b, g c WHERE a.x + b.x + c.x >= 0").Scan(&n)
+	pe := pgErr(t, err)
+	if pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
+		t.Errorf("got %s %q", pe.Code, pe.Message)
+	}
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("the timeout took %v", d)
+	}
+	// SET changes it; 0 turns it off.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM g a, g b WHERE a.x < 10").Scan(&n); err != nil || n != 20000 {
+		t.Errorf("without a timeout: %d %v", n, err)
+	}
+}
+
+func TestParseOptions(t *testing.T) {
+	got := parseOptions(`-c search_path=etl  -cDateStyle=ISO --statement-timeout=5s -c a\ b=c\ d junk`)
+	want := map[string]string{"search_path": "etl", "datestyle": "ISO", "statement_timeout": "5s", "a b": "c d"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("got %v want %v", got, want)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -105,6 +107,9 @@ func (c *conn) serve(ctx context.Context) error {
 	}
 	c.be.Send(&pgproto3.AuthenticationOk{})
 	settings := map[string]string{"server_version": ServerVersion}
+	for k, v := range parseOptions(startup.Parameters["options"]) {
+		settings[k] = v
+	}
 	for k, v := range startup.Parameters {
 		switch k {
 		case "user", "database", "options", "replication", "client_encoding":
@@ -321,6 +326,9 @@ func (c *conn) wasCanceled() bool {
 // cancel, then reports changed settings.
 func (c *conn) exec(ctx context.Context, src string, opts session.ExecOptions) (*session.Run, error) {
 	qctx, cancel := context.WithCancel(ctx)
+	if d := c.statementTimeout(); d > 0 {
+		qctx, cancel = context.WithTimeoutCause(ctx, d, errStatementTimeout)
+	}
 	c.qmu.Lock()
 	c.qcancel, c.canceled = cancel, false
 	c.qmu.Unlock()
@@ -464,3 +472,78 @@ type codedError struct {
 }
 
 func (e *codedError) Error() string { return e.msg }
+
+// parseOptions reads the startup packet's options parameter, as libpq's
+// PGOPTIONS and JDBC's options send it: "-c name=value" or
+// "--name=value" words, with backslash escaping a space.
+func parseOptions(opts string) map[string]string {
+	out := map[string]string{}
+	var words []string
+	var cur strings.Builder
+	for i := 0; i < len(opts); i++ {
+		switch ch := opts[i]; {
+		case ch == '\\' && i+1 < len(opts):
+			i++
+			cur.WriteByte(opts[i])
+		case ch == ' ' || ch == '\t':
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteByte(ch)
+		}
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "-c" && i+1 < len(words):
+			i++
+			w = words[i]
+		case strings.HasPrefix(w, "-c"):
+			w = w[2:]
+		case strings.HasPrefix(w, "--"):
+			w = w[2:]
+		default:
+			continue
+		}
+		if k, v, ok := strings.Cut(w, "="); ok && k != "" {
+			out[strings.ToLower(strings.ReplaceAll(k, "-", "_"))] = v
+		}
+	}
+	return out
+}
+
+// errStatementTimeout is the cause of a statement stopped by
+// statement_timeout.
+var errStatementTimeout = errors.New("canceling statement due to statement timeout")
+
+// statementTimeout is the session's statement_timeout setting: a number
+// of milliseconds, or a number with a unit (ms, s, min, h); 0 means none.
+func (c *conn) statementTimeout() time.Duration {
+	v, ok := c.sess.Setting("statement_timeout")
+	if !ok {
+		return 0
+	}
+	v = strings.Trim(strings.TrimSpace(v), "'")
+	num := strings.TrimRightFunc(v, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.TrimSpace(v[len(num):])
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	switch unit {
+	case "", "ms":
+		return time.Duration(n) * time.Millisecond
+	case "s":
+		return time.Duration(n) * time.Second
+	case "min":
+		return time.Duration(n) * time.Minute
+	case "h":
+		return time.Duration(n) * time.Hour
+	}
+	return 0
+}

@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -58,8 +59,11 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		e.Code, e.Message = ce.code, ce.msg
 	case errors.As(err, &se):
 		e.Code, e.Message, e.Hint = se.Code, se.Message, se.Hint
-		if se.Code == "57014" && c.wasCanceled() {
+		switch {
+		case se.Code == "57014" && c.wasCanceled():
 			e.Message = "canceling statement due to user request"
+		case se.Code == "57014" && errors.Is(err, context.DeadlineExceeded):
+			e.Message = errStatementTimeout.Error()
 		}
 		if e.Code == "" {
 			e.Code = "XX000"
