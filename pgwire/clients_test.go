@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +81,10 @@ HINT:  did you mean SELECT?
 	if out != "2\nUTC\n" || errs != "" {
 		t.Errorf("script: %q %q", out, errs)
 	}
+	out, errs = psql(t, ts, nil, "-At", "-c", `\timing on`, "-c", "SELECT 'timed'")
+	if !regexp.MustCompile(`^Timing is on\.\ntimed\nTime: \d+[.,]\d+ ms\n$`).MatchString(out) || errs != "" {
+		t.Errorf("timing: %q %q", out, errs)
+	}
 }
 
 func TestPsqlPassword(t *testing.T) {
@@ -115,6 +120,9 @@ for row in cur.fetchall():
     print(row[0], repr(row[1]), row[2].isoformat())
 cur.execute("SELECT name FROM (SELECT 'x' AS name) AS t WHERE name = %s", ("it's",))
 print(cur.rowcount)
+cur.executemany("INSERT INTO orders VALUES (%s, %s, %s)", [(10, decimal.Decimal("1.50"), datetime.datetime(2024, 6, 1, 8, 0)), (11, decimal.Decimal("2.50"), None)])
+cur.execute("SELECT COUNT(*), SUM(amount) FROM orders WHERE id >= %(min)s", {"min": 10})
+print(cur.fetchone())
 try:
     cur.execute("SELECT nope FROM orders")
 except psycopg2.Error as e:
@@ -125,7 +133,7 @@ except psycopg2.Error as e:
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
-	want := "1 Decimal('9.99') 2024-05-01T12:00:00\n2 Decimal('100.00') 2024-05-02T13:30:00\n0\n42703\n"
+	want := "1 Decimal('9.99') 2024-05-01T12:00:00\n2 Decimal('100.00') 2024-05-02T13:30:00\n0\n(2, Decimal('4.00'))\n42703\n"
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
