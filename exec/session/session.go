@@ -104,6 +104,11 @@ type ExecOptions struct {
 	// returns fails the statement. When nil, the rows are collected into
 	// StmtResult.Records.
 	Results func(ctx context.Context, info *StmtInfo, rows array.RecordReader) error
+	// Params are the values of the statements' $n parameters ($1 is
+	// Params[0]): nil, a string (converted to the parameter's type as a
+	// cast from text would) or the parameter type's canonical Go value
+	// (see planner.Const).
+	Params []any
 }
 
 // runState is what one Exec accumulates across its statements.

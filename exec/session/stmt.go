@@ -276,7 +276,8 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 	if scans == nil {
 		scans = &scanFactory{r: r}
 	}
-	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location()}
+	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location(),
+		Params: r.rs.opts.Params}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data
