@@ -25,6 +25,12 @@ tools:
 		echo 'installing versitygw $(VERSITYGW_VERSION)'; \
 		$(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION); \
 	fi
+	@# psql and Debian's psycopg2 for the gateway's client tests (pgwire).
+	@if ! command -v psql >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1; then \
+		echo 'installing postgresql-client and python3-psycopg2'; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; fi; \
+	fi
 	@# PostgreSQL 15 server binaries for the differential tests (initdb, pg_ctl).
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo 'installing postgresql-15'; \
@@ -38,6 +44,7 @@ test: tools
 	$(GO) run ./testdata/examples/gen -check
 	$(GO) test -timeout 30m ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
+	$(GO) test -run='^$$' -fuzz=FuzzMessageLoop -fuzztime=10s ./pgwire/
 
 # Where `make demo` keeps its data directory and output (removed first).
 DEMO_DIR ?= .etlc-demo

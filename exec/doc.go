@@ -9,7 +9,8 @@
 //     barriers in band, and memory accounting for pipeline breakers.
 //   - Build maps a bound planner.Node to a tree of operators; Collect and
 //     CollectRecord run one to completion. Scans go through a ScanFactory;
-//     FileScans is the one over the file connector.
+//     the engine's (package exec/session) reads sources, tables, sinks,
+//     quarantine relations and system tables.
 //   - Values, Filter, Project, Limit, UnionAll and Distinct stream; Sort,
 //     TopN, HashAggregate, Window, the build side of Join, and INTERSECT /
 //     EXCEPT buffer their input and account it.

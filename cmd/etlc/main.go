@@ -1,10 +1,14 @@
-// Command etlc compiles ETL jobs written in etlc SQL: `etlc compile` checks
-// scripts (names, types, parameters, streaming rules) without data, network
-// or server, and can write their plans as JSON for CI.
+// Command etlc compiles and runs ETL jobs written in etlc SQL: `etlc
+// compile` checks scripts (names, types, parameters, streaming rules)
+// without data, network or server, and can write their plans as JSON for
+// CI; `etlc run` runs them against a data directory with the engine of
+// package exec/session.
 //
-// Exit codes: 0 when every script compiled without errors (warnings allowed),
-// 1 when a script has errors or etlc met an internal error, 2 when etlc was
-// invoked wrongly or could not read its input or write its output.
+// Exit codes of compile: 0 when every script compiled without errors
+// (warnings allowed), 1 when a script has errors or etlc met an internal
+// error, 2 when etlc was invoked wrongly or could not read its input or
+// write its output. Of run: 0 when every statement ran, 1 when one failed,
+// 2 for bad usage, unreadable input or compile errors.
 package main
 
 import (

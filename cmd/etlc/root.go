@@ -92,10 +92,11 @@ func newRootCmd(sys *system) *cobra.Command {
 		Short: "etlc is a SQL-first ETL engine",
 		Long: `etlc is a SQL-first ETL engine: a job is one script of sources, sinks,
 managed tables, transforms, MERGE, VALIDATE and streaming pipelines.
-etlc compile checks such scripts without data, server or network.
+etlc compile checks such scripts without data, server or network; etlc run
+runs them against a data directory (batch statements; streaming pipelines
+are not run yet).
 
-Exit codes: 0 success, 1 the scripts have errors, 2 bad usage or unreadable
-input. See docs/cli.md.`,
+Exit codes: see each command's help and docs/cli.md.`,
 		Version:       versionString(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -104,7 +105,7 @@ input. See docs/cli.md.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newVersionCmd(), newCompileCmd(sys), newRunCmd(sys))
+	root.AddCommand(newVersionCmd(), newCompileCmd(sys), newRunCmd(sys), newServeCmd(sys))
 	return root
 }
 

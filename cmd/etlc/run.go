@@ -94,7 +94,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 	}
 	eng, err := session.Open(ctx, f.dataDir, session.Config{})
 	if err != nil {
-		return &ioError{fmt.Errorf("cannot open the data directory %s: %w", f.dataDir, err)}
+		return &ioError{fmt.Errorf("cannot open the data directory %s: %w", f.dataDir, unwrapPathError(err))}
 	}
 	defer eng.Close()
 
@@ -240,7 +240,7 @@ func (o *runOutput) StatementFinished(res *session.StmtResult) {
 	case info.Kind == "MERGE":
 		what = fmt.Sprintf("%s updated, %s inserted, %s deleted", count(res.Updated), count(res.Inserted), count(res.Deleted))
 	case strings.HasPrefix(info.Kind, "INSERT") || res.Inserted > 0:
-		what = fmt.Sprintf("%s rows written", count(res.Inserted))
+		what = plural(res.Inserted, "row") + " written"
 		if res.FilesWritten > 0 {
 			what += fmt.Sprintf(" (%s, %s)", plural(res.FilesWritten, "file"), size(res.BytesWritten))
 		}
@@ -249,12 +249,12 @@ func (o *runOutput) StatementFinished(res *session.StmtResult) {
 		for _, r := range res.Records {
 			n += r.NumRows()
 		}
-		what = fmt.Sprintf("%s rows", count(n))
+		what = plural(n, "row")
 	default:
 		what = "ok"
 	}
 	if res.RowsRead > 0 {
-		what += fmt.Sprintf("; %s rows read", count(res.RowsRead))
+		what += "; " + plural(res.RowsRead, "row") + " read"
 	}
 	fmt.Fprintf(o.sys.stderr, "%-*s %s  %s\n", titleWidth, o.prefix(info), what, elapsed(res.Elapsed))
 	if res.Schema != nil && res.Err == nil {
@@ -283,12 +283,12 @@ func (o *runOutput) summary(run *session.Run) {
 	if len(run.Sources) > 0 {
 		fmt.Fprintln(w, "  read:")
 		for _, s := range run.Sources {
-			line := fmt.Sprintf("    %-24s %s rows", s.Name, count(s.Rows))
+			line := fmt.Sprintf("    %-24s %s", s.Name, plural(s.Rows, "row"))
 			switch {
 			case s.BadRows > 0 && s.ErrorsRelation != "":
-				line += fmt.Sprintf(", %s bad rows quarantined in %s", count(s.BadRows), s.ErrorsRelation)
+				line += fmt.Sprintf(", %s quarantined in %s", plural(s.BadRows, "bad row"), s.ErrorsRelation)
 			case s.BadRows > 0:
-				line += fmt.Sprintf(", %s bad rows dropped", count(s.BadRows))
+				line += fmt.Sprintf(", %s dropped", plural(s.BadRows, "bad row"))
 			case s.OnError != "fail":
 				line += ", no bad rows"
 			}
@@ -301,7 +301,7 @@ func (o *runOutput) summary(run *session.Run) {
 	if len(run.Targets) > 0 {
 		fmt.Fprintln(w, "  written:")
 		for _, t := range run.Targets {
-			line := fmt.Sprintf("    %-24s %-5s %s rows", t.Name, t.Kind, count(t.Inserted+t.Updated))
+			line := fmt.Sprintf("    %-24s %-5s %s", t.Name, t.Kind, plural(t.Inserted+t.Updated, "row"))
 			if t.Updated > 0 || t.Deleted > 0 {
 				line += fmt.Sprintf(" (%s inserted, %s updated, %s deleted)", count(t.Inserted), count(t.Updated), count(t.Deleted))
 			}
@@ -320,7 +320,7 @@ func (o *runOutput) summary(run *session.Run) {
 			if name == "" {
 				name = strings.ToLower(v.Kind)
 			}
-			fmt.Fprintf(w, "    %-6s %-24s %s\n", mark, name, checkText(v))
+			fmt.Fprintf(w, "    %-6s %-28s %s\n", mark, name, checkText(v))
 		}
 	}
 }
@@ -331,7 +331,7 @@ func (o *runOutput) summaryJSON(run *session.Run) {
 	if run.Err != nil {
 		state, level = "failed", slog.LevelError
 	}
-	var sources, targets, checks []any
+	sources, targets, checks := []any{}, []any{}, []any{}
 	for _, s := range run.Sources {
 		sources = append(sources, map[string]any{"name": s.Name, "on_error": s.OnError, "rows": s.Rows,
 			"bad_rows": s.BadRows, "scans": s.Scans, "rows_read": s.RowsRead, "bytes_read": s.BytesRead,

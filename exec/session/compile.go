@@ -141,19 +141,5 @@ func compileCatalog(ctx context.Context, base *catalog.Catalog, temps []catalog.
 
 // inferFunc is the planner's schema inference through the connector.
 func (e *Engine) inferFunc() planner.InferFunc {
-	return func(ctx context.Context, opts map[string]string) (catalog.Schema, error) {
-		o, err := connector.ParseOptions(opts, connector.RoleSource)
-		if err != nil {
-			return nil, err
-		}
-		fields, err := e.conn.InferSchema(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		s := make(catalog.Schema, len(fields))
-		for i, f := range fields {
-			s[i] = catalog.Column{Name: f.Name, Type: f.Type, NotNull: f.NotNull}
-		}
-		return s, nil
-	}
+	return e.conn.InferCatalogSchema
 }

@@ -104,6 +104,11 @@ type ExecOptions struct {
 	// returns fails the statement. When nil, the rows are collected into
 	// StmtResult.Records.
 	Results func(ctx context.Context, info *StmtInfo, rows array.RecordReader) error
+	// Params are the values of the statements' $n parameters ($1 is
+	// Params[0]): nil, a string (converted to the parameter's type as a
+	// cast from text would) or the parameter type's canonical Go value
+	// (see planner.Const).
+	Params []any
 }
 
 // runState is what one Exec accumulates across its statements.
@@ -303,4 +308,17 @@ func (s *Session) sortedSettings() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// location is the session's time zone (the timezone setting), UTC when
+// it does not name one.
+func (s *Session) location() *time.Location {
+	name := s.settings["timezone"]
+	if name == "" || strings.EqualFold(name, "UTC") {
+		return time.UTC
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
 }

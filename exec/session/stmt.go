@@ -140,7 +140,14 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		for _, sk := range r.sinks {
 			sk.Abort(actx)
 		}
-		r.res.Err = r.stmtError(err)
+		se := r.stmtError(err)
+		if se.Code == "57014" {
+			se.Message = "canceled"
+			if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+				se.Message += ": " + cause.Error()
+			}
+		}
+		r.res.Err = se
 	}
 	r.res.Progress = r.counts()
 	if r.obs != nil {
@@ -238,7 +245,6 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 		e.Hint = "this is a bug in etlc; please report it with the script"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		e.Code = "57014"
-		e.Message = "canceled: " + err.Error()
 	case errors.Is(err, exec.ErrMemoryLimit):
 		e.Code = "53200"
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, connector.ErrNotExist):
@@ -262,28 +268,32 @@ func sliceText(text string, sp parser.Span) string {
 	return text[sp.Start:sp.End]
 }
 
+// build optimizes plan and builds its operators. keepColumns keeps every
+// column of the scans (a MERGE's scans of its target, with row ids, have
+// fixed columns).
+func (r *stmtRun) build(ctx context.Context, plan planner.Node, env *exec.BuildEnv, keepColumns bool) (exec.Operator, error) {
+	plan, err := r.optimize(ctx, plan, keepColumns)
+	if err != nil {
+		return nil, err
+	}
+	return exec.Build(ctx, plan, env)
+}
+
 // buildEnv is the environment exec.Build needs for one plan of the
 // statement.
 func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 	if scans == nil {
 		scans = &scanFactory{r: r}
 	}
-	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile}
+	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location(),
+		Params: r.rs.opts.Params}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
-	// A MERGE brings its own scans (of the target with row ids), whose
-	// columns are fixed: its plan runs as bound.
-	if scans == nil {
-		if plan, err = r.optimize(ctx, plan); err != nil {
-			return err
-		}
-	}
 	env := r.buildEnv(scans)
-	defer env.Close()
-	op, err := exec.Build(ctx, plan, env)
+	op, err := r.build(ctx, plan, env, scans != nil)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/etlc/etlc/exec/connector"
 )
 
-// FileScans is the ScanFactory of file sources and streams (connector =
+// FileScans is the tests' ScanFactory of file sources and streams (connector =
 // 'file'): it reads them with the connector package, which applies the
 // source's on_error policy.
 type FileScans struct {
