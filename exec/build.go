@@ -270,9 +270,12 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 	if b.env.Scans == nil {
 		return nil, fmt.Errorf("exec: no scan factory to read %s", n.Object.Name)
 	}
-	cols := make([]int, len(n.Columns))
-	for i := range cols {
-		cols[i] = i
+	cols := n.Cols
+	if cols == nil {
+		cols = make([]int, len(n.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
 	}
 	op, err := b.env.Scans.OpenScan(b.ctx, n.Object, cols)
 	if err != nil {
@@ -689,4 +692,11 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 		return newRecord(schema, cols, 0), nil
 	}
 	return concatRecords(mem.Alloc, schema, recs)
+}
+
+// Close drops what the statement's subqueries cached, so the memory can be
+// reclaimed. Call it when the operators built with env are closed.
+func (e *BuildEnv) Close() {
+	e.cache = nil
+	e.exprEnv = nil
 }

@@ -1,95 +1,146 @@
 package optimizer
 
-import "github.com/etlc/etlc/planner"
+import (
+	"github.com/etlc/etlc/planner"
+)
 
-// Predicate pushdown.
+// pushFilter returns n filtered by conds (conditions over n's output, none
+// holding a correlated subquery), with each condition moved as far down
+// as it keeps its meaning:
 //
-// A condition over a join's output moves to where it can act first: a
-// conjunct that reads columns of one input only becomes a filter of that
-// input (and travels further down through its joins), a conjunct that
-// reads both inputs of an inner or cross join becomes part of the join's
-// condition, which turns `FROM a, b WHERE a.k = b.k` into a hash join on k
-// instead of a cross product. Conjuncts with subqueries stay where they
-// are (their outer references are bound to the row they sit over), and
-// nothing moves into the null-supplying side of an outer join or across
-// an aggregate, a window, a limit or a set operation.
-
-// pushFilter returns in filtered by conds, with every conjunct that can
-// move moved into in.
-func (o *Optimizer) pushFilter(in planner.Node, conds []planner.Expr) planner.Node {
+//   - into the input of a filter (merged), a sort, a projection (the
+//     condition reads the projected expressions instead of the columns,
+//     unless one of them holds a subquery or is not deterministic), an
+//     aggregate (conditions on group keys only);
+//   - through an inner join to the side whose columns it reads (or into
+//     the join condition), through a left join to the left side, into the
+//     left side of a semi or anti join;
+//   - otherwise it stays in a filter on n.
+func (o *opt) pushFilter(conds []planner.Expr, n planner.Node) planner.Node {
 	if len(conds) == 0 {
-		return in
+		return n
 	}
-	switch x := in.(type) {
+	var keep []planner.Expr
+	switch x := n.(type) {
 	case *planner.Filter:
-		return o.pushFilter(x.Input, append(conjuncts(x.Cond), conds...))
-	case *planner.Join:
-		if x.Kind == planner.InnerJoin || x.Kind == planner.CrossJoin {
-			return o.pushIntoJoin(x, conds)
+		if !hasCorrelated(x.Cond) {
+			return o.pushFilter(append(conjuncts(x.Cond), conds...), x.Input)
 		}
-	}
-	return &planner.Filter{Input: in, Cond: o.conjoin(conds)}
-}
-
-// pushIntoJoin distributes conds (over j's output: left columns, then
-// right columns) over an inner or cross join.
-func (o *Optimizer) pushIntoJoin(j *planner.Join, conds []planner.Expr) planner.Node {
-	nLeft := len(j.Left.Schema())
-	var left, right, both, keep []planner.Expr
-	for _, c := range append(conjuncts(j.Cond), conds...) {
-		if hasSubquery(c) {
-			keep = append(keep, c)
-			continue
-		}
-		l, r := sides(c, nLeft)
-		switch {
-		case l && r:
-			both = append(both, c)
-		case l:
-			left = append(left, c)
-		case r:
-			right = append(right, shift(c, -nLeft))
-		default: // constant: keep it above, evaluated once per row as written
-			keep = append(keep, c)
-		}
-	}
-	out := *j
-	out.Left = o.pushFilter(j.Left, left)
-	out.Right = o.pushFilter(j.Right, right)
-	out.Cond = o.conjoin(both)
-	out.Kind = planner.CrossJoin
-	if out.Cond != nil {
-		out.Kind = planner.InnerJoin
-	}
-	if len(keep) == 0 {
-		return &out
-	}
-	return &planner.Filter{Input: &out, Cond: o.conjoin(keep)}
-}
-
-// sides reports whether e reads columns of the left input (index below
-// nLeft) and of the right one.
-func sides(e planner.Expr, nLeft int) (left, right bool) {
-	planner.WalkExpr(e, func(x planner.Expr) bool {
-		if c, ok := x.(*planner.ColRef); ok {
-			if c.Index < nLeft {
-				left = true
+		keep = conds
+	case *planner.Sort:
+		c := *x
+		c.Input = o.pushFilter(conds, x.Input)
+		return &c
+	case *planner.Project:
+		var down []planner.Expr
+		for _, e := range conds {
+			if movable(e, x.Exprs) {
+				down = append(down, substitute(e, x.Exprs))
 			} else {
-				right = true
+				keep = append(keep, e)
 			}
 		}
-		return true
-	})
-	return left, right
+		if len(down) > 0 {
+			c := *x
+			c.Input = o.pushFilter(down, x.Input)
+			n = &c
+		}
+	case *planner.Aggregate:
+		var down []planner.Expr
+		keys := len(x.GroupBy)
+		for _, e := range conds {
+			if x.Window == nil && keys > 0 && allBelow(colsOf(e), keys) && movable(e, x.GroupBy) {
+				down = append(down, substitute(e, x.GroupBy))
+			} else {
+				keep = append(keep, e)
+			}
+		}
+		if len(down) > 0 {
+			c := *x
+			c.Input = o.pushFilter(down, x.Input)
+			n = &c
+		}
+	case *planner.Join:
+		if hasCorrelated(x.Cond) {
+			keep = conds
+			break
+		}
+		nLeft := len(x.Left.Schema())
+		var toLeft, toRight, toCond []planner.Expr
+		for _, e := range conds {
+			cols := colsOf(e)
+			switch {
+			case x.Kind == planner.SemiJoin || x.Kind == planner.AntiJoin:
+				toLeft = append(toLeft, e)
+			case len(cols) > 0 && allBelow(cols, nLeft) && (x.Kind == planner.InnerJoin || x.Kind == planner.CrossJoin || x.Kind == planner.LeftJoin):
+				toLeft = append(toLeft, e)
+			case len(cols) > 0 && allFrom(cols, nLeft) && (x.Kind == planner.InnerJoin || x.Kind == planner.CrossJoin || x.Kind == planner.RightJoin):
+				toRight = append(toRight, shift(e, -nLeft))
+			case len(cols) > 0 && (x.Kind == planner.InnerJoin || x.Kind == planner.CrossJoin):
+				toCond = append(toCond, e)
+			default:
+				keep = append(keep, e)
+			}
+		}
+		if len(toLeft)+len(toRight)+len(toCond) > 0 {
+			c := *x
+			c.Left = o.pushFilter(toLeft, x.Left)
+			c.Right = o.pushFilter(toRight, x.Right)
+			if len(toCond) > 0 {
+				c.Cond = o.and(append(conjuncts(x.Cond), toCond...))
+				if c.Kind == planner.CrossJoin {
+					c.Kind = planner.InnerJoin
+				}
+			}
+			n = &c
+		}
+	default:
+		keep = conds
+	}
+	if len(keep) == 0 {
+		return n
+	}
+	return &planner.Filter{Input: n, Cond: o.and(keep)}
 }
 
-// shift returns e with every column index moved by d.
-func shift(e planner.Expr, d int) planner.Expr {
+// volatile lists the functions whose value changes from call to call: an
+// expression with one is not copied, since each copy would differ.
+var volatile = map[string]bool{"random": true, "rand": true, "uuid": true, "gen_random_uuid": true}
+
+// movable reports whether condition e, over the outputs of exprs, can be
+// rewritten to read the expressions themselves.
+func movable(e planner.Expr, exprs []planner.Expr) bool {
+	if hasCorrelated(e) {
+		return false
+	}
+	for c := range colsOf(e) {
+		if c >= len(exprs) {
+			return false
+		}
+		x := exprs[c]
+		if hasSubquery(x) || hasOuter(x) {
+			return false
+		}
+		bad := false
+		planner.WalkExpr(x, func(y planner.Expr) bool {
+			if call, ok := y.(*planner.Call); ok && volatile[call.Name] {
+				bad = true
+			}
+			return !bad
+		})
+		if bad {
+			return false
+		}
+	}
+	return true
+}
+
+// substitute replaces the column references of e by the expressions they
+// name.
+func substitute(e planner.Expr, exprs []planner.Expr) planner.Expr {
 	return planner.RewriteExpr(e, func(x planner.Expr) planner.Expr {
 		if c, ok := x.(*planner.ColRef); ok {
-			s := *c
-			s.Index += d
-			return &s
+			return exprs[c.Index]
 		}
 		return x
 	})

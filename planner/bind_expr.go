@@ -92,12 +92,22 @@ func (b *binder) nodePos(c exprCtx, n ast.Node, def int) int {
 }
 
 // bad is the placeholder for an expression that failed to bind: a NULL that
-// fits everywhere, so one mistake is reported once.
-func bad() Expr { return &Const{T: catalog.Null, lit: litNull} }
+// fits everywhere, so one mistake is reported once. It is not a bare NULL
+// literal, which is a value like any other (NULL AND FALSE is FALSE).
+func bad() Expr { return &Const{T: catalog.Null, lit: litBad} }
 
+// isBad reports whether e is the placeholder of an expression that failed
+// to bind.
 func isBad(e Expr) bool {
 	c, ok := e.(*Const)
-	return ok && c.lit == litNull && c.T.Kind == catalog.KindNull && c.Value == nil
+	return ok && c.lit == litBad
+}
+
+// isNullLiteral reports whether e is a bare NULL as written, not yet
+// given a type by its context.
+func isNullLiteral(e Expr) bool {
+	c, ok := e.(*Const)
+	return ok && c.lit == litNull && c.T.Kind == catalog.KindNull
 }
 
 // bindExpr binds one TiDB expression. pos is the position to report when
@@ -350,7 +360,7 @@ func (b *binder) bindValue(n ast.ValueExpr, p int) Expr {
 func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 	// A schema-qualified reference (etl.pipelines.name) is matched by its
 	// relation name: relations are qualified by their alias or bare name.
-	qual, name := cn.Table.L, cn.Name.L
+	qual, name := cn.Table.L, cn.Name.O
 	depth := 0
 	for sc := c.sc; sc != nil; sc = sc.outer {
 		idx, res := sc.find(qual, name)
@@ -374,7 +384,7 @@ func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 	// An output column name of the SELECT list (GROUP BY, HAVING).
 	if qual == "" {
 		for _, a := range c.aliases {
-			if strings.EqualFold(a.name, name) {
+			if a.name == name {
 				return b.bindExpr(c.with(func(x *exprCtx) { x.aliases = nil }), a.node, p)
 			}
 		}
@@ -407,7 +417,7 @@ func displayName(qual, name string) string {
 func ambiguityHint(sc *scope, name string) string {
 	var quals []string
 	for _, c := range sc.cols {
-		if strings.EqualFold(c.name, name) && c.qual != "" && !c.hidden {
+		if c.name == name && c.qual != "" && !c.hidden {
 			quals = append(quals, c.qual+"."+c.name)
 		}
 	}
@@ -428,7 +438,7 @@ func (b *binder) qualifiers(sc *scope) []string {
 
 func (b *binder) didYouMean(name string, candidates []string) string {
 	if m := parser.ClosestName(name, candidates); m != "" {
-		return "did you mean " + m + "?"
+		return "did you mean " + catalog.QuoteIdent(m) + "?"
 	}
 	return ""
 }
@@ -600,10 +610,7 @@ func (b *binder) coerce(e Expr, t catalog.Type, p int, what string) Expr {
 		{
 			v, err := convertConst(x.Value, x.T, t)
 			if err != nil {
-				code := "22P02"
-				if t.IsTemporal() || t.Kind == catalog.KindInterval {
-					code = "22007"
-				}
+				code := literalCode(err, t)
 				b.errorf(b.posOf(e, p), code, literalHint(t), "%v", err)
 				return bad()
 			}
@@ -659,6 +666,31 @@ func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
 			return bad()
 		}
 	}
+	// round(x, d) and trunc(x, d) of a DECIMAL have d decimals when d is a
+	// constant (none when d is left out or negative), as in PostgreSQL:
+	// round(2.345, 2) is 2.35 and round(2.5) is 3.
+	if (f.Name == "round" || f.Name == "trunc") && out.T.Kind == catalog.KindDecimal && len(out.Args) > 0 {
+		a := out.Args[0].Type()
+		d, ok := int64(0), len(out.Args) == 1
+		if len(out.Args) == 2 {
+			if k, isConst := out.Args[1].(*Const); isConst && k.Value != nil {
+				d, ok = k.Value.(int64)
+			}
+		}
+		if ok && a.Kind == catalog.KindDecimal {
+			scale := int(min(max(d, 0), catalog.MaxDecimalPrecision))
+			out.T = boundedDecimal(a.Precision-a.Scale+1+scale, scale)
+		}
+	}
+	// extract of the seconds (with their fraction) and of the epoch is a
+	// DECIMAL, as in PostgreSQL: EXTRACT(SECOND FROM '10:11:12.5') is 12.5.
+	if f.Name == "extract" && len(out.Args) == 2 {
+		if k, ok := out.Args[0].(*Const); ok {
+			if t, ok := extractDecimalType(k.Value, out.Args[1].Type()); ok {
+				out.T = t
+			}
+		}
+	}
 	// DATE +/- a constant interval of whole days and months stays a DATE.
 	if res.Sig.Result == "date_interval" {
 		for _, a := range out.Args {
@@ -669,6 +701,25 @@ func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
 		}
 	}
 	return out
+}
+
+// extractDecimalType is the DECIMAL type of extract(field, x) for the
+// fields that have a fraction of a second: second and millisecond (of the
+// minute), and epoch (of a value with a time of day).
+func extractDecimalType(field any, x catalog.Type) (catalog.Type, bool) {
+	if x.Kind != catalog.KindTimestamp && x.Kind != catalog.KindTimestampTZ && x.Kind != catalog.KindTime {
+		return catalog.Type{}, false
+	}
+	f, _ := field.(string)
+	switch strings.ToLower(strings.TrimSpace(f)) {
+	case "second", "seconds":
+		return catalog.Decimal(8, 6), true
+	case "millisecond", "milliseconds":
+		return catalog.Decimal(8, 3), true
+	case "epoch":
+		return catalog.Decimal(18, 6), true
+	}
+	return catalog.Type{}, false
 }
 
 // noSignature reports a call no signature accepts, at the argument that

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/etlc/etlc/catalog"
@@ -78,7 +79,7 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 			}
 			args = args[:2]
 		}
-		if len(args) == 2 && isBad(args[1]) {
+		if len(args) == 2 && (isBad(args[1]) || isNullLiteral(args[1])) {
 			args = args[:1]
 		}
 		return b.call(c, fn, args, p)
@@ -170,16 +171,17 @@ func (b *binder) bindCast(c exprCtx, n *ast.FuncCallExpr, try bool, p int) Expr 
 	if isBad(arg) {
 		return arg
 	}
-	if k, ok := arg.(*Const); ok && (k.lit != litNone || k.Value == nil) {
+	// A literal converts at compile time, so a bad one is reported before
+	// anything runs; a CAST to a length-limited string truncates, and
+	// conversions convertConst leaves out (rounding to fewer decimals,
+	// numbers to text, ...) are run-time casts of a constant.
+	if k, ok := arg.(*Const); ok && (k.lit != litNone || k.Value == nil) && !(t.IsString() && t.Length > 0 && k.Value != nil) {
 		v, err := convertConst(k.Value, k.T, t)
 		if err == nil {
 			return &Const{Value: v, T: t}
 		}
-		if !try {
-			code := "22P02"
-			if t.IsTemporal() || t.Kind == catalog.KindInterval {
-				code = "22007"
-			}
+		if !try && !errors.Is(err, errNotConstant) {
+			code := literalCode(err, t)
 			b.errorf(b.posOf(arg, p), code, literalHint(t), "%v", err)
 			return bad()
 		}

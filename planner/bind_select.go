@@ -46,7 +46,7 @@ func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 		cols := append([]Column(nil), plan.Schema()...)
 		for i, n := range cte.ColNameList {
 			if i < len(cols) {
-				cols[i].Name = n.L
+				cols[i].Name = n.O
 			}
 		}
 		qs.ctes = append([]*cteDef{{name: cte.Name.L, plan: plan, cols: cols}}, qs.ctes...)
@@ -56,7 +56,13 @@ func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 // bindSetOp binds UNION / INTERSECT / EXCEPT chains (left-associative, as
 // TiDB lists them) with their ORDER BY and LIMIT.
 func (b *binder) bindSetOp(frag *parser.Fragment, n *ast.SetOprStmt, qs *scope) Node {
-	var acc Node
+	// The operands with the operator before each (nil for the first).
+	type operand struct {
+		plan Node
+		kind SetOpKind
+		all  bool
+	}
+	var operands []operand
 	p := frag.Orig(0)
 	for _, s := range n.SelectList.Selects {
 		var plan Node
@@ -72,27 +78,43 @@ func (b *binder) bindSetOp(frag *parser.Fragment, n *ast.SetOprStmt, qs *scope) 
 			b.errorf(p, parser.CodeFeature, "", "%T in a set operation is not supported", s)
 			continue
 		}
-		if acc == nil {
-			acc = plan
-			continue
-		}
-		kind, all := Union, false
+		o := operand{plan: plan}
 		if op != nil {
 			switch *op {
 			case ast.Union:
 			case ast.UnionAll:
-				all = true
+				o.all = true
 			case ast.Intersect:
-				kind = Intersect
+				o.kind = Intersect
 			case ast.IntersectAll:
-				kind, all = Intersect, true
+				o.kind, o.all = Intersect, true
 			case ast.Except:
-				kind = Except
+				o.kind = Except
 			case ast.ExceptAll:
-				kind, all = Except, true
+				o.kind, o.all = Except, true
 			}
 		}
-		acc = b.combine(kind, all, acc, plan, p)
+		operands = append(operands, o)
+	}
+	// INTERSECT binds tighter than UNION and EXCEPT (standard SQL, as in
+	// PostgreSQL): a UNION b INTERSECT c is a UNION (b INTERSECT c). Then
+	// the operators apply left to right.
+	var terms []operand
+	for i, o := range operands {
+		if i > 0 && o.kind == Intersect {
+			last := &terms[len(terms)-1]
+			last.plan = b.combine(Intersect, o.all, last.plan, o.plan, p)
+			continue
+		}
+		terms = append(terms, o)
+	}
+	var acc Node
+	for i, o := range terms {
+		if i == 0 {
+			acc = o.plan
+			continue
+		}
+		acc = b.combine(o.kind, o.all, acc, o.plan, p)
 	}
 	if acc == nil {
 		return &Values{Rows: [][]Expr{{}}}
@@ -266,7 +288,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		}
 		p := b.nodePos(full, f.Expr, stmtPos)
 		e := b.bindExpr(full, f.Expr, stmtPos)
-		name := f.AsName.L
+		name := f.AsName.O
 		if name == "" {
 			name = outputName(f.Expr, e)
 		} else {
@@ -334,8 +356,8 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 				oi.output = pe.N - 1
 			} else if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.L == "" {
 				for i, item := range items {
-					if strings.EqualFold(item.name, cn.Name.Name.L) {
-						if _, res := qs.find("", cn.Name.Name.L); res == notFound || item.aliased {
+					if item.name == cn.Name.Name.O {
+						if _, res := qs.find("", cn.Name.Name.O); res == notFound || item.aliased {
 							oi.output = i
 							break
 						}
@@ -541,7 +563,7 @@ func containsAgg(e Expr) bool {
 func outputName(n ast.ExprNode, e Expr) string {
 	switch n := n.(type) {
 	case *ast.ColumnNameExpr:
-		return n.Name.Name.L
+		return n.Name.Name.O
 	case *ast.ParenthesesExpr:
 		return outputName(n.Expr, e)
 	case *ast.AggregateFuncExpr:

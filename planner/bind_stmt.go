@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/parser"
@@ -252,7 +253,7 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 		}
 		nullable := false
 		for i := range rows {
-			if isBad(bound[i][j]) {
+			if isBad(bound[i][j]) || isNullLiteral(bound[i][j]) {
 				// A bare NULL (or an expression already reported) takes
 				// the column's type.
 				bound[i][j] = &Const{T: t}
@@ -596,7 +597,13 @@ func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 		return v
 	}
 	if k, ok := v.(*Const); ok && (k.lit != litNone || k.Value == nil) {
-		return b.coerce(v, col.Type, p, "value")
+		out := b.coerce(v, col.Type, p, "value")
+		if c, ok := out.(*Const); ok && col.Type.IsString() && col.Type.Length > 0 {
+			if str, ok := c.Value.(string); ok {
+				return b.fitLength(c, str, col.Type, p)
+			}
+		}
+		return out
 	}
 	if !canAssign(v.Type(), col.Type) {
 		b.errorf(p, parser.CodeDatatype, "cast the expression to "+col.Type.String(),
@@ -604,6 +611,31 @@ func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 		return bad()
 	}
 	return &Cast{Arg: v, T: col.Type, Implicit: true}
+}
+
+// fitLength checks a string constant stored into a CHAR(n) or VARCHAR(n)
+// column, as PostgreSQL does: a longer value is an error unless the excess
+// is blanks, which are cut off.
+func (b *binder) fitLength(c *Const, s string, t catalog.Type, p int) Expr {
+	if utf8.RuneCountInString(s) <= t.Length {
+		return c
+	}
+	cut := 0
+	for i := range s {
+		if cut == t.Length {
+			if strings.TrimRight(s[i:], " ") == "" {
+				return &Const{Value: s[:i], T: t}
+			}
+			break
+		}
+		cut++
+	}
+	kind := "character varying"
+	if t.Fixed {
+		kind = "character"
+	}
+	b.errorf(p, "22001", "", "value too long for type %s(%d)", kind, t.Length)
+	return bad()
 }
 
 func (b *binder) bindDrop(s *parser.Drop) *DropStmt {

@@ -173,7 +173,7 @@ func (b *binder) bindFrom(frag *parser.Fragment, n ast.ResultSetNode, qs *scope)
 			for i, c := range plan.Schema() {
 				name := c.Name
 				if i < len(n.ColumnNames) {
-					name = n.ColumnNames[i].L
+					name = n.ColumnNames[i].O
 				}
 				cols = append(cols, scopeCol{name: name, qual: alias, t: c.Type, nullable: c.Nullable})
 			}
@@ -384,22 +384,22 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 	if n.NaturalJoin {
 		for _, lc := range lcols {
 			for _, rc := range rcols {
-				if strings.EqualFold(lc.name, rc.name) && !lc.hidden && !rc.hidden {
+				if lc.name == rc.name && !lc.hidden && !rc.hidden {
 					using = append(using, &ast.ColumnName{Name: ast.NewCIStr(lc.name)})
 				}
 			}
 		}
 	}
 	for _, u := range using {
-		li, lres := (&scope{cols: lcols}).find("", u.Name.L)
-		ri, rres := (&scope{cols: rcols}).find("", u.Name.L)
+		li, lres := (&scope{cols: lcols}).find("", u.Name.O)
+		ri, rres := (&scope{cols: rcols}).find("", u.Name.O)
 		if lres != found || rres != found {
 			if !qs.broken && !js.broken {
 				side := "left"
 				if lres == found {
 					side = "right"
 				}
-				b.errorf(p, parser.CodeUndefinedColumn, "", "column %q specified in USING clause does not exist in %s table", u.Name.L, side)
+				b.errorf(p, parser.CodeUndefinedColumn, "", "column %q specified in USING clause does not exist in %s table", u.Name.O, side)
 			}
 			continue
 		}

@@ -69,6 +69,7 @@ const (
 	litString         // a quoted string literal: may become DATE, TIMESTAMP, a number, ...
 	litInt            // an integer literal: becomes DECIMAL(digits,0) next to a DECIMAL
 	litNull           // a bare NULL: takes any type
+	litBad            // the placeholder of an expression that failed to bind (see bad)
 )
 
 // Param is a statement parameter: $n (Index n) or the n-th ? marker (a

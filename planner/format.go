@@ -53,6 +53,9 @@ func (f *formatter) node(n Node, depth int) {
 			stream = " STREAM"
 		}
 		f.line(depth, "Scan%s %s (%s)", stream, name, colList(n.Columns))
+		if n.Cols != nil {
+			f.line(depth+1, "columns %v of %d", n.Cols, len(n.Object.Columns))
+		}
 	case *Values:
 		if len(n.Columns) == 0 && len(n.Rows) == 1 {
 			f.line(depth, "Values (one empty row)")

@@ -140,6 +140,9 @@ func nodeJSON(n Node) any {
 	switch n := n.(type) {
 	case *Scan:
 		m["op"], m["object"], m["alias"], m["stream"] = "scan", n.Object.Name, n.Alias, n.Stream
+		if n.Cols != nil {
+			m["cols"] = n.Cols
+		}
 	case *Values:
 		rows := make([]any, len(n.Rows))
 		for i, r := range n.Rows {

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -235,8 +236,39 @@ func parseClock(f string) (int64, error) {
 	return ns, nil
 }
 
+// errNotConstant marks a conversion that convertConst does not make at
+// compile time, although the value may well convert: an explicit CAST then
+// leaves it to the run-time cast (which rounds, truncates and formats as
+// PostgreSQL does, and folds constants before the first row).
+var errNotConstant = errors.New("no compile-time conversion")
+
+// notConstant is an error for a conversion left to run time; its text is
+// still a good message where only an exact conversion is acceptable.
+func notConstant(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errNotConstant, fmt.Sprintf(format, args...))
+}
+
+// rangeError is a literal too large for its type (SQLSTATE 22003).
+type rangeError struct{ msg string }
+
+func (e *rangeError) Error() string { return e.msg }
+
+// literalCode is the SQLSTATE of a literal that does not convert to t.
+func literalCode(err error, t catalog.Type) string {
+	var re *rangeError
+	switch {
+	case errors.As(err, &re):
+		return "22003"
+	case t.IsTemporal() || t.Kind == catalog.KindInterval:
+		return "22007"
+	}
+	return "22P02"
+}
+
 // convertConst converts a constant value of type from to type to at compile
-// time, for literals whose type comes from their context.
+// time, for literals whose type comes from their context. Conversions that
+// are not exact (fewer decimals) or not done at compile time fail with an
+// error wrapping errNotConstant.
 func convertConst(v any, from, to catalog.Type) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -251,7 +283,7 @@ func convertConst(v any, from, to catalog.Type) (any, error) {
 	case decimal128.Num:
 		if to.Kind == catalog.KindDecimal {
 			if to.Scale < from.Scale {
-				return nil, fmt.Errorf("%s does not fit %s", formatDecimal(x, from.Scale), to)
+				return nil, notConstant("%s does not fit %s", formatDecimal(x, from.Scale), to)
 			}
 			n := x.IncreaseScaleBy(int32(to.Scale - from.Scale))
 			if !n.FitsInPrecision(int32(to.Precision)) {
@@ -270,7 +302,7 @@ func convertConst(v any, from, to catalog.Type) (any, error) {
 	if from == to {
 		return v, nil
 	}
-	return nil, fmt.Errorf("cannot convert %s to %s", FormatValue(v, from), to)
+	return nil, notConstant("cannot convert %s to %s", FormatValue(v, from), to)
 }
 
 func convertInt(x int64, to catalog.Type) (any, error) {
@@ -278,7 +310,7 @@ func convertInt(x int64, to catalog.Type) (any, error) {
 	case to.IsInteger():
 		lim := int64(1) << (8*intBytes(to.Kind) - 1)
 		if to.Kind != catalog.KindInt64 && (x < -lim || x >= lim) {
-			return nil, fmt.Errorf("%d is out of range for %s", x, to)
+			return nil, &rangeError{fmt.Sprintf("%d is out of range for %s", x, to)}
 		}
 		return x, nil
 	case to.IsFloat():
@@ -286,11 +318,11 @@ func convertInt(x int64, to catalog.Type) (any, error) {
 	case to.Kind == catalog.KindDecimal:
 		n := decimal128.FromI64(x).IncreaseScaleBy(int32(to.Scale))
 		if !n.FitsInPrecision(int32(to.Precision)) {
-			return nil, fmt.Errorf("%d is out of range for %s", x, to)
+			return nil, &rangeError{fmt.Sprintf("%d is out of range for %s", x, to)}
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("cannot convert %d to %s", x, to)
+	return nil, notConstant("cannot convert %d to %s", x, to)
 }
 
 func intBytes(k catalog.Kind) int {
@@ -338,6 +370,9 @@ func convertString(s string, to catalog.Type) (any, error) {
 		return f, nil
 	case catalog.KindInt8, catalog.KindInt16, catalog.KindInt32, catalog.KindInt64:
 		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if errors.Is(err, strconv.ErrRange) {
+			return nil, &rangeError{fmt.Sprintf("value '%s' is out of range for %s", s, to)}
+		}
 		if err != nil {
 			return nil, fmt.Errorf("invalid %s literal '%s'", to, s)
 		}

@@ -27,6 +27,10 @@ type Scan struct {
 	Alias   string
 	Stream  bool
 	Columns []Column
+	// Cols, when set, gives the position in Object.Columns of each of
+	// Columns: the scan reads only those (the optimizer prunes the columns
+	// nothing uses). Nil means all of the relation's columns, in order.
+	Cols []int
 }
 
 // Values is an inline table (VALUES rows, or the one empty row of a SELECT

@@ -342,11 +342,20 @@ func matchSignature(f *Func, sig *Signature, args []argInfo) (*Resolution, int, 
 
 // commonLiteralAware is commonType where an integer literal next to a
 // DECIMAL counts as DECIMAL(1,0), so 1 - l_discount stays DECIMAL(16,2).
+//
+// An integer literal is an INT (or BIGINT) as in PostgreSQL: next to a
+// SMALLINT or TINYINT the common type is INT, so smallint_col + 1 is an
+// INT and does not overflow at 32767.
 func commonLiteralAware(acc, t catalog.Type, lit litKind) (catalog.Type, bool) {
-	if lit == litInt && (acc.Kind == catalog.KindDecimal || acc.IsInteger()) {
+	if lit == litInt && (acc.Kind == catalog.KindDecimal || acc.IsInteger() && !narrowInt(acc)) {
 		return acc, true
 	}
 	return commonType(acc, t)
+}
+
+// narrowInt reports whether t is an integer type narrower than INT.
+func narrowInt(t catalog.Type) bool {
+	return t.Kind == catalog.KindInt8 || t.Kind == catalog.KindInt16
 }
 
 // adaptIntLiteral gives an integer literal in a numeric family parameter the
@@ -360,7 +369,7 @@ func adaptIntLiteral(a argInfo, args []argInfo) catalog.Type {
 		switch {
 		case o.T.Kind == catalog.KindDecimal:
 			return catalog.Decimal(max(a.digits, 1), 0)
-		case o.T.IsInteger() && a.digits < decimalDigits(o.T.Kind):
+		case o.T.IsInteger() && !narrowInt(o.T) && a.digits < decimalDigits(o.T.Kind):
 			return catalog.Type{Kind: o.T.Kind}
 		}
 		if o.T.IsNumeric() {

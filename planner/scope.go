@@ -68,7 +68,7 @@ const (
 func (s *scope) find(qual, name string) (int, lookupResult) {
 	idx := -1
 	for i, c := range s.cols {
-		if !strings.EqualFold(c.name, name) {
+		if c.name != name {
 			continue
 		}
 		if qual != "" {

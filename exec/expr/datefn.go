@@ -290,6 +290,9 @@ func (c *compiler) extract(x *planner.Call, fieldArg, v node) (node, error) {
 // extractField compiles the extraction of one known field.
 func (c *compiler) extractField(field string, v node, rt catalog.Type) (node, error) {
 	t := v.typ()
+	if rt.Kind == catalog.KindDecimal {
+		return c.extractFraction(field, v, rt)
+	}
 	if t.Kind == catalog.KindInterval {
 		if _, ok := intervalField(field, arrow.MonthDayNanoInterval{}); !ok {
 			return nil, fieldError(field, t)
@@ -316,6 +319,43 @@ func (c *compiler) extractField(field string, v node, rt catalog.Type) (node, er
 			}
 		}
 		return intsArray(bt, out, valid, rt), nil
+	}), nil
+}
+
+// extractFraction compiles extract of second, millisecond or epoch with a
+// DECIMAL result (the planner's type): the value in microseconds, which is
+// the unscaled value at scale 6 for seconds and epoch and at scale 3 for
+// milliseconds.
+func (c *compiler) extractFraction(field string, v node, rt catalog.Type) (node, error) {
+	t := v.typ()
+	var micros func(wall, abs int64) int64
+	switch field {
+	case "second", "millisecond":
+		if t.Kind == catalog.KindDate {
+			return nil, fieldError(field, t)
+		}
+		micros = func(wall, _ int64) int64 { _, tod := splitMicros(wall); return tod % microsPerMinute }
+	case "epoch":
+		micros = func(_, abs int64) int64 { return abs }
+	default:
+		return nil, fieldError(field, t)
+	}
+	want := 6
+	if field == "millisecond" {
+		want = 3
+	}
+	if t.Kind == catalog.KindInterval || rt.Scale != want {
+		return nil, fmt.Errorf("extract %s of %s as %s is not supported", field, t, rt)
+	}
+	return newKernel(field, rt, []node{v}, false, func(bt *batch, in []arrow.Array) (arrow.Array, error) {
+		wall, abs := wallMicros(in[0], t, bt.env.loc())
+		buf, out := newValues[i128](bt.alloc, bt.n)
+		for i := range out {
+			if in[0].IsValid(i) {
+				out[i] = i128From64(micros(wall[i], abs[i]))
+			}
+		}
+		return finish(arrowType(rt), bt.n, validAnd(bt.alloc, bt.n, in[0]), buf), nil
 	}), nil
 }
 

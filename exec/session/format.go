@@ -18,7 +18,9 @@ import (
 // TIMESTAMPTZ), exact decimals, \x... for bytes, strings as they are. The
 // second result is false for NULL (the text is then empty).
 func FormatValue(arr arrow.Array, i int) (string, bool) {
-	if arr.IsNull(i) {
+	// An array of Arrow's null type has no validity bitmap: IsNull is
+	// false for its rows, yet every one is NULL.
+	if arr.IsNull(i) || arr.DataType().ID() == arrow.NULL {
 		return "", false
 	}
 	switch a := arr.(type) {

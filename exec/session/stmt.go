@@ -16,7 +16,6 @@ import (
 	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/expr"
-	"github.com/etlc/etlc/optimizer"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
@@ -265,11 +264,6 @@ func sliceText(text string, sp parser.Span) string {
 	return text[sp.Start:sp.End]
 }
 
-// build optimizes plan and builds its operators.
-func (r *stmtRun) build(ctx context.Context, plan planner.Node, env *exec.BuildEnv) (exec.Operator, error) {
-	return exec.Build(ctx, optimizer.New(r.s.eng.reg).Optimize(plan), env)
-}
-
 // buildEnv is the environment exec.Build needs for one plan of the
 // statement.
 func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
@@ -283,8 +277,15 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 // forEach builds plan, runs it to completion and calls fn with every data
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
+	// A MERGE brings its own scans (of the target with row ids), whose
+	// columns are fixed: its plan runs as bound.
+	if scans == nil {
+		if plan, err = r.optimize(ctx, plan); err != nil {
+			return err
+		}
+	}
 	env := r.buildEnv(scans)
-	op, err := r.build(ctx, plan, env)
+	op, err := exec.Build(ctx, plan, env)
 	if err != nil {
 		return err
 	}

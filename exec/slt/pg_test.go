@@ -81,103 +81,30 @@ func TestPostgresDifferential(t *testing.T) {
 	t.Logf("corpus: %d records ran on PostgreSQL, %d skipped", total["ran"], total["skipped"])
 }
 
-// runFile runs one file's records on conn and reports failures on t.
-func runFile(ctx context.Context, t *testing.T, conn *pgx.Conn, path string) map[string]int {
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := slt.Parse(path, strings.NewReader(string(src)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts := map[string]int{}
-	results := map[int][]string{}
-	threshold := 0
-records:
-	for i := range f.Records {
-		r := &f.Records[i]
-		if !r.Applies(engine) {
-			if r.Kind == slt.Statement || r.Kind == slt.Query {
-				counts["skipped"]++
-			}
-			continue
-		}
-		pos := f.Pos(r.Line)
-		switch r.Kind {
-		case slt.HashThreshold:
-			threshold = r.Threshold
-			continue
-		case slt.Halt:
-			break records
-		}
-		counts["ran"]++
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		switch r.Kind {
-		case slt.Statement:
-			_, err := conn.Exec(rctx, r.SQL, pgx.QueryExecModeSimpleProtocol)
-			checkError(t, pos, r, err)
-		case slt.Query:
-			values, err := runQuery(rctx, conn, r)
-			if err != nil {
-				t.Errorf("%s: query failed: %v\n%s", pos, err, r.SQL)
-				break
-			}
-			if rewriting() {
-				results[i] = slt.ResultLines(values, threshold)
-				break
-			}
-			if err := r.Check(values); err != nil {
-				t.Errorf("%s: %v%s", pos, err, r.SQL)
-			}
-		}
-		cancel()
-	}
-	if rewriting() && len(results) > 0 {
-		out := slt.RewriteResults(string(src), f, results)
-		if out != string(src) {
-			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("rewrote %s", path)
-		}
-	}
-	return counts
+// pgDB runs records on a PostgreSQL connection, with the simple query
+// protocol (as psql does).
+type pgDB struct {
+	conn *pgx.Conn
 }
 
-// checkError checks the outcome of a statement against its record.
-func checkError(t *testing.T, pos string, r *slt.Record, err error) {
-	t.Helper()
-	switch {
-	case !r.ExpectError && err != nil:
-		t.Errorf("%s: statement failed: %v\n%s", pos, err, r.SQL)
-	case r.ExpectError && err == nil:
-		t.Errorf("%s: statement succeeded, want an error matching %q\n%s", pos, r.ErrorPattern, r.SQL)
-	case r.ExpectError && r.ErrorRegexp != nil:
-		msg := err.Error()
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) {
-			msg = pgErr.Message
-		}
-		if !r.ErrorRegexp.MatchString(msg) {
-			t.Errorf("%s: error %q does not match %q\n%s", pos, msg, r.ErrorPattern, r.SQL)
-		}
-	}
+var _ slt.DB = pgDB{}
+
+// Exec implements slt.DB. A server error becomes its message alone, which
+// is what error regexps are matched against.
+func (db pgDB) Exec(ctx context.Context, sql string) error {
+	_, err := db.conn.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol)
+	return pgMessage(err)
 }
 
-// runQuery runs a query record and returns its values, formatted and
-// sorted as the record says.
-func runQuery(ctx context.Context, conn *pgx.Conn, r *slt.Record) ([]string, error) {
-	rows, err := conn.Query(ctx, r.SQL, pgx.QueryExecModeSimpleProtocol)
+// Query implements slt.DB.
+func (db pgDB) Query(ctx context.Context, sql string) (*slt.Rows, error) {
+	rows, err := db.conn.Query(ctx, sql, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
-		return nil, err
+		return nil, pgMessage(err)
 	}
 	defer rows.Close()
 	fds := rows.FieldDescriptions()
-	if len(fds) != len(r.Types) {
-		return nil, fmt.Errorf("query returns %d columns, the record declares %d (%s)", len(fds), len(r.Types), r.Types)
-	}
-	var table [][]any
+	out := &slt.Rows{Columns: len(fds)}
 	for rows.Next() {
 		raw := rows.RawValues()
 		row := make([]any, len(raw))
@@ -188,16 +115,58 @@ func runQuery(ctx context.Context, conn *pgx.Conn, r *slt.Record) ([]string, err
 			}
 			row[i] = v
 		}
-		table = append(table, row)
+		out.Values = append(out.Values, row)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, pgMessage(err)
 	}
-	formatted, err := slt.FormatRows(r.Types, table)
+	return out, nil
+}
+
+// pgMessage turns a server error into an error whose text is the server's
+// message; other errors are returned as they are.
+func pgMessage(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return errors.New(pgErr.Message)
+	}
+	return err
+}
+
+// runFile runs one file's records on conn and reports failures on t; with
+// -rewrite it writes the values of the queries that ran into the file.
+func runFile(ctx context.Context, t *testing.T, conn *pgx.Conn, path string) map[string]int {
+	src, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		t.Fatal(err)
 	}
-	return slt.SortValues(r.Sort, formatted), nil
+	f, err := slt.Parse(path, strings.NewReader(string(src)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := slt.Run(ctx, f, pgDB{conn: conn}, slt.RunOptions{Engine: engine, Timeout: 30 * time.Second})
+	results := map[int][]string{}
+	for _, res := range rep.Results {
+		if rewriting() {
+			if res.Values != nil {
+				results[res.Index] = slt.ResultLines(res.Values, res.Threshold)
+				continue
+			}
+		}
+		if res.Outcome == slt.Failed {
+			t.Errorf("%s: %v\n%s", f.Pos(res.Record.Line), res.Err, res.Record.SQL)
+		}
+	}
+	if rewriting() && len(results) > 0 {
+		out := slt.RewriteResults(string(src), f, results)
+		if out != string(src) {
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("rewrote %s", path)
+		}
+	}
+	return map[string]int{"ran": rep.Ran(), "skipped": rep.Skipped}
 }
 
 // PostgreSQL type OIDs whose text needs converting.

@@ -218,6 +218,11 @@ func (p *parser) parse() error {
 			if len(fields) == 0 || (fields[0] != "skipif" && fields[0] != "onlyif") {
 				break
 			}
+			// A '#' after the engine name starts a comment, as in
+			// SQLite's files ("skipif mysql # empty RHS").
+			if len(fields) > 2 && strings.HasPrefix(fields[2], "#") {
+				fields = fields[:2]
+			}
 			if len(fields) != 2 {
 				return p.errorf(p.i+1, "%s needs exactly one engine name, got %q", fields[0], p.lines[p.i])
 			}

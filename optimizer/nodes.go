@@ -1,0 +1,160 @@
+package optimizer
+
+import (
+	"fmt"
+
+	"github.com/etlc/etlc/planner"
+)
+
+// This file copies plan nodes: with new children, or with every expression
+// rewritten. Rules never modify a node in place, since plans may be shared
+// (a CTE's plan is referenced from every use) or cached by a caller.
+
+// withChildren returns a copy of n with the given children (in the order
+// of n.Children()).
+func withChildren(n planner.Node, kids []planner.Node) planner.Node {
+	switch n := n.(type) {
+	case *planner.Scan, *planner.Values:
+		return n
+	case *planner.Filter:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.Project:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.Aggregate:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.Join:
+		c := *n
+		c.Left, c.Right = kids[0], kids[1]
+		return &c
+	case *planner.Sort:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.Limit:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.SetOp:
+		c := *n
+		c.Left, c.Right = kids[0], kids[1]
+		return &c
+	case *planner.Distinct:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.Window:
+		c := *n
+		c.Input = kids[0]
+		return &c
+	case *planner.CTERef:
+		c := *n
+		c.Plan = kids[0]
+		return &c
+	}
+	panic(fmt.Sprintf("optimizer: unknown plan node %T", n))
+}
+
+// mapExprs returns a copy of n with every expression it evaluates replaced
+// by f's result (children untouched).
+func mapExprs(n planner.Node, f func(planner.Expr) planner.Expr) planner.Node {
+	opt := func(e planner.Expr) planner.Expr {
+		if e == nil {
+			return nil
+		}
+		return f(e)
+	}
+	keys := func(ks []planner.SortKey) []planner.SortKey {
+		if ks == nil {
+			return nil
+		}
+		out := make([]planner.SortKey, len(ks))
+		for i, k := range ks {
+			out[i] = k
+			out[i].Expr = f(k.Expr)
+		}
+		return out
+	}
+	list := func(es []planner.Expr) []planner.Expr {
+		if es == nil {
+			return nil
+		}
+		out := make([]planner.Expr, len(es))
+		for i, e := range es {
+			out[i] = f(e)
+		}
+		return out
+	}
+	switch n := n.(type) {
+	case *planner.Scan, *planner.SetOp, *planner.Distinct, *planner.CTERef:
+		return n
+	case *planner.Values:
+		c := *n
+		c.Rows = make([][]planner.Expr, len(n.Rows))
+		for i, r := range n.Rows {
+			c.Rows[i] = list(r)
+		}
+		return &c
+	case *planner.Filter:
+		c := *n
+		c.Cond = f(n.Cond)
+		return &c
+	case *planner.Project:
+		c := *n
+		c.Exprs = list(n.Exprs)
+		return &c
+	case *planner.Aggregate:
+		c := *n
+		c.GroupBy = list(n.GroupBy)
+		if n.Window != nil {
+			w := *n.Window
+			w.Time = f(w.Time)
+			c.Window = &w
+		}
+		c.Aggs = make([]*planner.AggCall, len(n.Aggs))
+		for i, a := range n.Aggs {
+			ac := *a
+			ac.Args = list(a.Args)
+			ac.Filter = opt(a.Filter)
+			ac.OrderBy = keys(a.OrderBy)
+			c.Aggs[i] = &ac
+		}
+		return &c
+	case *planner.Join:
+		c := *n
+		c.Cond = opt(n.Cond)
+		return &c
+	case *planner.Sort:
+		c := *n
+		c.Keys = keys(n.Keys)
+		return &c
+	case *planner.Limit:
+		c := *n
+		c.Count = opt(n.Count)
+		c.Offset = opt(n.Offset)
+		return &c
+	case *planner.Window:
+		c := *n
+		c.Funcs = make([]*planner.WindowFunc, len(n.Funcs))
+		for i, w := range n.Funcs {
+			wc := *w
+			wc.Args = list(w.Args)
+			wc.PartitionBy = list(w.PartitionBy)
+			wc.OrderBy = keys(w.OrderBy)
+			if w.Frame != nil {
+				fr := *w.Frame
+				fr.Start.Offset = opt(fr.Start.Offset)
+				fr.End.Offset = opt(fr.End.Offset)
+				wc.Frame = &fr
+			}
+			c.Funcs[i] = &wc
+		}
+		return &c
+	}
+	panic(fmt.Sprintf("optimizer: unknown plan node %T", n))
+}
