@@ -74,7 +74,11 @@ func (f *scanFactory) OpenScan(ctx context.Context, obj *catalog.Object, columns
 	case catalog.ObjectSource, catalog.ObjectStream:
 		return f.sourceScan(obj, columns)
 	case catalog.ObjectTable:
-		return f.tableScan(obj.Name, obj.Columns, columns)
+		sc, err := f.tableScan(obj.Name, obj.Columns, columns)
+		if err != nil {
+			return nil, err
+		}
+		return f.r.scans.open(scanKey(obj.Name, columns), sc), nil
 	case catalog.ObjectSink:
 		return f.sinkScan(obj, columns)
 	}

@@ -37,6 +37,8 @@ type stmtRun struct {
 	// sinks are the sinks the statement opened and has not committed: a
 	// failure aborts them.
 	sinks []*connector.Sink
+	// scans keeps complete reads of managed tables for the statement.
+	scans scanCache
 }
 
 // progressInterval is the least time between two Progress calls.
@@ -124,6 +126,8 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 			Pos: rs.src.Position(sp.Start), Text: sliceText(rs.src.Text, sp)},
 		start: time.Now(),
 	}
+	r.scans = scanCache{done: map[string][]arrow.Record{}, tooLarge: map[string]bool{}}
+	defer r.scans.release()
 	r.res = &StmtResult{Info: r.info}
 	r.lastProgress = r.start
 	if r.obs != nil {

@@ -2,8 +2,9 @@
 // that SQLite's sqllogictest defined and that DuckDB, CockroachDB and
 // DataFusion use to pin SQL semantics. It parses files into records and
 // formats, sorts, hashes and compares result values the way the format
-// defines; it runs nothing itself, so that any engine (etlc, or PostgreSQL
-// in the differential test) can drive the same records.
+// defines, and Run drives the records of a file through any engine that
+// implements DB: the same loop runs the corpus on etlc (TestEtlcCorpus,
+// TestSQLiteCorpus) and on PostgreSQL (TestPostgresDifferential).
 //
 // # Records
 //
