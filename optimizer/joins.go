@@ -1,6 +1,7 @@
 package optimizer
 
 import (
+	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -21,7 +22,8 @@ import (
 //     made while a join condition exists;
 //   - each join gets the conditions whose relations are all joined at that
 //     point (its equalities become hash keys), and takes the input with the
-//     smaller estimated row count as its build (right) side;
+//     smaller estimated row count as its build (right) side, unless the
+//     other input reads a stream (a stream is always the probe side);
 //   - a projection on top puts the columns back in their original order.
 //
 // Conditions holding a correlated subquery stay on top of the region,
@@ -307,8 +309,10 @@ func (o *opt) region(n planner.Node) planner.Node {
 		leafRows := o.estimate(leaves[l])
 		newLayout := append(append([]int(nil), accLayout...), l)
 		left, right := acc, leaves[l]
-		if leafRows > accRows {
-			// The smaller input is the build side.
+		accStream, leafStream := hasStream(acc), hasStream(leaves[l])
+		if leafStream && !accStream || leafRows > accRows && !accStream {
+			// The smaller input is the build side, which is read whole
+			// first: a stream never is.
 			newLayout = append([]int{l}, accLayout...)
 			left, right = leaves[l], acc
 		}
@@ -357,6 +361,20 @@ func (o *opt) region(n planner.Node) planner.Node {
 		out = &planner.Filter{Input: out, Cond: o.and(top)}
 	}
 	return out
+}
+
+// hasStream reports whether n reads a stream (FROM STREAM, or a relation
+// declared as a stream): a join must not take it as its build side.
+func hasStream(n planner.Node) bool {
+	if sc, ok := n.(*planner.Scan); ok {
+		return sc.Stream || sc.Object != nil && sc.Object.Kind == catalog.ObjectStream
+	}
+	for _, c := range n.Children() {
+		if hasStream(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLeaf reports whether the columns all belong to one leaf.
