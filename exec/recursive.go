@@ -43,8 +43,10 @@ func (b *builder) recursive(n *planner.RecursiveCTE) (Operator, error) {
 		acct: memAccount{mem: b.env.Mem, owner: "WITH RECURSIVE " + n.Name}}, nil
 }
 
+// Schema implements Operator.
 func (r *recursiveCTE) Schema() *arrow.Schema { return r.schema }
 
+// Open implements Operator.
 func (r *recursiveCTE) Open(ctx context.Context) error {
 	if !r.node.All {
 		t, err := newKeyTable(newHasher(), fieldTypes(r.schema))
@@ -135,10 +137,12 @@ func (r *recursiveCTE) step(ctx context.Context, op Operator) ([]arrow.Record, e
 	return out, nil
 }
 
+// Next implements Operator.
 func (r *recursiveCTE) Next(ctx context.Context) (Batch, bool, error) {
 	return r.out.Next(ctx)
 }
 
+// Close implements Operator.
 func (r *recursiveCTE) Close() error {
 	var err error
 	if r.anchor != nil {
