@@ -48,6 +48,9 @@ type BuildEnv struct {
 	cache *expr.StatementCache
 	// exprEnv is the environment expressions of this build compile with.
 	exprEnv *expr.Env
+	// work holds, by recursive CTE, the rows of the step before while its
+	// recursive plan is built and run.
+	work map[int][]arrow.Record
 }
 
 // Build maps a logical plan to a tree of operators ready to Open. Every
@@ -262,6 +265,10 @@ func (b *builder) build(n planner.Node) (Operator, error) {
 		return b.window(n)
 	case *planner.CTERef:
 		return b.cteRef(n)
+	case *planner.RecursiveCTE:
+		return b.recursive(n)
+	case *planner.WorkTable:
+		return b.workTable(n)
 	}
 	return nil, fmt.Errorf("exec: no operator for plan node %T", n)
 }

@@ -56,6 +56,12 @@ func withChildren(n planner.Node, kids []planner.Node) planner.Node {
 		c := *n
 		c.Plan = kids[0]
 		return &c
+	case *planner.RecursiveCTE:
+		c := *n
+		c.Anchor, c.Recursive = kids[0], kids[1]
+		return &c
+	case *planner.WorkTable:
+		return n
 	}
 	panic(fmt.Sprintf("optimizer: unknown plan node %T", n))
 }
@@ -91,7 +97,7 @@ func mapExprs(n planner.Node, f func(planner.Expr) planner.Expr) planner.Node {
 		return out
 	}
 	switch n := n.(type) {
-	case *planner.Scan, *planner.SetOp, *planner.Distinct, *planner.CTERef:
+	case *planner.Scan, *planner.SetOp, *planner.Distinct, *planner.CTERef, *planner.RecursiveCTE, *planner.WorkTable:
 		return n
 	case *planner.Values:
 		c := *n

@@ -23,12 +23,17 @@ type Options struct {
 	Registry *planner.Registry
 	// Stats estimates relation sizes (nil: unknown).
 	Stats Stats
+	// KeepColumns leaves out the pruning of columns: every scan reads all
+	// of its relation's columns (for callers whose scans have fixed
+	// columns).
+	KeepColumns bool
 }
 
 // opt is one Optimize call.
 type opt struct {
 	reg   *planner.Registry
 	stats Stats
+	keep  bool
 	// ctes maps a CTE's (or view's) plan to its optimized plan, so that
 	// every reference to one CTE keeps sharing one plan.
 	ctes map[planner.Node]planner.Node
@@ -68,7 +73,7 @@ func Optimize(n planner.Node, opts Options) (out planner.Node, err error) {
 	if n == nil {
 		return nil, nil
 	}
-	o := &opt{reg: opts.Registry, stats: opts.Stats, ctes: map[planner.Node]planner.Node{},
+	o := &opt{reg: opts.Registry, stats: opts.Stats, keep: opts.KeepColumns, ctes: map[planner.Node]planner.Node{},
 		rows: map[planner.Node]float64{}}
 	if o.reg == nil {
 		o.reg = planner.NewRegistry()
@@ -91,6 +96,9 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.decorrelate(n)
 	n = o.subqueries(n)
 	n = o.joins(n)
+	if o.keep {
+		return n
+	}
 	n, m := o.prune(n, need)
 	return o.restore(n, m, need)
 }

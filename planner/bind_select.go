@@ -39,7 +39,10 @@ func (b *binder) bindQuery(frag *parser.Fragment, n ast.Node, outer *scope) Node
 func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 	for _, cte := range w.CTEs {
 		if w.IsRecursive {
-			b.errorf(frag.Orig(0), parser.CodeFeature, "", "WITH RECURSIVE is not supported")
+			if plan := b.bindRecursive(frag, cte, qs); plan != nil {
+				qs.ctes = append([]*cteDef{{name: cte.Name.L, plan: plan, cols: plan.Schema()}}, qs.ctes...)
+				continue
+			}
 		}
 		inner := &scope{outer: qs.outer, ctes: qs.ctes}
 		plan := b.bindQuery(frag, cte.Query.Query, inner)
@@ -51,6 +54,79 @@ func (b *binder) bindWith(frag *parser.Fragment, w *ast.WithClause, qs *scope) {
 		}
 		qs.ctes = append([]*cteDef{{name: cte.Name.L, plan: plan, cols: cols}}, qs.ctes...)
 	}
+}
+
+// bindRecursive binds a CTE of WITH RECURSIVE written as anchor UNION
+// [ALL] recursive term, where the recursive term (the last operand) reads
+// the CTE itself. It returns nil for a CTE of another form, which is bound
+// as an ordinary CTE (then a reference to itself is an unknown relation).
+func (b *binder) bindRecursive(frag *parser.Fragment, cte *ast.CommonTableExpression, qs *scope) Node {
+	set, ok := cte.Query.Query.(*ast.SetOprStmt)
+	if !ok || set.SelectList == nil || len(set.SelectList.Selects) < 2 || set.OrderBy != nil || set.Limit != nil {
+		return nil
+	}
+	sels := set.SelectList.Selects
+	last := sels[len(sels)-1]
+	var op *ast.SetOprType
+	switch s := last.(type) {
+	case *ast.SelectStmt:
+		op = s.AfterSetOperator
+	case *ast.SetOprSelectList:
+		op = s.AfterSetOperator
+	}
+	if op == nil || (*op != ast.Union && *op != ast.UnionAll) {
+		return nil
+	}
+	p := frag.Orig(0)
+	name := cte.Name.L
+	// The anchor: every operand but the last, which may not read the CTE.
+	var anchorQ ast.Node
+	if len(sels) == 2 {
+		anchorQ = sels[0]
+		if l, ok := anchorQ.(*ast.SetOprSelectList); ok {
+			anchorQ = &ast.SetOprStmt{SelectList: l}
+		}
+	} else {
+		anchorQ = &ast.SetOprStmt{SelectList: &ast.SetOprSelectList{Selects: sels[:len(sels)-1]}}
+	}
+	anchor := b.bindQuery(frag, anchorQ, &scope{outer: qs.outer, ctes: qs.ctes})
+	cols := append([]Column(nil), anchor.Schema()...)
+	for i, n := range cte.ColNameList {
+		if i < len(cols) {
+			cols[i].Name = n.O
+		}
+	}
+	if len(cte.ColNameList) > len(cols) {
+		b.errorf(p, parser.CodeSyntax, "", "WITH query %q has %d columns available but %d columns specified", name, len(cols), len(cte.ColNameList))
+	}
+	for i := range cols {
+		cols[i].Nullable = true
+		cols[i].Qualifier = ""
+	}
+	b.nextRecursive++
+	id := b.nextRecursive
+	wt := &WorkTable{ID: id, Name: name, Columns: cols}
+	var recQ ast.Node = last
+	if l, ok := recQ.(*ast.SetOprSelectList); ok {
+		recQ = &ast.SetOprStmt{SelectList: l}
+	}
+	rec := b.bindQuery(frag, recQ, &scope{outer: qs.outer, ctes: append([]*cteDef{{name: name, plan: wt, cols: cols}}, qs.ctes...)})
+	rc := rec.Schema()
+	if len(rc) != len(cols) {
+		b.errorf(p, parser.CodeSyntax, "", "each UNION query must have the same number of columns (%d and %d)", len(cols), len(rc))
+		return anchor
+	}
+	for i := range cols {
+		if rc[i].Type != cols[i].Type {
+			if _, ok := implicitCost(rc[i].Type, cols[i].Type); !ok {
+				b.errorf(p, parser.CodeDatatype, "cast the recursive term's column to "+cols[i].Type.String(),
+					"recursive query %q column %d has type %s in the non-recursive term but %s in the recursive term",
+					name, i+1, cols[i].Type, rc[i].Type)
+			}
+		}
+	}
+	return &RecursiveCTE{ID: id, Name: name, Anchor: castTo(anchor, cols), Recursive: castTo(rec, cols),
+		All: *op == ast.UnionAll, Columns: cols}
 }
 
 // bindSetOp binds UNION / INTERSECT / EXCEPT chains (left-associative, as

@@ -26,6 +26,8 @@ type binder struct {
 	views map[string]Node
 	// per statement
 	nextSub, nextParam int
+	// nextRecursive numbers the recursive CTEs of a statement.
+	nextRecursive int
 	// params holds every parameter occurrence of the statement by number;
 	// dollar and marker record which spellings were used.
 	params         map[int][]*Param
@@ -223,6 +225,9 @@ func (b *binder) bindRelation(frag *parser.Fragment, tn *ast.TableName, alias st
 	if tn.Schema.L == "" {
 		if cte := qs.lookupCTE(name); cte != nil {
 			sc := mk(cte.cols, false)
+			if wt, ok := cte.plan.(*WorkTable); ok {
+				return &WorkTable{ID: wt.ID, Name: wt.Name, Columns: colsOf(sc)}, sc
+			}
 			return &CTERef{Name: cte.name, Alias: qual, Plan: cte.plan, Columns: colsOf(sc)}, sc
 		}
 	}

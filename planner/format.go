@@ -144,6 +144,14 @@ func (f *formatter) node(n Node, depth int) {
 		}
 		f.seen[n.Plan] = true
 		f.line(depth, "%s %s%s (%s)", what, n.Name, alias, colList(n.Columns))
+	case *RecursiveCTE:
+		all := ""
+		if n.All {
+			all = " ALL"
+		}
+		f.line(depth, "Recursive %s#%d UNION%s (%s)", n.Name, n.ID, all, colList(n.Columns))
+	case *WorkTable:
+		f.line(depth, "WorkTable %s#%d (%s)", n.Name, n.ID, colList(n.Columns))
 	default:
 		f.line(depth, "%T", n)
 	}

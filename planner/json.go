@@ -187,6 +187,10 @@ func nodeJSON(n Node) any {
 		m["op"], m["funcs"] = "window", fns
 	case *CTERef:
 		m["op"], m["name"], m["alias"], m["view"] = "cte", n.Name, n.Alias, n.View
+	case *RecursiveCTE:
+		m["op"], m["name"], m["id"], m["all"] = "recursive_cte", n.Name, n.ID, n.All
+	case *WorkTable:
+		m["op"], m["name"], m["id"] = "work_table", n.Name, n.ID
 	}
 	var children []any
 	for _, c := range n.Children() {

@@ -276,6 +276,29 @@ type CTERef struct {
 	Columns []Column
 }
 
+// RecursiveCTE is WITH RECURSIVE name AS (anchor UNION [ALL] recursive):
+// the rows of Anchor, then the rows Recursive makes from the rows of the
+// step before (which it reads through WorkTable nodes of the same ID),
+// step after step until a step makes no row. Without All, a row already
+// produced is not produced again (UNION), which also ends the recursion.
+// Recursive's columns have Anchor's types.
+type RecursiveCTE struct {
+	ID        int
+	Name      string
+	Anchor    Node
+	Recursive Node
+	All       bool
+	Columns   []Column
+}
+
+// WorkTable reads the rows of the step before of the RecursiveCTE with the
+// same ID, inside that CTE's Recursive plan.
+type WorkTable struct {
+	ID      int
+	Name    string
+	Columns []Column
+}
+
 // Schema implementations.
 func (n *Scan) Schema() []Column      { return n.Columns }
 func (n *Values) Schema() []Column    { return n.Columns }
@@ -290,6 +313,12 @@ func (n *Distinct) Schema() []Column  { return n.Input.Schema() }
 func (n *Window) Schema() []Column    { return n.Columns }
 func (n *CTERef) Schema() []Column    { return n.Columns }
 
+// Schema implements Node.
+func (n *RecursiveCTE) Schema() []Column { return n.Columns }
+
+// Schema implements Node.
+func (n *WorkTable) Schema() []Column { return n.Columns }
+
 // Children implementations.
 func (n *Scan) Children() []Node      { return nil }
 func (n *Values) Children() []Node    { return nil }
@@ -303,6 +332,12 @@ func (n *SetOp) Children() []Node     { return []Node{n.Left, n.Right} }
 func (n *Distinct) Children() []Node  { return []Node{n.Input} }
 func (n *Window) Children() []Node    { return []Node{n.Input} }
 func (n *CTERef) Children() []Node    { return []Node{n.Plan} }
+
+// Children implements Node.
+func (n *RecursiveCTE) Children() []Node { return []Node{n.Anchor, n.Recursive} }
+
+// Children implements Node.
+func (n *WorkTable) Children() []Node { return nil }
 
 // NodeExprs returns the expressions a node evaluates, in a fixed order, so
 // passes (subquery collection, correlation checks) can visit every one.

@@ -109,7 +109,8 @@ func tpchCatalog(t testing.TB) *catalog.Catalog {
 	return cat
 }
 
-const tpchQueries = "../../../shared/tpch/queries"
+// tpchQueries holds the 22 TPC-H queries (testdata/tpch of the repository).
+const tpchQueries = "../testdata/tpch/queries"
 
 // TestTPCH binds the 22 TPC-H queries without a diagnostic and compares
 // their plans with testdata/tpch/qNN.plan (go test -rewrite updates them).

@@ -28,7 +28,9 @@ const codeInternal = "XX000"
 func compileScript(ctx context.Context, src *parser.Source, params map[string]string, lookupEnv func(string) (string, bool), wantPlan bool) (json.RawMessage, parser.Diagnostics) {
 	return guard(src, func() (json.RawMessage, parser.Diagnostics) {
 		files := connector.NewFileConnector(connector.Config{})
-		prog, ds := session.CompileScript(ctx, src, nil, session.CompileOptions{Params: params, LookupEnv: lookupEnv, Infer: files.InferCatalogSchema})
+		prog, ds := session.CompileScript(ctx, src, nil, session.CompileOptions{
+			Params: params, LookupEnv: lookupEnv, Infer: files.InferCatalogSchema,
+		})
 		if !wantPlan || ds.HasErrors() {
 			return nil, ds
 		}

@@ -26,8 +26,7 @@ import (
 // ETLC_TPCH_DIR overrides the data directory (default
 // ${ETLC_CACHE:-$HOME/.cache/etlc}/tpch/sf1), ETLC_TPCH_QUERIES the query
 // numbers (default "1,6"), and ETLC_SHARED the directory holding
-// tpch/queries and tpch/answers/sf1 (default: a shared/ directory found
-// beside an ancestor of the working directory).
+// tpch/queries and tpch/answers/sf1 (default: the repository's testdata).
 func TestTPCHOnPostgres(t *testing.T) {
 	if os.Getenv("ETLC_TPCH_PG") == "" {
 		t.Skip("manual: set ETLC_TPCH_PG=1 (needs SF1 data from go run ./cmd/tpchgen)")
@@ -42,7 +41,7 @@ func TestTPCHOnPostgres(t *testing.T) {
 	}
 	shared := os.Getenv("ETLC_SHARED")
 	if shared == "" {
-		shared = findShared(t)
+		shared = "../../testdata" // testdata/tpch of the repository
 	}
 	queries := os.Getenv("ETLC_TPCH_QUERIES")
 	if queries == "" {
@@ -96,23 +95,6 @@ func TestTPCHOnPostgres(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 		})
-	}
-}
-
-// findShared looks for shared/tpch beside the working directory's ancestors.
-func findShared(t *testing.T) string {
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		cand := filepath.Join(d, "shared")
-		if _, err := os.Stat(filepath.Join(cand, "tpch", "queries")); err == nil {
-			return cand
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no shared/tpch/queries above %s: set ETLC_SHARED", wd)
-		}
 	}
 }
 

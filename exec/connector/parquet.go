@@ -66,7 +66,10 @@ func (r *parquetReader) open(ctx context.Context) error {
 		r.count = pf.NumRows()
 		return nil
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(r.fc.opts.BatchSize)}, r.fc.mem)
+	// A batch never holds more rows than the file: the reader sizes its
+	// buffers by the batch size, which is waste on small files.
+	batch := min(int64(r.fc.opts.BatchSize), max(pf.NumRows(), 1))
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, r.fc.mem)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
 	}

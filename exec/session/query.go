@@ -122,12 +122,8 @@ func (r *stmtRun) deliver(ctx context.Context, op exec.Operator) (rows int64, er
 
 // query runs a SELECT and delivers its rows.
 func (r *stmtRun) query(ctx context.Context, plan planner.Node) error {
-	plan, err := r.optimize(ctx, plan)
-	if err != nil {
-		return err
-	}
 	env := r.buildEnv(nil)
-	op, err := exec.Build(ctx, plan, env)
+	op, err := r.build(ctx, plan, env, false)
 	if err != nil {
 		return err
 	}

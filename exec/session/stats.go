@@ -82,7 +82,7 @@ func typeWidth(t catalog.Type) float64 {
 }
 
 // optimize runs the optimizer over a plan of the statement.
-func (r *stmtRun) optimize(ctx context.Context, plan planner.Node) (planner.Node, error) {
-	return optimizer.Optimize(plan, optimizer.Options{Registry: r.s.eng.reg,
+func (r *stmtRun) optimize(ctx context.Context, plan planner.Node, keepColumns bool) (planner.Node, error) {
+	return optimizer.Optimize(plan, optimizer.Options{Registry: r.s.eng.reg, KeepColumns: keepColumns,
 		Stats: &fileStats{ctx: ctx, r: r, cache: map[string]float64{}}})
 }

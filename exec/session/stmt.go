@@ -268,6 +268,17 @@ func sliceText(text string, sp parser.Span) string {
 	return text[sp.Start:sp.End]
 }
 
+// build optimizes plan and builds its operators. keepColumns keeps every
+// column of the scans (a MERGE's scans of its target, with row ids, have
+// fixed columns).
+func (r *stmtRun) build(ctx context.Context, plan planner.Node, env *exec.BuildEnv, keepColumns bool) (exec.Operator, error) {
+	plan, err := r.optimize(ctx, plan, keepColumns)
+	if err != nil {
+		return nil, err
+	}
+	return exec.Build(ctx, plan, env)
+}
+
 // buildEnv is the environment exec.Build needs for one plan of the
 // statement.
 func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
@@ -281,15 +292,8 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 // forEach builds plan, runs it to completion and calls fn with every data
 // batch (fn must not keep the record beyond the call without retaining it).
 func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFactory, fn func(rec arrow.Record) error) (err error) {
-	// A MERGE brings its own scans (of the target with row ids), whose
-	// columns are fixed: its plan runs as bound.
-	if scans == nil {
-		if plan, err = r.optimize(ctx, plan); err != nil {
-			return err
-		}
-	}
 	env := r.buildEnv(scans)
-	op, err := exec.Build(ctx, plan, env)
+	op, err := r.build(ctx, plan, env, scans != nil)
 	if err != nil {
 		return err
 	}
