@@ -411,6 +411,14 @@ func (a *HashAggregate) addBatch(ctx context.Context, rec arrow.Record, starts a
 }
 
 func (a *HashAggregate) consume(ctx context.Context) error {
+	if err := a.accumulate(ctx); err != nil {
+		return err
+	}
+	return a.finish()
+}
+
+// accumulate reads the whole input into the groups' state.
+func (a *HashAggregate) accumulate(ctx context.Context) error {
 	var sessionBytes int64
 	for {
 		b, ok, err := a.input.Next(ctx)
@@ -450,11 +458,9 @@ func (a *HashAggregate) consume(ctx context.Context) error {
 		}
 	}
 	if a.window != nil && a.window.Kind == WindowSession {
-		if err := a.sessions(ctx); err != nil {
-			return err
-		}
+		return a.sessions(ctx)
 	}
-	return a.finish()
+	return nil
 }
 
 // sessions assigns the buffered rows to SESSION windows, per group key: in

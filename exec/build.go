@@ -41,6 +41,9 @@ type BuildEnv struct {
 	Location *time.Location
 	// Compile compiles expressions; nil means expr.Compile.
 	Compile CompileFunc
+	// Threads is the number of workers a pipeline over a splittable scan
+	// runs in (see PartScanFactory); 0 and 1 run the plan serially.
+	Threads int
 
 	// outer is the stack of enclosing rows of a correlated subquery run.
 	outer []expr.OuterRow
@@ -189,6 +192,15 @@ func closeAll(ops ...Operator) {
 }
 
 func (b *builder) build(n planner.Node) (Operator, error) {
+	if _, ok := n.(*planner.Aggregate); !ok {
+		ops, err := b.parallel(n)
+		if err != nil {
+			return nil, err
+		}
+		if len(ops) > 0 {
+			return NewGather(ops), nil
+		}
+	}
 	switch n := n.(type) {
 	case *planner.Scan:
 		return b.scan(n)
@@ -330,12 +342,44 @@ func aggArgs(fn string, args []planner.Expr) (AggKind, []planner.Expr, error) {
 }
 
 func (b *builder) aggregate(n *planner.Aggregate) (Operator, error) {
+	if mergeable(n) {
+		ins, err := b.parallel(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		if len(ins) > 0 {
+			parts := make([]*HashAggregate, len(ins))
+			for i, in := range ins {
+				a, err := b.newAggregate(n, in)
+				if err != nil {
+					closeAll(ins[i:]...)
+					for _, p := range parts[:i] {
+						p.Close()
+					}
+					return nil, err
+				}
+				parts[i] = a
+			}
+			return NewParallelAggregate(parts), nil
+		}
+	}
 	in, err := b.build(n.Input)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (Operator, error) {
+	a, err := b.newAggregate(n, in)
+	if err != nil {
 		closeAll(in)
+		return nil, err
+	}
+	return a, nil
+}
+
+// newAggregate makes the aggregation of n over in (which it does not close
+// on error).
+func (b *builder) newAggregate(n *planner.Aggregate, in Operator) (*HashAggregate, error) {
+	var err error
+	fail := func(err error) (*HashAggregate, error) {
 		return nil, err
 	}
 	schema := in.Schema()

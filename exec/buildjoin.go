@@ -110,10 +110,21 @@ func (b *builder) join(n *planner.Join) (Operator, error) {
 		closeAll(l)
 		return nil, err
 	}
-	fail := func(err error) (Operator, error) {
+	j, err := b.hashJoin(n, l, r)
+	if err != nil {
 		closeAll(l, r)
 		return nil, err
 	}
+	return j, nil
+}
+
+// hashJoin makes the join of n over the operators l and r (which it does
+// not close on error).
+func (b *builder) hashJoin(n *planner.Join, l, r Operator) (*Join, error) {
+	fail := func(err error) (*Join, error) {
+		return nil, err
+	}
+	var err error
 	kind := map[planner.JoinKind]JoinKind{planner.InnerJoin: JoinInner, planner.LeftJoin: JoinLeft,
 		planner.RightJoin: JoinRight, planner.FullJoin: JoinFull, planner.CrossJoin: JoinInner,
 		planner.SemiJoin: JoinSemi, planner.AntiJoin: JoinAnti}[n.Kind]

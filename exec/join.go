@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
@@ -90,6 +91,10 @@ type Join struct {
 	stage    int   // 0: chain / all rows, 1: null rows (NullAware)
 	pos      int32 // position in the chain or row list
 
+	// share, when set, is the build side this join shares with other
+	// joins probing in parallel; only share.owner reads the right input.
+	share *buildShare
+
 	rightOut int // cursor over unmatched right rows
 	queue    []arrow.Record
 	done     bool
@@ -158,6 +163,9 @@ func (j *Join) Open(ctx context.Context) error {
 	}
 	if err := j.left.Open(ctx); err != nil {
 		return err
+	}
+	if j.share != nil && j.share.owner != j {
+		return nil
 	}
 	return j.right.Open(ctx)
 }
@@ -522,7 +530,11 @@ func (j *Join) rightTail() (arrow.Record, error) {
 func (j *Join) Next(ctx context.Context) (Batch, bool, error) {
 	if !j.built {
 		j.built = true
-		if err := j.buildSide(ctx); err != nil {
+		if j.share != nil {
+			if err := j.share.get(ctx, j); err != nil {
+				return Batch{}, false, err
+			}
+		} else if err := j.buildSide(ctx); err != nil {
 			return Batch{}, false, err
 		}
 	}
@@ -590,6 +602,11 @@ func (j *Join) Close() error {
 		j.cur.Release()
 		j.cur = nil
 	}
+	if j.share != nil && j.share.owner != j {
+		// The owner releases the shared build side.
+		j.build = nil
+		return j.left.Close()
+	}
 	if j.build != nil {
 		j.build.release()
 		j.build = nil
@@ -600,4 +617,45 @@ func (j *Join) Close() error {
 		err = err2
 	}
 	return err
+}
+
+// buildShare is the build side of joins that probe in parallel (each over
+// its share of the left input): the first to need it builds it, in the
+// owner (the join that reads the right input); the others then look up
+// in clones of the owner's table, which nobody writes any more.
+type buildShare struct {
+	once  sync.Once
+	owner *Join
+	err   error
+}
+
+// shareBuild makes joins (of one right input, the first join's, and one
+// spec) share their build side. Their kinds must not track build rows
+// (right and full joins do).
+func shareBuild(joins []*Join) {
+	s := &buildShare{owner: joins[0]}
+	for _, j := range joins {
+		j.share = s
+		j.hs = s.owner.hs
+	}
+}
+
+// get builds the shared side once and gives j its view of it.
+func (s *buildShare) get(ctx context.Context, j *Join) error {
+	s.once.Do(func() { s.err = s.owner.buildSide(ctx) })
+	if s.err != nil || j == s.owner {
+		return s.err
+	}
+	o := s.owner
+	if o.rMatched != nil {
+		return fmt.Errorf("exec: a %s join cannot probe in parallel", o.spec.Kind)
+	}
+	b := *o.build
+	b.refs = nil
+	j.build = &b
+	if o.table != nil {
+		j.table = o.table.clone()
+	}
+	j.head, j.next, j.nullRows, j.rightRows = o.head, o.next, o.nullRows, o.rightRows
+	return nil
 }

@@ -26,6 +26,26 @@ type keyCol interface {
 	bytes() int64
 	// reserve makes room for n keys.
 	reserve(n int)
+	// clone returns a column sharing the stored keys, with its own bound
+	// array: for concurrent lookups in a table no one inserts into.
+	clone() keyCol
+}
+
+func (k *fixedKey[T]) clone() keyCol { c := *k; return &c }
+func (k *boolKey) clone() keyCol     { c := *k; return &c }
+func (k *bytesKey) clone() keyCol    { c := *k; return &c }
+func (k *nullKey) clone() keyCol     { c := *k; return &c }
+
+// clone returns a table sharing t's keys and slots for lookups only, so
+// that several goroutines can look up in t at once (each in its clone).
+func (t *keyTable) clone() *keyTable {
+	c := *t
+	c.hbuf = nil
+	c.cols = make([]keyCol, len(t.cols))
+	for i, k := range t.cols {
+		c.cols[i] = k.clone()
+	}
+	return &c
 }
 
 func newKeyCol(dt arrow.DataType) (keyCol, error) {

@@ -32,6 +32,11 @@ func (r *subqueryRunner) RunSubquery(ctx context.Context, plan planner.Node, out
 	sub := *r.env
 	sub.outer = outer
 	sub.exprEnv = nil
+	if len(outer) > 0 {
+		// A correlated subquery runs once per distinct outer row: too
+		// small a job to split.
+		sub.Threads = 1
+	}
 	op, err := Build(ctx, plan, &sub)
 	if err != nil {
 		return nil, err

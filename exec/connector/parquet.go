@@ -61,14 +61,23 @@ func (r *parquetReader) open(ctx context.Context) error {
 		return r.fileErr("invalid parquet file: %v", err)
 	}
 	r.pf = pf
+	var rowGroups []int
+	rows := pf.NumRows()
+	if rg := r.fc.oneRowGroup - 1; rg >= 0 {
+		if rg >= pf.NumRowGroups() {
+			return r.fileErr("row group %d of %d does not exist", rg, pf.NumRowGroups())
+		}
+		rowGroups = []int{rg}
+		rows = pf.MetaData().RowGroup(rg).NumRows()
+	}
 	if len(r.fc.outputs) == 0 {
 		r.noCols = true
-		r.count = pf.NumRows()
+		r.count = rows
 		return nil
 	}
 	// A batch never holds more rows than the file: the reader sizes its
 	// buffers by the batch size, which is waste on small files.
-	batch := min(int64(r.fc.opts.BatchSize), max(pf.NumRows(), 1))
+	batch := min(int64(r.fc.opts.BatchSize), max(rows, 1))
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batch}, r.fc.mem)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
@@ -113,7 +122,7 @@ func (r *parquetReader) open(ctx context.Context) error {
 			leaves = append(leaves, sf.ColIndex)
 		}
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, nil)
+	rr, err := fr.GetRecordReader(ctx, leaves, rowGroups)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
 	}

@@ -92,6 +92,10 @@ type ScanSpec struct {
 	// Files, when not nil, are read instead of listing the path (the
 	// stream runtime passes the files that arrived).
 	Files []SourceFile
+	// Morsels, when set, makes the scan one of several that share the
+	// read: it reads only the pieces (row groups, files) it takes from
+	// Morsels. Every scan sharing it must have the same options and spec.
+	Morsels *Morsels
 }
 
 // fileReader reads one file's rows. next returns a record of at most n
@@ -113,6 +117,8 @@ type fileContext struct {
 	proj    []int   // for each output column: index into inFile; -1 for a partition column
 	outputs []Field // the output fields (of the file's columns, in output order)
 	bad     func(*RowError) error
+	// oneRowGroup, when not 0, is 1 + the only Parquet row group to read.
+	oneRowGroup int
 }
 
 // Scan reads a file source as record batches. Call Next until it returns
@@ -135,6 +141,8 @@ type Scan struct {
 	quar     *array.RecordBuilder
 	quarN    int
 	err      error
+	morsels  *Morsels
+	rowGroup int // of the piece being opened (-1: whole file)
 }
 
 // Schema is the schema of the batches Next returns.
@@ -191,7 +199,7 @@ func (c *FileConnector) Scan(ctx context.Context, opts Options, spec ScanSpec) (
 	}
 	s = &Scan{
 		c: c, opts: opts, fs: fs, files: files, fields: spec.Fields, columns: cols,
-		schema: ArrowSchema(out), mem: c.mem(),
+		schema: ArrowSchema(out), mem: c.mem(), morsels: spec.Morsels, rowGroup: -1,
 	}
 	if opts.OnError == OnErrorQuarantine {
 		s.quar = array.NewRecordBuilder(s.mem, QuarantineSchema())
@@ -223,11 +231,23 @@ func (s *Scan) Next(ctx context.Context) (rec arrow.Record, err error) {
 			return nil, err
 		}
 		if s.cur == nil {
-			if s.next >= len(s.files) {
-				return nil, io.EOF
+			var f *SourceFile
+			if s.morsels != nil {
+				p, ok, err := s.morsels.take(ctx, s)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					return nil, io.EOF
+				}
+				f, s.rowGroup = &s.files[p.file], p.rowGroup
+			} else {
+				if s.next >= len(s.files) {
+					return nil, io.EOF
+				}
+				f = &s.files[s.next]
+				s.next++
 			}
-			f := &s.files[s.next]
-			s.next++
 			r, err := s.openFile(ctx, f)
 			if err != nil {
 				if ferr := s.fileError(f, err); ferr != nil {
@@ -393,7 +413,7 @@ func (s *Scan) openFile(ctx context.Context, f *SourceFile) (r fileReader, err e
 			partVal[j] = p
 		}
 	}
-	fc := &fileContext{uri: uri, name: f.Name, fs: s.fs, opts: &s.opts, mem: s.mem, bad: s.badRow}
+	fc := &fileContext{uri: uri, name: f.Name, fs: s.fs, opts: &s.opts, mem: s.mem, bad: s.badRow, oneRowGroup: s.rowGroup + 1}
 	fileIdx := make([]int, len(s.fields))
 	for i, fd := range s.fields {
 		fileIdx[i] = -1

@@ -24,6 +24,9 @@ type Config struct {
 	// MemoryLimit bounds the bytes one statement's hash tables, sort
 	// buffers and aggregation state may hold (0: no limit).
 	MemoryLimit int64
+	// Threads is the number of workers parallel pipelines run in (0: the
+	// number of CPUs); a session's threads setting overrides it.
+	Threads int
 }
 
 // Engine runs scripts against one data directory. It is safe for

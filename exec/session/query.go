@@ -325,6 +325,11 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 			}
 			return nil
 		}
+		if name == "threads" {
+			if _, err := parseThreads(u.Value); err != nil {
+				return err
+			}
+		}
 		s.settings[name] = u.Value
 		return nil
 	case *parser.Show:

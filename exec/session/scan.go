@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -191,6 +192,58 @@ type fileScan struct {
 	nextRowID int64
 	done      bool
 	noted     bool
+	// morsels and group are set on the parts of a read split across
+	// workers: the parts take the pieces to read from morsels and note
+	// the read once, together, through group.
+	morsels *connector.Morsels
+	group   *partGroup
+}
+
+// partGroup adds up what the parts of a split read have read; the last
+// part to finish notes the whole read.
+type partGroup struct {
+	mu       sync.Mutex
+	left     int
+	rows     int64
+	bad      int64
+	complete bool
+}
+
+// OpenScanParts implements exec.PartScanFactory: a file source read with
+// on_error = 'fail' splits into n parts sharing its row groups (Parquet)
+// or files (other formats). Streams, quarantining sources, managed tables
+// and the other relations are not split.
+func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, n int) ([]exec.Operator, bool, error) {
+	if n < 2 || obj.Kind != catalog.ObjectSource || (f.rowid != nil && obj == f.rowid) {
+		return nil, false, nil
+	}
+	if _, ok := isErrorsObject(obj); ok {
+		return nil, false, nil
+	}
+	for _, c := range columns {
+		if c < 0 || c >= len(obj.Columns) {
+			return nil, false, fmt.Errorf("column %d of %s does not exist (%d columns)", c, obj.Name, len(obj.Columns))
+		}
+	}
+	opts, err := connector.ParseOptions(obj.Options, connector.RoleSource)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s %q: %w", obj.Kind, obj.Name, err)
+	}
+	if opts.OnError != connector.OnErrorFail {
+		return nil, false, nil
+	}
+	m := connector.NewMorsels()
+	g := &partGroup{left: n, complete: true}
+	ops := make([]exec.Operator, n)
+	for i := range ops {
+		sc, err := f.sourceScan(obj, columns)
+		if err != nil {
+			return nil, false, err
+		}
+		sc.morsels, sc.group = m, g
+		ops[i] = sc
+	}
+	return ops, true, nil
 }
 
 // Schema implements exec.Operator.
@@ -207,7 +260,7 @@ func (s *fileScan) Open(ctx context.Context) error {
 	if s.quarantine {
 		s.gen = s.r.s.eng.quarantineGen(s.obj.Name)
 	}
-	sc, err := s.r.s.eng.conn.Scan(ctx, s.opts, connector.ScanSpec{Fields: s.fields, Columns: s.read})
+	sc, err := s.r.s.eng.conn.Scan(ctx, s.opts, connector.ScanSpec{Fields: s.fields, Columns: s.read, Morsels: s.morsels})
 	if err != nil {
 		return fmt.Errorf("reading %s %q: %w", s.what, s.obj.Name, err)
 	}
@@ -215,8 +268,12 @@ func (s *fileScan) Open(ctx context.Context) error {
 	return nil
 }
 
-// account adds the sizes of the files the scan opened since the last call.
+// account adds the sizes of the files the scan opened since the last call
+// (the parts of a split read count the files when they are done).
 func (s *fileScan) account() {
+	if s.group != nil {
+		return
+	}
 	n := s.scan.Stats().Files
 	files := s.scan.Files()
 	for ; s.files < n && s.files < len(files); s.files++ {
@@ -280,6 +337,8 @@ func (s *fileScan) finish() {
 	if !s.source {
 		return
 	}
+	s.r.noteMu.Lock()
+	defer s.r.noteMu.Unlock()
 	st := s.scan.Stats()
 	bad := st.BadRows + int64(st.BadFiles)
 	s.note(true, bad)
@@ -298,6 +357,29 @@ func (s *fileScan) note(complete bool, bad int64) {
 		return
 	}
 	s.noted = true
+	if g := s.group; g != nil {
+		g.mu.Lock()
+		g.left--
+		g.rows += s.rows
+		g.bad += bad
+		g.complete = g.complete && complete
+		last := g.left == 0
+		s.rows, bad, complete = g.rows, g.bad, g.complete
+		g.mu.Unlock()
+		if !last {
+			return
+		}
+		// The whole listing was read when every part completed.
+		files := s.scan.Files()
+		s.files, s.bytes = 0, 0
+		if complete {
+			s.files = len(files)
+			for _, f := range files {
+				s.bytes += f.Size
+			}
+			s.r.bytesRead.Add(s.bytes)
+		}
+	}
 	s.r.s.eng.noteRead(s.obj.Name, int64(s.files), s.rows, s.bytes, bad, complete)
 	sum := s.r.rs.source(s.obj, s.opts.OnError)
 	sum.Scans++
@@ -313,7 +395,9 @@ func (s *fileScan) note(complete bool, bad int64) {
 // Close implements exec.Operator.
 func (s *fileScan) Close() error {
 	if s.scan != nil {
+		s.r.noteMu.Lock()
 		s.note(false, 0)
+		s.r.noteMu.Unlock()
 		s.scan.Close()
 		s.scan = nil
 	}

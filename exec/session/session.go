@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -312,6 +314,34 @@ func (s *Session) sortedSettings() []string {
 
 // location is the session's time zone (the timezone setting), UTC when
 // it does not name one.
+// maxThreads bounds the threads setting.
+const maxThreads = 256
+
+// parseThreads reads a threads setting: a whole number from 1 to
+// maxThreads.
+func parseThreads(v string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < 1 || n > maxThreads {
+		return 0, fmt.Errorf("threads must be a whole number from 1 to %d, got %q", maxThreads, v)
+	}
+	return n, nil
+}
+
+// threads is the number of workers a statement's parallel pipelines run
+// in: the session's threads setting, else the engine's Config.Threads,
+// else the number of CPUs.
+func (s *Session) threads() int {
+	if v, ok := s.settings["threads"]; ok {
+		if n, err := parseThreads(v); err == nil {
+			return n
+		}
+	}
+	if s.eng.cfg.Threads > 0 {
+		return s.eng.cfg.Threads
+	}
+	return runtime.NumCPU()
+}
+
 func (s *Session) location() *time.Location {
 	name := s.settings["timezone"]
 	if name == "" || strings.EqualFold(name, "UTC") {

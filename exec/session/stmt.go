@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,8 @@ type stmtRun struct {
 	mem  *exec.Memory
 
 	start        time.Time
+	progressMu   sync.Mutex // parallel scans report progress; one at a time
+	noteMu       sync.Mutex // scans in parallel workers note their reads one at a time
 	lastProgress time.Time
 	rowsRead     atomic.Int64
 	bytesRead    atomic.Int64
@@ -47,9 +50,10 @@ const progressInterval = 100 * time.Millisecond
 // progress reports the statement's counts to the observer, at most every
 // progressInterval.
 func (r *stmtRun) progress() {
-	if r.obs == nil {
+	if r.obs == nil || !r.progressMu.TryLock() {
 		return
 	}
+	defer r.progressMu.Unlock()
 	now := time.Now()
 	if now.Sub(r.lastProgress) < progressInterval {
 		return
@@ -286,7 +290,7 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 		scans = &scanFactory{r: r}
 	}
 	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location(),
-		Params: r.rs.opts.Params}
+		Params: r.rs.opts.Params, Threads: r.s.threads()}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data

@@ -92,7 +92,15 @@ func TestTPCH(t *testing.T) {
 	defer cancel()
 	data := ensureTPCHData(ctx, t, sf)
 
-	eng, err := session.Open(ctx, filepath.Join(t.TempDir(), "data"), session.Config{})
+	threads := 0
+	if s := os.Getenv("ETLC_TPCH_THREADS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("ETLC_TPCH_THREADS=%q: want a whole number >= 1", s)
+		}
+		threads = n
+	}
+	eng, err := session.Open(ctx, filepath.Join(t.TempDir(), "data"), session.Config{Threads: threads})
 	if err != nil {
 		t.Fatal(err)
 	}

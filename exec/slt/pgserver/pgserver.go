@@ -118,7 +118,7 @@ func Start(ctx context.Context, t testing.TB) (*Server, error) {
 		}
 		t.Skipf("pgserver: %v; skipping (set CI=true to make this a failure)", err)
 	}
-	s, err := start(ctx, bin)
+	s, err := start(ctx, bin, nil)
 	if s != nil {
 		t.Cleanup(func() {
 			if err := s.Stop(context.Background()); err != nil {
@@ -136,7 +136,24 @@ const dirPrefix = "etlc-pg-"
 // started the server.
 const ownerFile = "owner.pid"
 
-func start(ctx context.Context, bin string) (*Server, error) {
+// StartServer makes and starts a server outside a test (a benchmark
+// program, say); the caller stops it with Stop. settings are more
+// server settings, each "name=value" as for postgres -c. When PostgreSQL
+// is not installed the error wraps ErrNotInstalled.
+func StartServer(ctx context.Context, settings ...string) (*Server, error) {
+	bin, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range settings {
+		if !strings.Contains(st, "=") || strings.ContainsAny(st, " '\"") {
+			return nil, fmt.Errorf("pgserver: setting %q: want name=value without blanks or quotes", st)
+		}
+	}
+	return start(ctx, bin, settings)
+}
+
+func start(ctx context.Context, bin string, settings []string) (*Server, error) {
 	runAs := ""
 	if os.Geteuid() == 0 {
 		if err := ensureUser(ctx); err != nil {
@@ -179,6 +196,9 @@ func start(ctx context.Context, bin string) (*Server, error) {
 		opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories=%s "+
 			"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40 "+
 			"-c shared_buffers=128MB", port, dir)
+		for _, st := range settings {
+			opts += " -c " + st
+		}
 		out, err := s.run(ctx, "pg_ctl", "start", "-D", data, "-w", "-t", "60", "-l", s.LogPath(), "-o", opts)
 		if err == nil {
 			return s, nil

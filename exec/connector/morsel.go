@@ -1,0 +1,90 @@
+package connector
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/apache/arrow/go/v15/parquet/file"
+)
+
+// Morsels hands the pieces of one source read out to several scans that
+// share the read (parallel workers): each piece is read by exactly one of
+// them. A piece is a Parquet row group, or a whole file of another
+// format. The first scan to need a piece lists them, in file order and row
+// group order; later ones take the next piece not taken yet, so a worker
+// that is done early takes more. Safe for concurrent use.
+type Morsels struct {
+	mu     sync.Mutex
+	listed bool
+	err    error
+	pieces []morsel
+	next   int
+}
+
+// morsel is one piece: a file of the listing and, for Parquet, one of its
+// row groups (-1: the whole file).
+type morsel struct {
+	file     int
+	rowGroup int
+}
+
+// NewMorsels returns a dispenser for the scans of one read.
+func NewMorsels() *Morsels { return &Morsels{} }
+
+// take returns the next piece, listing the pieces first if needed; ok is
+// false when none is left.
+func (m *Morsels) take(ctx context.Context, s *Scan) (morsel, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.listed {
+		m.listed = true
+		m.pieces, m.err = listMorsels(ctx, s)
+	}
+	if m.err != nil {
+		return morsel{}, false, m.err
+	}
+	if m.next >= len(m.pieces) {
+		return morsel{}, false, nil
+	}
+	p := m.pieces[m.next]
+	m.next++
+	return p, true, nil
+}
+
+// listMorsels splits the files of s into pieces: the row groups of Parquet
+// files (read from their footers), whole files otherwise.
+func listMorsels(ctx context.Context, s *Scan) (pieces []morsel, err error) {
+	for i := range s.files {
+		f := &s.files[i]
+		if s.opts.Format != FormatParquet || len(s.columns) == 0 {
+			pieces = append(pieces, morsel{file: i, rowGroup: -1})
+			continue
+		}
+		n, err := parquetRowGroups(ctx, s.fs, f.Name)
+		if err != nil {
+			return nil, &RowError{File: s.fs.URI(f.Name), Reason: fmt.Sprintf("invalid parquet file: %v", err)}
+		}
+		for rg := 0; rg < n; rg++ {
+			pieces = append(pieces, morsel{file: i, rowGroup: rg})
+		}
+	}
+	return pieces, nil
+}
+
+// parquetRowGroups reads the number of row groups from a file's footer.
+func parquetRowGroups(ctx context.Context, fs FS, name string) (n int, err error) {
+	defer recoverErr(&err, name)
+	f, err := fs.Open(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	pf, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
+	if err != nil {
+		return 0, err
+	}
+	defer pf.Close()
+	return pf.NumRowGroups(), nil
+}
