@@ -621,11 +621,13 @@ func (j *Join) Close() error {
 
 // buildShare is the build side of joins that probe in parallel (each over
 // its share of the left input): the first to need it builds it, in the
-// owner (the join that reads the right input); the others then look up
-// in clones of the owner's table, which nobody writes any more.
+// owner (the join that reads the right input), and gives every other join
+// a view of it (clones of the owner's lookup state), before any probe
+// starts; nobody writes the build side after that.
 type buildShare struct {
 	once  sync.Once
 	owner *Join
+	joins []*Join
 	err   error
 }
 
@@ -633,29 +635,33 @@ type buildShare struct {
 // spec) share their build side. Their kinds must not track build rows
 // (right and full joins do).
 func shareBuild(joins []*Join) {
-	s := &buildShare{owner: joins[0]}
+	s := &buildShare{owner: joins[0], joins: joins}
 	for _, j := range joins {
 		j.share = s
 		j.hs = s.owner.hs
 	}
 }
 
-// get builds the shared side once and gives j its view of it.
+// get builds the shared side once, with the views of all joins.
 func (s *buildShare) get(ctx context.Context, j *Join) error {
-	s.once.Do(func() { s.err = s.owner.buildSide(ctx) })
-	if s.err != nil || j == s.owner {
-		return s.err
-	}
-	o := s.owner
-	if o.rMatched != nil {
-		return fmt.Errorf("exec: a %s join cannot probe in parallel", o.spec.Kind)
-	}
-	b := *o.build
-	b.refs = nil
-	j.build = &b
-	if o.table != nil {
-		j.table = o.table.clone()
-	}
-	j.head, j.next, j.nullRows, j.rightRows = o.head, o.next, o.nullRows, o.rightRows
-	return nil
+	s.once.Do(func() {
+		o := s.owner
+		if s.err = o.buildSide(ctx); s.err != nil {
+			return
+		}
+		if o.rMatched != nil {
+			s.err = fmt.Errorf("exec: a %s join cannot probe in parallel", o.spec.Kind)
+			return
+		}
+		for _, x := range s.joins[1:] {
+			b := *o.build
+			b.refs = nil
+			x.build = &b
+			if o.table != nil {
+				x.table = o.table.clone()
+			}
+			x.head, x.next, x.nullRows, x.rightRows = o.head, o.next, o.nullRows, o.rightRows
+		}
+	})
+	return s.err
 }

@@ -181,7 +181,7 @@ type Gather struct {
 	started bool
 	cancel  context.CancelFunc
 	ch      chan Batch
-	errOnce sync.Once
+	errMu   sync.Mutex
 	err     error
 	wg      sync.WaitGroup
 	done    chan struct{}
@@ -208,11 +208,21 @@ func (g *Gather) Open(ctx context.Context) error {
 	return nil
 }
 
+// fail records the first error and stops the workers.
 func (g *Gather) fail(err error) {
-	g.errOnce.Do(func() {
+	g.errMu.Lock()
+	if g.err == nil {
 		g.err = err
-		g.cancel()
-	})
+	}
+	g.errMu.Unlock()
+	g.cancel()
+}
+
+// error is the first error a worker met, if any.
+func (g *Gather) error() error {
+	g.errMu.Lock()
+	defer g.errMu.Unlock()
+	return g.err
 }
 
 func (g *Gather) start(ctx context.Context) {
@@ -272,17 +282,14 @@ func (g *Gather) Next(ctx context.Context) (Batch, bool, error) {
 	}
 	select {
 	case b, ok := <-g.ch:
-		if !ok {
-			if g.err != nil {
-				return Batch{}, false, g.err
-			}
-			return Batch{}, false, nil
-		}
-		if g.err != nil {
-			if b.Kind == BatchData {
+		if err := g.error(); err != nil {
+			if ok && b.Kind == BatchData {
 				b.Rec.Release()
 			}
-			return Batch{}, false, g.err
+			return Batch{}, false, err
+		}
+		if !ok {
+			return Batch{}, false, nil
 		}
 		return b, true, nil
 	case <-ctx.Done():
