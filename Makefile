@@ -13,7 +13,7 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench fuzz lint
+.PHONY: build test tools demo bench bench-go fuzz lint
 
 ## build: compile bin/etlc with the version from git describe
 build:
@@ -60,8 +60,24 @@ demo: build
 		examples/scd2/delta_load.sql examples/scd2/merge.sql
 	bin/etlc run --data-dir $(DEMO_DIR)/data --no-progress examples/scd2/history.sql
 
-## bench: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
-bench:
+# `make bench` settings: scale factor, threads per engine (default: every
+# CPU when empty), timed runs per query after the warm-up, time limit of one run.
+BENCH_SF      ?= 1
+BENCH_THREADS ?=
+BENCH_RUNS    ?= 3
+BENCH_TIMEOUT ?= 5m
+BENCH_FLAGS   ?=
+
+## bench: TPC-H at BENCH_SF on etlc, DuckDB and PostgreSQL 15 (data generated
+## once into ${ETLC_CACHE:-~/.cache/etlc}/tpch); prints the table and writes
+## bench/results/tpch-sf<N>.csv and .png
+bench: tools
+	$(GO) run ./cmd/tpchgen -sf $(BENCH_SF) -format both
+	cd bench && $(GO) run ./cmd/tpchbench -sf $(BENCH_SF) -runs $(BENCH_RUNS) \
+		-timeout $(BENCH_TIMEOUT) -out results $(if $(BENCH_THREADS),-threads $(BENCH_THREADS)) $(BENCH_FLAGS)
+
+## bench-go: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 ## fuzz: run every fuzz target of every package for FUZZTIME each

@@ -243,6 +243,9 @@ func (b *builder) build(n planner.Node) (Operator, error) {
 	case *planner.Join:
 		return b.join(n)
 	case *planner.Sort:
+		if ops, err := b.parallelSort(n); ops != nil || err != nil {
+			return ops, err
+		}
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err

@@ -103,6 +103,40 @@ func (b *builder) parallel(n planner.Node) ([]Operator, error) {
 	return nil, nil
 }
 
+// parallelSort sorts the worker pipelines of n's input each on its own
+// and merges the runs; nil when the input does not split.
+func (b *builder) parallelSort(n *planner.Sort) (Operator, error) {
+	for _, k := range n.Keys {
+		if hasSubquery(k.Expr) {
+			return nil, nil
+		}
+	}
+	ins, err := b.parallel(n.Input)
+	if ins == nil || err != nil {
+		return nil, err
+	}
+	parts := make([]*Sort, len(ins))
+	for i, in := range ins {
+		keys, err := b.sortKeys(n.Keys, in.Schema())
+		if err != nil {
+			closeAll(ins[i:]...)
+			for _, p := range parts[:i] {
+				p.Close()
+			}
+			return nil, err
+		}
+		parts[i] = NewSort(in, keys, b.env.Mem)
+	}
+	keys, err := b.sortKeys(n.Keys, ins[0].Schema())
+	if err != nil {
+		for _, p := range parts {
+			p.Close()
+		}
+		return nil, err
+	}
+	return NewMergeSort(parts, keys, b.env.Mem), nil
+}
+
 // scanColumns are the columns a Scan reads, as indexes into its object.
 func scanColumns(n *planner.Scan) []int {
 	if n.Cols != nil {

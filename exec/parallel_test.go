@@ -366,9 +366,43 @@ func TestParallelJoin(t *testing.T) {
 	}
 }
 
-// sortedCopy returns s sorted (for the want side).
-func sortedCopy(s []string) []string {
-	s = append([]string(nil), s...)
-	sort.Strings(s)
-	return s
+func TestParallelMergeSort(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newPartTables(t, mem)
+	// SELECT v, d FROM big ORDER BY v DESC NULLS FIRST, d (d is unique: a total order)
+	plan := &planner.Sort{
+		Input: &planner.Project{Input: scanBig(), Exprs: []planner.Expr{cref(1, catalog.Int64), cref(2, tDec122)},
+			Columns: pcols("v,d", catalog.Int64, tDec122)},
+		Keys: []planner.SortKey{{Expr: cref(0, catalog.Int64), Desc: true, NullsFirst: true}, {Expr: cref(1, tDec122)}},
+	}
+	rows := bigRows()
+	sort.Slice(rows, func(i, j int) bool {
+		a, b := rows[i], rows[j]
+		if (a.v == nil) != (b.v == nil) {
+			return a.v == nil
+		}
+		if a.v != nil && *a.v != *b.v {
+			return *a.v > *b.v
+		}
+		return a.d < b.d
+	})
+	var want []string
+	for _, r := range rows {
+		v := "NULL"
+		if r.v != nil {
+			v = fmt.Sprint(*r.v)
+		}
+		want = append(want, fmt.Sprintf("%s|%dd", v, r.d))
+	}
+	for _, th := range threadCounts {
+		root, got := runThreads(t, mem, tabs, plan, th)
+		wantRoot := "*exec.MergeSort"
+		if th == 1 {
+			wantRoot = "*exec.Sort"
+		}
+		if root != wantRoot {
+			t.Errorf("threads %d: root %s, want %s", th, root, wantRoot)
+		}
+		equalRows(t, got, want)
+	}
 }

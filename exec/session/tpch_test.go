@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,6 +59,12 @@ const tpchDir = "../../testdata/tpch"
 // (default 1: only SF1 has answers, at other scales the results are only
 // run and timed); ETLC_TPCH_QUERIES limits the run to some queries
 // ("1,6,17"); ETLC_TPCH_QUERY_TIMEOUT bounds each query (default 10m).
+//
+// The queries run twice: all of them with as many threads as CPUs
+// (subtests threads=N/qNN), then a few with one thread (threads=1/qNN;
+// ETLC_TPCH_SERIAL_QUERIES picks them, "all" for every query), so that
+// the answers are checked both ways. ETLC_TPCH_THREADS=N runs one pass,
+// with N threads.
 func TestTPCH(t *testing.T) {
 	if os.Getenv("ETLC_TPCH") == "0" {
 		t.Skip("ETLC_TPCH=0")
@@ -92,74 +99,117 @@ func TestTPCH(t *testing.T) {
 	defer cancel()
 	data := ensureTPCHData(ctx, t, sf)
 
-	threads := 0
+	// The passes: every query with all threads, then some queries with
+	// one thread (the same answers whatever the thread count).
+	type pass struct {
+		threads int
+		queries map[int]bool
+	}
+	passes := []pass{{runtime.NumCPU(), only}, {1, parseQuerySet(t, "ETLC_TPCH_SERIAL_QUERIES", defaultSerialQueries)}}
 	if s := os.Getenv("ETLC_TPCH_THREADS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			t.Fatalf("ETLC_TPCH_THREADS=%q: want a whole number >= 1", s)
 		}
-		threads = n
+		passes = []pass{{n, only}}
 	}
-	eng, err := session.Open(ctx, filepath.Join(t.TempDir(), "data"), session.Config{Threads: threads})
+	if len(only) > 0 && len(passes) == 2 {
+		// ETLC_TPCH_QUERIES picks the queries of both passes.
+		passes[1].queries = only
+	}
+	eng, err := session.Open(ctx, filepath.Join(t.TempDir(), "data"), session.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	sess := eng.NewSession(session.Options{})
-	defer sess.Close()
 	var ddl strings.Builder
 	for _, tb := range tpchSchema {
 		fmt.Fprintf(&ddl, "CREATE SOURCE %s (%s) WITH (connector = 'file', path = '%s', format = 'parquet');\n",
 			tb.name, tb.columns, filepath.Join(data, tb.name)+string(filepath.Separator))
 	}
-	if _, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", ddl.String()), session.ExecOptions{}); err != nil {
+	ddlSess := eng.NewSession(session.Options{})
+	if _, err := ddlSess.Exec(ctx, parser.NewSource("tpch_sources.sql", ddl.String()), session.ExecOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	ddlSess.Close()
 
 	answers := filepath.Join(tpchDir, "answers", fmt.Sprintf("sf%d", sf))
 	if _, err := os.Stat(answers); err != nil {
 		t.Logf("no answers for SF%d in %s: the queries are run and timed only", sf, answers)
 		answers = ""
 	}
-	var times []string
-	var total time.Duration
-	for q := 1; q <= 22; q++ {
-		if len(only) > 0 && !only[q] {
-			continue
-		}
-		name := fmt.Sprintf("q%02d", q)
-		t.Run(name, func(t *testing.T) {
-			text, err := os.ReadFile(filepath.Join(tpchDir, "queries", name+".sql"))
-			if err != nil {
-				t.Fatal(err)
+	for _, p := range passes {
+		sess := eng.NewSession(session.Options{Settings: map[string]string{"threads": strconv.Itoa(p.threads)}})
+		var times []string
+		var total time.Duration
+		t.Run(fmt.Sprintf("threads=%d", p.threads), func(t *testing.T) {
+			for q := 1; q <= 22; q++ {
+				if len(p.queries) > 0 && !p.queries[q] {
+					continue
+				}
+				name := fmt.Sprintf("q%02d", q)
+				t.Run(name, func(t *testing.T) {
+					text, err := os.ReadFile(filepath.Join(tpchDir, "queries", name+".sql"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+					defer cancel()
+					start := time.Now()
+					got, err := runTPCHQuery(qctx, sess, name+".sql", string(text))
+					elapsed := time.Since(start)
+					total += elapsed
+					line := fmt.Sprintf("%s %8.2fs", name, elapsed.Seconds())
+					if err != nil {
+						times = append(times, line+"  failed")
+						t.Fatalf("%s failed after %s: %v", name, elapsed.Round(time.Millisecond), err)
+					}
+					times = append(times, line)
+					t.Logf("%s: %d rows in %s", name, len(got), elapsed.Round(time.Millisecond))
+					if answers == "" {
+						return
+					}
+					want, err := readAnswer(filepath.Join(answers, name+".csv"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					compareTPCH(t, got, want)
+				})
 			}
-			qctx, cancel := context.WithTimeout(ctx, queryTimeout)
-			defer cancel()
-			start := time.Now()
-			got, err := runTPCHQuery(qctx, sess, name+".sql", string(text))
-			elapsed := time.Since(start)
-			total += elapsed
-			line := fmt.Sprintf("%s %8.2fs", name, elapsed.Seconds())
-			if err != nil {
-				times = append(times, line+"  failed")
-				t.Fatalf("%s failed after %s: %v", name, elapsed.Round(time.Millisecond), err)
-			}
-			times = append(times, line)
-			t.Logf("%s: %d rows in %s", name, len(got), elapsed.Round(time.Millisecond))
-			if answers == "" {
-				return
-			}
-			want, err := readAnswer(filepath.Join(answers, name+".csv"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareTPCH(t, got, want)
 		})
+		sess.Close()
+		summary := fmt.Sprintf("TPC-H SF%d on etlc with %d threads, seconds per query:\n  %s\n  total %.2fs",
+			sf, p.threads, strings.Join(times, "\n  "), total.Seconds())
+		t.Log(summary)
+		fmt.Println(summary)
 	}
-	summary := fmt.Sprintf("TPC-H SF%d on etlc, seconds per query:\n  %s\n  total %.2fs",
-		sf, strings.Join(times, "\n  "), total.Seconds())
-	t.Log(summary)
-	fmt.Println(summary)
+}
+
+// defaultSerialQueries are the queries the one-thread pass runs by
+// default: a grouped scan (1), joins with top-N (3, 18), a scalar scan
+// (6), a six-way join (9) and an outer join under two aggregations (13).
+const defaultSerialQueries = "1,3,6,9,13,18"
+
+// parseQuerySet reads a list of query numbers from the environment
+// variable env, or def when it is unset; "all" is every query.
+func parseQuerySet(t *testing.T, env, def string) map[int]bool {
+	t.Helper()
+	s, ok := os.LookupEnv(env)
+	if !ok {
+		s = def
+	}
+	set := map[int]bool{}
+	if s == "all" {
+		return set
+	}
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 22 {
+			t.Fatalf("%s=%q: want numbers 1..22 separated by commas, or all", env, s)
+		}
+		set[n] = true
+	}
+	return set
 }
 
 // runTPCHQuery runs one query and returns its rows, each value as

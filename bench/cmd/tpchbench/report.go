@@ -59,11 +59,11 @@ func ratioCell(r float64, ok bool) string {
 
 // row is one line of the table and the CSV.
 type row struct {
-	query                  string
-	etlc, duck, pg         string
-	vsDuck, vsPG, rss      string
-	rDuck, rPG             float64
-	okDuck, okPG, okEtlc   bool
+	query                string
+	etlc, duck, pg       string
+	vsDuck, vsPG, rss    string
+	rDuck, rPG           float64
+	okDuck, okPG, okEtlc bool
 }
 
 // rows computes the table's lines; the last is the geometric means.
