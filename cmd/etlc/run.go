@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type runFlags struct {
 	dataDir    string
 	logFormat  string
 	noProgress bool
+	threads    int
 }
 
 func newRunCmd(sys *system) *cobra.Command {
@@ -74,6 +76,7 @@ or compile errors (nothing ran).`,
 	fl.StringVar(&f.dataDir, "data-dir", defaultDataDir, "data `directory`: catalog, managed tables, run history")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log and summary format: text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw live progress on a terminal")
+	fl.IntVar(&f.threads, "threads", runtime.NumCPU(), "worker threads of a query's parallel pipelines (SET threads overrides it)")
 	return cmd
 }
 
@@ -92,7 +95,10 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 	if err != nil {
 		return &ioError{err}
 	}
-	eng, err := session.Open(ctx, f.dataDir, session.Config{})
+	if f.threads < 1 || f.threads > 256 {
+		return fmt.Errorf("invalid --threads %d: want 1 to 256", f.threads)
+	}
+	eng, err := session.Open(ctx, f.dataDir, session.Config{Threads: f.threads})
 	if err != nil {
 		return &ioError{fmt.Errorf("cannot open the data directory %s: %w", f.dataDir, unwrapPathError(err))}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,7 @@ type serveFlags struct {
 	tlsKey        string
 	tlsSelfSigned bool
 	verbose       bool
+	threads       int
 }
 
 func newServeCmd(sys *system) *cobra.Command {
@@ -63,6 +65,7 @@ server: running statements are cancelled and connections closed.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fl.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate generated at start")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every connection")
+	fl.IntVar(&f.threads, "threads", runtime.NumCPU(), "worker threads of a query's parallel pipelines (a session's SET threads overrides it)")
 	return cmd
 }
 
@@ -106,7 +109,10 @@ func runServe(ctx context.Context, sys *system, f *serveFlags) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(sys.stderr, &slog.HandlerOptions{Level: level}))
-	eng, err := session.Open(ctx, f.dataDir, session.Config{})
+	if f.threads < 1 || f.threads > 256 {
+		return fmt.Errorf("invalid --threads %d: want 1 to 256", f.threads)
+	}
+	eng, err := session.Open(ctx, f.dataDir, session.Config{Threads: f.threads})
 	if err != nil {
 		return &ioError{err: err}
 	}
