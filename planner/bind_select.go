@@ -309,6 +309,9 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		qs.cols = cols
 		if b.capture != nil && b.capture.sel == sel {
 			b.capture.node, b.capture.cols, b.capture.broken = input, cols, qs.broken
+			if b.capture.wrap != nil {
+				input = b.capture.wrap(input)
+			}
 		}
 	} else {
 		input = &Values{Rows: [][]Expr{{}}}

@@ -174,6 +174,12 @@ func nodeJSON(n Node) any {
 		m["op"], m["kind"], m["all"] = "setop", n.Kind.String(), n.All
 	case *Distinct:
 		m["op"] = "distinct"
+	case *Expect:
+		checks := make([]any, len(n.Checks))
+		for i, c := range n.Checks {
+			checks[i] = map[string]any{"name": c.Name, "cond": exprJSON(c.Cond), "action": c.Action.String()}
+		}
+		m["op"], m["pipeline"], m["checks"] = "expect", n.Pipeline, checks
 	case *Window:
 		fns := make([]any, len(n.Funcs))
 		for i, f := range n.Funcs {
