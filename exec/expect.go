@@ -12,6 +12,7 @@ import (
 
 	"github.com/etlc/etlc/exec/expr"
 	"github.com/etlc/etlc/parser"
+	"github.com/etlc/etlc/planner"
 )
 
 // ExpectCount holds the counts of one pipeline expectation. Its counters
@@ -128,20 +129,20 @@ type ExpectEnv struct {
 
 // QuarantineConstraintColumn is the first column of a quarantined row: the
 // expectation(s) it violated, comma-separated.
-const QuarantineConstraintColumn = "constraint_name"
+const QuarantineConstraintColumn = planner.QuarantineConstraintColumn
 
 // QuarantineSchema is the layout of quarantined rows: constraint_name,
-// then the columns of the checked rows (names made unique with _2, _3 ...).
+// then the columns of the checked rows (names made unique with _2, _3 ...,
+// as planner.QuarantineNames does).
 func QuarantineSchema(in *arrow.Schema) *arrow.Schema {
-	fs := []arrow.Field{{Name: QuarantineConstraintColumn, Type: arrow.BinaryTypes.String}}
-	seen := map[string]bool{QuarantineConstraintColumn: true}
-	for _, f := range in.Fields() {
-		name := f.Name
-		for k := 2; seen[name]; k++ {
-			name = fmt.Sprintf("%s_%d", f.Name, k)
-		}
-		seen[name] = true
-		fs = append(fs, arrow.Field{Name: name, Type: f.Type, Nullable: true})
+	names := make([]string, in.NumFields())
+	for i, f := range in.Fields() {
+		names[i] = f.Name
+	}
+	qn := planner.QuarantineNames(names)
+	fs := []arrow.Field{{Name: qn[0], Type: arrow.BinaryTypes.String}}
+	for i, f := range in.Fields() {
+		fs = append(fs, arrow.Field{Name: qn[i+1], Type: f.Type, Nullable: true})
 	}
 	return arrow.NewSchema(fs, nil)
 }
@@ -425,6 +426,8 @@ func sampleRow(rec arrow.Record, i int) string {
 		switch {
 		case col.IsNull(i):
 			sb.WriteString("NULL")
+		case col.DataType().ID() == arrow.DECIMAL128:
+			sb.WriteString(col.(*array.Decimal128).Value(i).ToString(col.DataType().(*arrow.Decimal128Type).Scale))
 		case col.DataType().ID() == arrow.STRING || col.DataType().ID() == arrow.LARGE_STRING:
 			sb.WriteString("'" + strings.ReplaceAll(col.ValueStr(i), "'", "''") + "'")
 		default:

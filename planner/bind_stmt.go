@@ -755,8 +755,69 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 			out.Insert.Plan = top
 		}
 		out.Expectations = exps
+		b.quarantineTable(s, out)
 	}
 	b.register(s.Name, o, out.Mode)
+	return out
+}
+
+// quarantineTable declares the table <pipeline>__quarantine of a pipeline
+// with QUARANTINE expectations and no quarantine option, so that later
+// statements can read it. Its columns are constraint_name and the columns
+// of the rows the QUARANTINE expectations check; one pipeline quarantines
+// one kind of row (those read, or those written).
+func (b *binder) quarantineTable(s *parser.CreatePipeline, ps *PipelineStmt) {
+	if ps.Insert == nil || ps.Insert.Plan == nil {
+		return
+	}
+	var layout []Column
+	var where *Expectation
+	for _, x := range expectNodes(ps.Insert.Plan) {
+		for _, c := range x.Checks {
+			if c.Action != parser.ActionQuarantine {
+				continue
+			}
+			if layout != nil && where.OverOutput != c.OverOutput {
+				pos := s.Name.Pos()
+				for _, e := range s.Expectations {
+					if e.Name.Name == c.Name {
+						pos = e.Pos
+					}
+				}
+				b.errorf(pos, parser.CodeFeature, "make every QUARANTINE expectation check the rows read, or every one the rows written",
+					"QUARANTINE expectations %q and %q check different rows (read and written); one quarantine holds one kind of row", where.Name, c.Name)
+				return
+			}
+			if layout == nil {
+				layout, where = x.Input.Schema(), c
+			}
+		}
+	}
+	if layout == nil || ps.Object.Options["quarantine"] != "" {
+		return
+	}
+	name := ps.Object.Name + QuarantineSuffix
+	q := &catalog.Object{Kind: catalog.ObjectTable, Name: name, Columns: QuarantineColumns(layout)}
+	if old, ok := b.cat.lookup(name); ok && old.Kind != catalog.ObjectTable {
+		b.errorf(s.Name.Pos(), "42809", "rename one of them, or name another quarantine with WITH (quarantine = '...')",
+			"the quarantine of pipeline %q is %q, which is a %s", ps.Object.Name, name, old.Kind)
+		return
+	}
+	ps.Quarantine = q
+	if err := b.cat.put(b.ctx, q, catalog.CreateOrReplace); err != nil {
+		b.errorf(s.Name.Pos(), "58030", "", "creating table %q: %v", name, err)
+	}
+}
+
+// expectNodes returns the Expect nodes of a plan, outermost first.
+func expectNodes(n Node) []*Expect {
+	var out []*Expect
+	if x, ok := n.(*Expect); ok {
+		out = append(out, x)
+	}
+	for _, c := range n.Children() {
+		out = append(out, expectNodes(c)...)
+	}
 	return out
 }
 

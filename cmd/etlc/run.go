@@ -309,6 +309,20 @@ func (o *runOutput) summary(run *session.Run) {
 			fmt.Fprintln(w, line)
 		}
 	}
+	if len(run.Expectations) > 0 {
+		fmt.Fprintln(w, "  expectations:")
+		for _, x := range run.Expectations {
+			line := fmt.Sprintf("    %-24s %-24s %-10s %s passed, %s failed", x.Pipeline, x.Constraint, x.Action,
+				count(x.Passed), count(x.Failed))
+			switch {
+			case x.Dropped > 0:
+				line += fmt.Sprintf(", %s dropped", count(x.Dropped))
+			case x.Quarantined > 0:
+				line += fmt.Sprintf(", %s quarantined", count(x.Quarantined))
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 	if len(run.Validations) > 0 {
 		fmt.Fprintln(w, "  checks:")
 		for _, v := range run.Validations {
@@ -344,10 +358,18 @@ func (o *runOutput) summaryJSON(run *session.Run) {
 	for _, v := range run.Validations {
 		checks = append(checks, validationMap(v))
 	}
+	expects := []any{}
+	for _, x := range run.Expectations {
+		expects = append(expects, map[string]any{"pipeline": x.Pipeline, "constraint": x.Constraint, "action": x.Action,
+			"passed": x.Passed, "failed": x.Failed, "dropped": x.Dropped, "quarantined": x.Quarantined})
+	}
 	attrs := []any{slog.String("run_id", run.ID), slog.String("job", run.Job), slog.String("state", state),
 		slog.Int("statements", len(run.Statements)), slog.Int("of", run.Count),
 		slog.Int64("elapsed_ms", run.FinishedAt.Sub(run.StartedAt).Milliseconds()),
 		slog.Any("sources", sources), slog.Any("targets", targets), slog.Any("validations", checks)}
+	if len(expects) > 0 {
+		attrs = append(attrs, slog.Any("expectations", expects))
+	}
 	if run.Err != nil {
 		attrs = append(attrs, errorAttrs(run.Err)...)
 	}

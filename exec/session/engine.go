@@ -43,6 +43,8 @@ type Engine struct {
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
 	closed  bool
+	// expect holds the expectation counts of each pipeline's latest run.
+	expect expectRegistry
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
