@@ -714,8 +714,12 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 				b.capture = &cap
 			}
 		}
+		b.pipelineOpts = o.Options
+		if b.pipelineOpts == nil {
+			b.pipelineOpts = map[string]string{}
+		}
 		out.Insert = b.bindInsert(s.Insert)
-		b.capture = nil
+		b.capture, b.pipelineOpts = nil, nil
 		out.Source = cap.node
 		if cap.node == nil {
 			// Not a plain SELECT: every expectation is over the output.
