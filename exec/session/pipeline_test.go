@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etlc/etlc/exec/observe"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -148,4 +149,54 @@ func onlyFile(t *testing.T, dir string) string {
 		t.Fatalf("files under %s: %v, want one", dir, files)
 	}
 	return filepath.Join(dir, files[0])
+}
+
+// TestEngineMetrics checks the engine's /metrics figures after a pipeline
+// run: exact lines for the source, the sinks, the expectations and the
+// statement counts.
+func TestEngineMetrics(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "in/orders.csv"), ordersCSV)
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	mustExec(t, s, pipelineScript(dir)+"START PIPELINE load_orders;")
+	var sb strings.Builder
+	reg := observe.NewRegistry()
+	reg.Register(e.Metrics())
+	if err := reg.WriteText(context.Background(), &sb); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(sb.String(), "\n") {
+		lines[l] = true
+	}
+	for _, want := range []string{
+		`etlc_source_rows_read_total{source="orders"} 8`,
+		`etlc_source_bad_rows_total{source="orders"} 0`,
+		`etlc_source_files_read_total{source="orders"} 1`,
+		`etlc_sink_rows_written_total{sink="clean"} 3`,
+		`etlc_sink_files_written_total{sink="clean"} 1`,
+		`etlc_sink_commits_total{sink="clean"} 1`,
+		`etlc_expectation_rows_total{pipeline="load_orders",constraint="positive_amount",action="drop row",outcome="passed"} 5`,
+		`etlc_expectation_rows_total{pipeline="load_orders",constraint="positive_amount",action="drop row",outcome="dropped"} 2`,
+		`etlc_expectation_rows_total{pipeline="load_orders",constraint="known_customer",action="quarantine",outcome="quarantined"} 2`,
+		`etlc_expectation_rows_total{pipeline="load_orders",constraint="plausible",action="none",outcome="failed"} 1`,
+		`etlc_statement_duration_seconds_count{kind="START PIPELINE",status="ok"} 1`,
+		`etlc_statement_duration_seconds_count{kind="CREATE PIPELINE",status="ok"} 1`,
+		`# TYPE etlc_statement_duration_seconds summary`,
+	} {
+		if !lines[want] {
+			t.Errorf("no line %s in\n%s", want, sb.String())
+		}
+	}
+	if err := e.CheckCatalog(context.Background()); err != nil {
+		t.Error(err)
+	}
+	if err := e.CheckSources(context.Background()); err != nil {
+		t.Error(err)
+	}
+	mustExec(t, s, fmt.Sprintf(`CREATE SOURCE gone (a INT) WITH (connector = 'file', path = '%s/nothing/', format = 'csv')`, dir))
+	if err := e.CheckSources(context.Background()); err == nil || !strings.HasPrefix(err.Error(), `unreachable: source "gone": `) {
+		t.Errorf("CheckSources with a missing directory: %v", err)
+	}
 }

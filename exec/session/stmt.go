@@ -153,6 +153,7 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		r.res.Err = se
 	}
 	r.res.Progress = r.counts()
+	r.s.eng.noteStatement(kind, r.res.Err != nil, r.res.Progress.Elapsed)
 	if r.obs != nil {
 		r.obs.StatementFinished(r.res)
 	}
