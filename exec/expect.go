@@ -22,8 +22,8 @@ type ExpectCount struct {
 	Pipeline   string
 	Constraint string
 	Action     parser.ViolationAction
-	// Passed counts the rows that satisfied the condition (TRUE or NULL);
-	// Failed the rows that violated it (FALSE), whatever the action.
+	// Passed counts the rows that satisfied the condition (TRUE); Failed
+	// the rows that violated it (FALSE or NULL), whatever the action.
 	Passed, Failed atomic.Int64
 	// Dropped and Quarantined count the violating rows the expectation
 	// removed (DROP ROW) or routed to the quarantine (QUARANTINE).
@@ -174,7 +174,8 @@ func (e *ExpectationError) Error() string {
 // the rows that pass and violate each one, removes the rows a DROP ROW or
 // QUARANTINE expectation rejects (the latter handed to the quarantine),
 // and stops with an *ExpectationError when a FAIL expectation is violated.
-// A row violates an expectation when its condition is FALSE; NULL passes.
+// A row violates an expectation when its condition is not TRUE (FALSE or
+// NULL), as a VALIDATE fails on NULL.
 // Control batches (watermarks, barriers) pass through, so the stream
 // runtime runs the same operator.
 type Expect struct {
@@ -246,10 +247,13 @@ func (e *Expect) Next(ctx context.Context) (Batch, bool, error) {
 	}
 }
 
-// selectFalse appends to sel the rows where cond is FALSE (not NULL).
-func selectFalse(cond arrow.Array, sel []int32) []int32 {
+// selectNotTrue appends to sel the rows where cond is FALSE or NULL.
+func selectNotTrue(cond arrow.Array, sel []int32) []int32 {
 	n := cond.Len()
 	if physOf(cond.DataType()) == physNull {
+		for i := 0; i < n; i++ {
+			sel = append(sel, int32(i))
+		}
 		return sel
 	}
 	vals := boolValsOf(cond)
@@ -263,7 +267,7 @@ func selectFalse(cond arrow.Array, sel []int32) []int32 {
 		return sel
 	}
 	for i := 0; i < n; i++ {
-		if !vals.get(i) && v.valid(i) {
+		if !v.valid(i) || !vals.get(i) {
 			sel = append(sel, int32(i))
 		}
 	}
@@ -282,7 +286,7 @@ func (e *Expect) apply(ctx context.Context, rec arrow.Record) (arrow.Record, err
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %q: expectation %q: %w", e.pipeline, c.Name, err)
 		}
-		e.violated[i] = selectFalse(arr, e.violated[i][:0])
+		e.violated[i] = selectNotTrue(arr, e.violated[i][:0])
 		arr.Release()
 		bad := int64(len(e.violated[i]))
 		e.counts[i].Passed.Add(int64(n) - bad)

@@ -76,14 +76,14 @@ func TestExpectCountsDropAndQuarantine(t *testing.T) {
 	}
 	// Batches of 3: the selection crosses batch boundaries.
 	got := run(t, NewExpect(source(t, mem, s, rows, 3), "p", checks, env, mem))
-	// Dropped: -5 and 0 (positive FALSE); -3 fails positive and has_name:
-	// quarantined. 6 has no name: quarantined. NULL c0 passes positive.
-	equalRows(t, got, []string{"1|a", "NULL|b", "4|d", "7|g"})
+	// Dropped: NULL, -5 and 0 (positive NULL or FALSE); -3 fails positive
+	// and has_name: quarantined. 6 has no name: quarantined.
+	equalRows(t, got, []string{"1|a", "4|d", "7|g"})
 	equalRows(t, quarantined, []string{"has_name|-3|NULL", "has_name|6|NULL"})
 	equalSnap(t, snapRows(stats), []snapRow{
-		{"positive", "drop row", 5, 3, 2, 0},
+		{"positive", "drop row", 4, 4, 3, 0},
 		{"has_name", "quarantine", 6, 2, 0, 2},
-		{"small", "none", 6, 2, 0, 0},
+		{"small", "none", 5, 3, 0, 0},
 	})
 }
 

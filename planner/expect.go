@@ -8,7 +8,7 @@ import (
 
 // Expect checks a pipeline's expectations on every row of Input. Each
 // check's Cond is bound over Input's columns. A row violates a check when
-// Cond is FALSE (NULL passes, as for a CHECK constraint). The node passes
+// Cond is not TRUE (FALSE or NULL, as a VALIDATE fails on NULL). The node passes
 // on the rows that no DROP ROW or QUARANTINE check rejects; a violated FAIL
 // check stops the run; a check without action only counts. Its output
 // columns are Input's.
