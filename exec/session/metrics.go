@@ -13,10 +13,23 @@ import (
 	"github.com/etlc/etlc/exec/observe"
 )
 
-// stmtMetrics counts finished statements by kind and outcome.
+// stmtMetrics counts finished statements by kind and outcome, and holds
+// the stream runtime's pipeline reporter.
 type stmtMetrics struct {
 	mu sync.Mutex
 	by map[[2]string]*stmtCount // kind, status (ok or failed)
+	// pipes reports the stream runtime's pipelines (nil: none).
+	pipes observe.PipelineReporter
+}
+
+// SetPipelineReporter makes the engine's metrics include the figures of
+// the pipelines r reports (etlc_pipeline_*, see observe.PipelineCollector).
+// The stream runtime calls it once, when it starts, with itself; nil
+// removes it.
+func (e *Engine) SetPipelineReporter(r observe.PipelineReporter) {
+	e.stmts.mu.Lock()
+	defer e.stmts.mu.Unlock()
+	e.stmts.pipes = r
 }
 
 type stmtCount struct {
@@ -60,10 +73,12 @@ func (e *Engine) noteStatement(kind string, failed bool, d time.Duration) {
 //	                                             outcome: passed, failed, dropped, quarantined
 //	etlc_statement_duration_seconds{kind,status} summary (_sum, _count)
 //
-// The counts are those since the engine opened (expectations: of each
-// pipeline's latest run).
+// and, when the stream runtime set a reporter (SetPipelineReporter), the
+// etlc_pipeline_* figures of observe.PipelineCollector. The counts are
+// those since the engine opened (expectations: of each pipeline's latest
+// run).
 func (e *Engine) Metrics() observe.Collector {
-	return observe.CollectorFunc(func(context.Context) []observe.Family {
+	return observe.CollectorFunc(func(ctx context.Context) []observe.Family {
 		e.mu.Lock()
 		sources := make([]SourceStats, 0, len(e.sources))
 		for _, s := range e.sources {
@@ -120,8 +135,13 @@ func (e *Engine) Metrics() observe.Collector {
 				observe.Sample{Suffix: "_sum", Labels: l, Value: c.seconds},
 				observe.Sample{Suffix: "_count", Labels: l, Value: float64(c.n)})
 		}
+		pipes := e.stmts.pipes
 		e.stmts.mu.Unlock()
-		return []observe.Family{srcRows, srcBad, srcBytes, srcFiles, snkRows, snkBytes, snkFiles, snkCommits, exp, dur}
+		out := []observe.Family{srcRows, srcBad, srcBytes, srcFiles, snkRows, snkBytes, snkFiles, snkCommits, exp, dur}
+		if pipes != nil {
+			out = append(out, observe.PipelineCollector(pipes, nil).Collect(ctx)...)
+		}
+		return out
 	})
 }
 

@@ -189,6 +189,22 @@ func TestEngineMetrics(t *testing.T) {
 			t.Errorf("no line %s in\n%s", want, sb.String())
 		}
 	}
+	// The stream runtime's pipelines join the figures once it sets its
+	// reporter.
+	e.SetPipelineReporter(fixedPipelines{{Name: "revenue", State: "running", RowsIn: 10, RowsOut: 4}})
+	sb.Reset()
+	if err := reg.WriteText(context.Background(), &sb); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`etlc_pipeline_up{pipeline="revenue",state="running"} 1`,
+		`etlc_pipeline_rows_in_total{pipeline="revenue"} 10`,
+		`etlc_pipeline_rows_out_total{pipeline="revenue"} 4`,
+	} {
+		if !strings.Contains(sb.String(), "\n"+want+"\n") {
+			t.Errorf("no line %s in\n%s", want, sb.String())
+		}
+	}
 	if err := e.CheckCatalog(context.Background()); err != nil {
 		t.Error(err)
 	}
@@ -200,3 +216,9 @@ func TestEngineMetrics(t *testing.T) {
 		t.Errorf("CheckSources with a missing directory: %v", err)
 	}
 }
+
+// fixedPipelines reports fixed pipeline statuses, as the stream runtime
+// reports its pipelines.
+type fixedPipelines []observe.PipelineStatus
+
+func (f fixedPipelines) PipelineStatuses() []observe.PipelineStatus { return f }
