@@ -316,14 +316,10 @@ func (g *Gather) Next(ctx context.Context) (Batch, bool, error) {
 	}
 	select {
 	case b, ok := <-g.ch:
-		if err := g.error(); err != nil {
-			if ok && b.Kind == BatchData {
-				b.Rec.Release()
-			}
-			return Batch{}, false, err
-		}
+		// Batches sent before a worker failed come out first, as they
+		// would from a serial plan; the error ends the gather after them.
 		if !ok {
-			return Batch{}, false, nil
+			return Batch{}, false, g.error()
 		}
 		return b, true, nil
 	case <-ctx.Done():

@@ -88,3 +88,21 @@ func parquetRowGroups(ctx context.Context, fs FS, name string) (n int, err error
 	defer pf.Close()
 	return pf.NumRowGroups(), nil
 }
+
+// Split lists a source once and splits the read into pieces (Parquet row
+// groups, files of other formats) for parallel scans: each scan is opened
+// with spec.Files = files and spec.Morsels = m. n is the number of pieces;
+// a read of one piece or none gains nothing from splitting.
+func (c *FileConnector) Split(ctx context.Context, opts Options, spec ScanSpec) (files []SourceFile, m *Morsels, n int, err error) {
+	s, err := c.Scan(ctx, opts, spec)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	defer s.Close()
+	m = NewMorsels()
+	m.listed = true
+	if m.pieces, err = listMorsels(ctx, s); err != nil {
+		return nil, nil, 0, err
+	}
+	return s.files, m, len(m.pieces), nil
+}

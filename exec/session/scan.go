@@ -197,6 +197,8 @@ type fileScan struct {
 	// the read once, together, through group.
 	morsels *connector.Morsels
 	group   *partGroup
+	// listing is the files the parts of a split read share.
+	listing []connector.SourceFile
 }
 
 // partGroup adds up what the parts of a split read have read; the last
@@ -232,7 +234,19 @@ func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, co
 	if opts.OnError != connector.OnErrorFail {
 		return nil, false, nil
 	}
-	m := connector.NewMorsels()
+	probe, err := f.sourceScan(obj, columns)
+	if err != nil {
+		return nil, false, err
+	}
+	files, m, pieces, err := f.r.s.eng.conn.Split(ctx, opts, connector.ScanSpec{Fields: probe.fields, Columns: probe.read})
+	if err != nil {
+		return nil, false, fmt.Errorf("reading %s %q: %w", obj.Kind, obj.Name, err)
+	}
+	if pieces < 2 {
+		// One piece (a small source): nothing to share.
+		return nil, false, nil
+	}
+	n = min(n, pieces)
 	g := &partGroup{left: n, complete: true}
 	ops := make([]exec.Operator, n)
 	for i := range ops {
@@ -240,7 +254,7 @@ func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, co
 		if err != nil {
 			return nil, false, err
 		}
-		sc.morsels, sc.group = m, g
+		sc.morsels, sc.group, sc.listing = m, g, files
 		ops[i] = sc
 	}
 	return ops, true, nil
@@ -260,7 +274,7 @@ func (s *fileScan) Open(ctx context.Context) error {
 	if s.quarantine {
 		s.gen = s.r.s.eng.quarantineGen(s.obj.Name)
 	}
-	sc, err := s.r.s.eng.conn.Scan(ctx, s.opts, connector.ScanSpec{Fields: s.fields, Columns: s.read, Morsels: s.morsels})
+	sc, err := s.r.s.eng.conn.Scan(ctx, s.opts, connector.ScanSpec{Fields: s.fields, Columns: s.read, Morsels: s.morsels, Files: s.listing})
 	if err != nil {
 		return fmt.Errorf("reading %s %q: %w", s.what, s.obj.Name, err)
 	}
