@@ -217,6 +217,9 @@ type Constraint struct {
 	Columns []KeyPart
 	// Check is the condition of a CHECK constraint.
 	Check *Expr
+	// Column is the column whose definition holds an inline constraint
+	// (a INT UNIQUE, a INT CHECK (a > 0)); empty for a table constraint.
+	Column Ident
 }
 
 // KeyPart is one column of a key: a UNIQUE constraint's or an index's.

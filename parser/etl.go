@@ -283,10 +283,10 @@ func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, inlineConstraints) {
 			p.i++
 			p.accept("KEY")
 			in.add(Constraint{Pos: p.toks[at].start, Kind: ConstraintUnique, Name: name,
-				Columns: []KeyPart{{Column: c.Name}}}, at)
+				Columns: []KeyPart{{Column: c.Name}}, Column: c.Name}, at)
 		case p.peek().is("CHECK"):
 			p.i++
-			in.add(Constraint{Pos: p.toks[at].start, Kind: ConstraintCheck, Name: name, Check: p.checkExpr()}, at)
+			in.add(Constraint{Pos: p.toks[at].start, Kind: ConstraintCheck, Name: name, Check: p.checkExpr(), Column: c.Name}, at)
 		case p.peek().is("REFERENCES"):
 			p.failCode(p.i, CodeFeature, "foreign keys (REFERENCES) are not supported")
 		case p.peek().is("DEFAULT"):

@@ -38,6 +38,10 @@ func (b *binder) bindStmt(s parser.Stmt) BoundStmt {
 		return b.bindMerge(s)
 	case *parser.Drop:
 		return b.bindDrop(s)
+	case *parser.CreateIndex:
+		return b.bindCreateIndex(s)
+	case *parser.DropIndex:
+		return b.bindDropIndex(s)
 	case *parser.Explain:
 		out := &ExplainStmt{Stmt: s, Analyze: s.Analyze}
 		if s.Stmt != nil {
@@ -216,6 +220,8 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		}
 	}
 	out.Columns = targets
+	out.Defaults = b.defaultsFor(target, targets)
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
@@ -368,6 +374,7 @@ func (b *binder) bindCreateSink(s *parser.CreateSink) *CreateStmt {
 func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	o, mode := b.fromCreate(s)
 	out := &CreateStmt{Stmt: s, Object: o, Mode: mode}
+	b.bindTableConstraints(s, o)
 	if s.As != nil {
 		out.Query = b.bindTopQuery(s.As)
 		o.Columns = nil
@@ -559,6 +566,15 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 				}
 				a.InsertValues = append(a.InsertValues, e)
 			}
+			if cl.Columns != nil && !broken && target != nil {
+				// Columns the clause does not list get their DEFAULT.
+				for i, d := range b.defaultsFor(target, idxs) {
+					if d != nil {
+						idxs = append(idxs, i)
+						a.InsertValues = append(a.InsertValues, d)
+					}
+				}
+			}
 			a.InsertColumns = idxs
 		case parser.MergeDelete:
 			if !cl.Matched {
@@ -567,6 +583,7 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 		}
 		out.Actions = append(out.Actions, a)
 	}
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
