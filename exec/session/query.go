@@ -456,7 +456,7 @@ func (r *stmtRun) optimizedStmt(ctx context.Context, st planner.BoundStmt) (plan
 		if st.Target == nil || st.Plan == nil {
 			return st, nil
 		}
-		plan, err := r.optimize(ctx, targetPlan(st.Plan, st.Target, st.Columns), false)
+		plan, err := r.optimize(ctx, targetPlan(st.Plan, st.Target, st.Columns, st.Defaults), false)
 		if err != nil {
 			return nil, err
 		}
@@ -471,7 +471,7 @@ func (r *stmtRun) optimizedStmt(ctx context.Context, st planner.BoundStmt) (plan
 		for i := range cols {
 			cols[i] = i
 		}
-		plan, err := r.optimize(ctx, targetPlan(st.Query, st.Object, cols), false)
+		plan, err := r.optimize(ctx, targetPlan(st.Query, st.Object, cols, nil), false)
 		if err != nil {
 			return nil, err
 		}
