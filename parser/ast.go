@@ -89,6 +89,11 @@ type piece struct {
 	copied        bool
 }
 
+// DefaultMarker is the function an item DEFAULT of INSERT ... VALUES is
+// lowered to (DEFAULT becomes __etl_default()): the planner puts the
+// target column's DEFAULT (or NULL) in its place.
+const DefaultMarker = "__etl_default"
+
 // Expr is an expression parsed by the TiDB grammar.
 type Expr struct {
 	Frag *Fragment

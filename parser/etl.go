@@ -886,7 +886,15 @@ func (p *stmtParser) insert(end int) Stmt {
 				p.fail(p.i, "expected '(' to start a VALUES row, found %s", p.quote(p.i))
 			}
 			c := p.closing(p.i, " after VALUES row")
-			row := p.exprList(p.splitCommas(p.i+1, c))
+			ranges := p.splitCommas(p.i+1, c)
+			row := p.exprListWith(ranges, func(lw *lowerer) {
+				// A lone DEFAULT item: the target column's default.
+				for _, r := range ranges {
+					if t := p.toks[r[0]]; r[1]-r[0] == 1 && t.is("DEFAULT") {
+						lw.replace(t.start, t.end, DefaultMarker+"()")
+					}
+				}
+			})
 			if len(ins.Values) > 0 && len(row) != len(ins.Values[0]) {
 				p.fail(p.i, "VALUES rows must all have the same length (this row: %d, the first: %d)",
 					len(row), len(ins.Values[0]))

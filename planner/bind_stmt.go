@@ -136,24 +136,31 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	if s.Query != nil {
 		plan = b.bindTopQuery(s.Query)
 	} else {
-		// VALUES items take the types of the target columns they go to.
-		var types []catalog.Type
+		// VALUES items take the types of the target columns they go to; an
+		// item DEFAULT is the column's DEFAULT.
+		var (
+			types    []catalog.Type
+			defaults []Expr
+		)
 		if ok {
 			if len(s.Columns) > 0 {
 				for _, id := range s.Columns {
 					if i := target.Columns.Index(id.Name); i >= 0 {
 						types = append(types, target.Columns[i].Type)
+						defaults = append(defaults, b.columnDefault(target, i))
 					} else {
 						types = append(types, catalog.Null)
+						defaults = append(defaults, nil)
 					}
 				}
 			} else {
-				for _, c := range target.Columns {
+				for i, c := range target.Columns {
 					types = append(types, c.Type)
+					defaults = append(defaults, b.columnDefault(target, i))
 				}
 			}
 		}
-		plan = b.bindValues(s.Values, s.Span.Start, types)
+		plan = b.bindValuesDefaults(s.Values, s.Span.Start, types, defaults, ok)
 	}
 	out.Plan = plan
 	if !ok {
@@ -228,6 +235,13 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 // bindValues binds INSERT ... VALUES rows. types, when known, are the
 // target column types: literals are read as those types at compile time.
 func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) Node {
+	return b.bindValuesDefaults(rows, p, types, nil, false)
+}
+
+// bindValuesDefaults is bindValues for INSERT ... VALUES, where an item
+// DEFAULT (parser.DefaultMarker) is defaults[j] of its column j, or NULL
+// when that is nil. insert says DEFAULT is allowed.
+func (b *binder) bindValuesDefaults(rows [][]parser.Expr, p int, types []catalog.Type, defaults []Expr, insert bool) Node {
 	v := &Values{}
 	if len(rows) == 0 {
 		return v
@@ -239,7 +253,19 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 			b.errorf(p, parser.CodeSyntax, "", "VALUES lists must all be the same length")
 			return v
 		}
-		for _, e := range r {
+		for j, e := range r {
+			if isDefaultItem(e.Node) {
+				switch {
+				case !insert:
+					b.errorf(e.Pos(), parser.CodeSyntax, "", "DEFAULT is only allowed as an item of INSERT ... VALUES")
+					bound[i] = append(bound[i], bad())
+				case j < len(defaults) && defaults[j] != nil:
+					bound[i] = append(bound[i], defaults[j])
+				default:
+					bound[i] = append(bound[i], &Const{T: catalog.Null, lit: litNull})
+				}
+				continue
+			}
 			c.frag = e.Frag
 			bound[i] = append(bound[i], b.bindExpr(c, e.Node, e.Pos()))
 		}
@@ -389,6 +415,13 @@ func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	}
 	b.register(s.Name, o, out.Mode)
 	return out
+}
+
+// isDefaultItem reports whether n is an item DEFAULT of INSERT ... VALUES
+// (lowered to parser.DefaultMarker()).
+func isDefaultItem(n ast.ExprNode) bool {
+	f, ok := n.(*ast.FuncCallExpr)
+	return ok && f.FnName.L == parser.DefaultMarker && len(f.Args) == 0
 }
 
 func nullToString(t catalog.Type) catalog.Type {
