@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/parser"
 )
 
 // errProtocol is a message the protocol does not allow where it came.
@@ -382,6 +383,12 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 // simpleQuery runs a Query message: every statement in it, each with its
 // rows and CommandComplete; an error stops the rest.
 func (c *conn) simpleQuery(ctx context.Context, q string) {
+	if parser.IsCopy(q) {
+		if err := c.copyStmt(ctx, q); err != nil {
+			c.sendError(c.errorResponse(err, q))
+		}
+		return
+	}
 	obs := &observer{c: c, send: true}
 	run, err := c.exec(ctx, q, session.ExecOptions{
 		Observer: obs,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -20,6 +21,8 @@ type prepared struct {
 	// empty marks a query with no statement: Execute answers
 	// EmptyQueryResponse.
 	empty bool
+	// copy marks a COPY statement: Execute runs the COPY sub-protocol.
+	copy bool
 	desc  session.StmtDescription
 	// paramOIDs are the parameter types: the client's where it gave one,
 	// the planner's inference elsewhere.
@@ -84,6 +87,16 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 		return &codedError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 	}
 	ps := &prepared{query: m.Query}
+	if parser.IsCopy(m.Query) {
+		if _, diags := parser.ParseCopy(newSource(m.Query)); diags.HasErrors() {
+			return diags
+		}
+		ps.copy = true
+		ps.paramOIDs = []uint32{}
+		c.stmts[m.Name] = ps
+		c.be.Send(&pgproto3.ParseComplete{})
+		return nil
+	}
 	descs, diags := c.sess.Describe(ctx, newSource(m.Query))
 	if diags.HasErrors() {
 		return diags
@@ -194,6 +207,9 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	if p.stmt.empty {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
+	}
+	if p.stmt.copy {
+		return c.copyStmt(ctx, p.stmt.query)
 	}
 	limit := int64(m.MaxRows)
 	if p.ran {
