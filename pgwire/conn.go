@@ -37,6 +37,8 @@ type conn struct {
 	// txStatus is what ReadyForQuery reports: 'I' idle, 'T' in a
 	// transaction block, 'E' in a failed one.
 	txStatus byte
+	// txWrites counts the statements that wrote data in the open block.
+	txWrites int
 	// reported are the setting values last sent in ParameterStatus.
 	reported map[string]string
 
@@ -365,16 +367,11 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 	if res.Err != nil {
 		return
 	}
-	switch strings.ToUpper(res.Info.Kind) {
-	case "BEGIN", "START", "START TRANSACTION":
-		o.c.txStatus = 'T'
-	case "COMMIT", "END", "ROLLBACK", "ABORT":
-		o.c.txStatus = 'I'
-	}
 	o.tag = res.Tag
 	if o.tag == "" {
 		o.tag = res.Info.Kind
 	}
+	o.c.noteTxStatement(res.Info.Kind, o.tag)
 	if o.send {
 		o.c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(o.tag)})
 	}
@@ -383,6 +380,13 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 // simpleQuery runs a Query message: every statement in it, each with its
 // rows and CommandComplete; an error stops the rest.
 func (c *conn) simpleQuery(ctx context.Context, q string) {
+	if c.txStatus == 'E' {
+		rest, run := c.failedBlock(q)
+		if !run {
+			return
+		}
+		q = rest
+	}
 	if parser.IsCopy(q) {
 		if err := c.copyStmt(ctx, q); err != nil {
 			c.sendError(c.errorResponse(err, q))

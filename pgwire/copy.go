@@ -360,7 +360,9 @@ func (c *conn) copyIn(ctx context.Context, cp *parser.Copy) error {
 			if err != nil {
 				return copyError(err, "")
 			}
-			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(fmt.Sprintf("COPY %d", n))})
+			tag := fmt.Sprintf("COPY %d", n)
+			c.noteTxStatement("COPY", tag)
+			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 			return nil
 		case *pgproto3.CopyFail:
 			return &codedError{code: "57014", msg: "COPY from stdin failed: " + m.Message}

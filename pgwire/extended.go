@@ -23,7 +23,7 @@ type prepared struct {
 	empty bool
 	// copy marks a COPY statement: Execute runs the COPY sub-protocol.
 	copy bool
-	desc  session.StmtDescription
+	desc session.StmtDescription
 	// paramOIDs are the parameter types: the client's where it gave one,
 	// the planner's inference elsewhere.
 	paramOIDs []uint32
@@ -85,6 +85,11 @@ func fieldDesc(name string, t catalog.Type, format int16) pgproto3.FieldDescript
 func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if _, ok := c.stmts[m.Name]; ok && m.Name != "" {
 		return &codedError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
+	}
+	if c.txStatus == 'E' {
+		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" {
+			return errInFailedBlock
+		}
 	}
 	ps := &prepared{query: m.Query}
 	if parser.IsCopy(m.Query) {
@@ -206,6 +211,14 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	}
 	if p.stmt.empty {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	if c.txStatus == 'E' {
+		if v := txVerb(p.stmt.query); v != "COMMIT" && v != "ROLLBACK" {
+			return errInFailedBlock
+		}
+		c.endBlock()
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
 		return nil
 	}
 	if p.stmt.copy {
