@@ -596,6 +596,11 @@ func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 	if isBad(v) || v.Type() == col.Type {
 		return v
 	}
+	if pr, ok := v.(*Param); ok && pr.T.Kind == catalog.KindNull && col.Type.Kind != catalog.KindNull {
+		// INSERT ... VALUES ($1): the parameter has the column's type.
+		pr.T = col.Type
+		return pr
+	}
 	if k, ok := v.(*Const); ok && (k.lit != litNone || k.Value == nil) {
 		out := b.coerce(v, col.Type, p, "value")
 		if c, ok := out.(*Const); ok && col.Type.IsString() && col.Type.Length > 0 {
