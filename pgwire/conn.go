@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,9 @@ type conn struct {
 	// skipToSync discards extended-protocol messages after an error until
 	// the next Sync.
 	skipToSync bool
+
+	// rowBuf is reused to encode DataRows.
+	rowBuf []byte
 
 	qmu      sync.Mutex
 	qcancel  context.CancelFunc
@@ -440,39 +444,49 @@ func (c *conn) sendRows(rows array.RecordReader, formats []int16, desc bool) err
 	return rows.Err()
 }
 
-// sendRecord sends rows [from, to) of rec as DataRows (to < 0: to the end).
+// sendRecord sends rows [from, to) of rec as DataRows (to < 0: to the
+// end). The rows are encoded straight into one buffer, column encoders
+// chosen once per batch, and handed to the backend in chunks.
 func (c *conn) sendRecord(rec arrow.Record, formats []int16, from, to int) error {
 	if to < 0 {
 		to = int(rec.NumRows())
 	}
 	cols := rec.Columns()
-	vals := make([][]byte, len(cols))
-	scratch := make([]byte, 0, 256) // never nil: an empty value is not NULL
-	ends := make([]int, len(cols))
-	nulls := make([]bool, len(cols))
+	encs := make([]valueEncoder, len(cols))
+	for j, col := range cols {
+		if col.DataType().ID() != arrow.NULL {
+			encs[j] = encoderFor(col, formatFor(formats, j))
+		}
+	}
+	const chunk = 256 << 10
+	buf := c.rowBuf[:0]
 	for i := from; i < to; i++ {
-		scratch = scratch[:0]
+		start := len(buf)
+		buf = append(buf, 'D', 0, 0, 0, 0)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(cols)))
 		for j, col := range cols {
-			var ok bool
+			if encs[j] == nil || col.IsNull(i) {
+				buf = append(buf, 0xff, 0xff, 0xff, 0xff)
+				continue
+			}
+			at := len(buf)
+			buf = append(buf, 0, 0, 0, 0)
 			var err error
-			scratch, ok, err = appendValue(scratch, col, i, formatFor(formats, j))
-			if err != nil {
+			if buf, err = encs[j](buf, i); err != nil {
 				return &codedError{code: "0A000", msg: fmt.Sprintf("column %q: %v", rec.ColumnName(j), err)}
 			}
-			nulls[j] = !ok
-			ends[j] = len(scratch)
+			binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 		}
-		start := 0
-		for j := range cols {
-			if nulls[j] {
-				vals[j] = nil
-			} else {
-				vals[j] = scratch[start:ends[j]:ends[j]]
-			}
-			start = ends[j]
+		binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
+		if len(buf) >= chunk {
+			c.be.Send(rawMessages(buf))
+			buf = buf[:0]
 		}
-		c.be.Send(&pgproto3.DataRow{Values: vals})
 	}
+	if len(buf) > 0 {
+		c.be.Send(rawMessages(buf))
+	}
+	c.rowBuf = buf[:0]
 	return nil
 }
 

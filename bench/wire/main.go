@@ -59,7 +59,7 @@ func run() error {
 	flag.IntVar(&cfg.clients, "clients", 64, "concurrent clients of the short-query test")
 	flag.DurationVar(&cfg.duration, "duration", 5*time.Second, "length of the short-query test per server")
 	flag.StringVar(&cfg.etlcBin, "etlc", "", "etlc binary to run with serve (default: the gateway in this process)")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the etlc streaming runs to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the etlc measurements (in-process gateway) to this file")
 	flag.StringVar(&cfg.only, "only", "", "run against one server only: etlc or postgres")
 	flag.Parse()
 	if cfg.rows < 10000 || cfg.rows%10000 != 0 {
@@ -323,9 +323,6 @@ func measure(ctx context.Context, cfg config, server, url string, profile bool) 
 		return r, err
 	}
 	fmt.Fprintf(os.Stderr, "%s: binary %.0f rows/s, text %.0f rows/s\n", server, r.binaryRows, r.textRows)
-	if profile && cfg.cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
 	r.qps, r.p50, r.p99, err = shortQueries(ctx, cfg, url)
 	fmt.Fprintf(os.Stderr, "%s: %.0f queries/s, p99 %s\n", server, r.qps, r.p99)
 	return r, err
