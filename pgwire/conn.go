@@ -479,7 +479,14 @@ func (c *conn) sendRecord(rec arrow.Record, formats []int16, from, to int) error
 		}
 		binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
 		if len(buf) >= chunk {
-			c.be.Send(rawMessages(buf))
+			// A full chunk goes straight to the connection, after what the
+			// backend holds: no copy into its buffer.
+			if err := c.be.Flush(); err != nil {
+				return err
+			}
+			if _, err := c.nc.Write(buf); err != nil {
+				return err
+			}
 			buf = buf[:0]
 		}
 	}
