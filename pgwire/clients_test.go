@@ -138,3 +138,61 @@ except psycopg2.Error as e:
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestPsycopg2CursorsAndCopy runs psycopg2's server-side (named) cursor
+// in a transaction, executemany, and copy_expert both ways.
+func TestPsycopg2CursorsAndCopy(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import psycopg2").Run(); err != nil {
+		t.Fatalf("psycopg2 is not installed for /usr/bin/python3 (apt-get install -y python3-psycopg2): %v", err)
+	}
+	ts := startServer(t, Config{})
+	prog := `
+import sys, io, psycopg2
+conn = psycopg2.connect(host="127.0.0.1", port=int(sys.argv[1]), user="etl", dbname="etl", sslmode="disable")
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("CREATE TABLE n (id BIGINT, name VARCHAR)")
+cur.executemany("INSERT INTO n VALUES (%s, %s)", [(i, "n%d" % i) for i in range(1, 6)])
+cur.copy_expert("COPY n FROM STDIN WITH (FORMAT csv)", io.StringIO("".join("%d,n%d\n" % (i, i) for i in range(6, 2501))))
+print(cur.rowcount)
+conn.autocommit = False
+named = conn.cursor(name="big")
+named.itersize = 1000
+named.execute("SELECT id, name FROM n ORDER BY id")
+total, last = 0, None
+for row in named:
+    total += 1
+    last = row
+print(total, last)
+named.close()
+two = conn.cursor(name="two")
+two.execute("SELECT id FROM n WHERE id <= %s ORDER BY id", (7,))
+print(two.fetchone(), two.fetchmany(3), two.fetchall())
+two.close()
+conn.commit()
+conn.autocommit = True
+out = io.StringIO()
+cur.copy_expert("COPY (SELECT id, name FROM n WHERE id % 1000 = 0 ORDER BY id) TO STDOUT WITH CSV HEADER", out)
+print(repr(out.getvalue()))
+try:
+    cur.copy_expert("COPY n FROM STDIN", io.StringIO("1\tok\nx\tbad\n"))
+except psycopg2.Error as e:
+    print(e.pgcode, e.diag.context)
+cur.execute("SELECT COUNT(*) FROM n")
+print(cur.fetchone()[0])
+`
+	out, err := exec.Command("/usr/bin/python3", "-c", prog, strconv.Itoa(ts.addr.Port)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	want := `2495
+2500 (2500, 'n2500')
+(1,) [(2,), (3,), (4,)] [(5,), (6,), (7,)]
+'id,name\n1000,n1000\n2000,n2000\n'
+22P02 COPY n, line 2, column id
+2500
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

@@ -45,6 +45,7 @@ type conn struct {
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
+	cursors map[string]*cursor
 	// skipToSync discards extended-protocol messages after an error until
 	// the next Sync.
 	skipToSync bool
@@ -133,6 +134,7 @@ func (c *conn) serve(ctx context.Context) error {
 	c.txStatus = 'I'
 	c.stmts = map[string]*prepared{}
 	c.portals = map[string]*portal{}
+	c.cursors = map[string]*cursor{}
 	c.sendReady()
 	if err := c.be.Flush(); err != nil {
 		return err
@@ -196,6 +198,10 @@ func (c *conn) close() {
 		p.release()
 	}
 	c.portals = nil
+	for _, cu := range c.cursors {
+		cu.release()
+	}
+	c.cursors = nil
 	if c.sess != nil {
 		c.sess.Close()
 	}
@@ -393,6 +399,12 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 	}
 	if parser.IsCopy(q) {
 		if err := c.copyStmt(ctx, q); err != nil {
+			c.sendError(c.errorResponse(err, q))
+		}
+		return
+	}
+	if handled, err := c.cursorStmt(ctx, q); handled {
+		if err != nil {
 			c.sendError(c.errorResponse(err, q))
 		}
 		return

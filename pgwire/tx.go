@@ -75,6 +75,7 @@ func (c *conn) failedBlock(q string) (rest string, run bool) {
 func (c *conn) endBlock() {
 	c.txStatus = 'I'
 	c.txWrites = 0
+	c.closeBlockCursors()
 }
 
 // noteTxStatement follows the statements run: BEGIN opens a block,
