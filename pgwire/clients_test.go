@@ -196,3 +196,42 @@ print(cur.fetchone()[0])
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestJDBC runs pgJDBC (Debian's libpostgresql-jdbc-java) from a small
+// Java program compiled by the test: a PreparedStatement with every
+// supported type, and a fetch size with autocommit off.
+func TestJDBC(t *testing.T) {
+	jar := "/usr/share/java/postgresql.jar"
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("pgJDBC is not installed (apt-get install -y libpostgresql-jdbc-java): %v", err)
+	}
+	for _, tool := range []string{"java", "javac"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (apt-get install -y default-jdk-headless): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("javac", "-d", dir, "-cp", jar, filepath.Join("testdata", "jdbc", "JdbcClient.java")).CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	ts := startServer(t, Config{})
+	cmd := exec.Command("java", "-cp", jar+string(os.PathListSeparator)+dir, "JdbcClient", strconv.Itoa(ts.addr.Port))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	want := `insert 1
+insert 1
+2|0|0|0.0|0.0|null|null|false|null|null|null
+3|3|3|0.75|3.0|0.300|r3|false|2024-03-03|2024-03-03 00:00:00.0|1
+4|4|4|1.0|4.0|0.400|r4|true|2024-03-04|2024-03-04 00:00:00.0|1
+6|6|6|1.5|6.0|0.600|r6|true|2024-03-06|2024-03-06 00:00:00.0|1
+7|7|7|1.75|7.0|0.700|r7|false|2024-03-07|2024-03-07 00:00:00.0|1
+9007199254740993|-42|7|0.1|1.5|12.345|it's|true|2024-02-29|2024-02-29 13:14:15.123456|3
+fetched 7 sum 9007199254741020
+error 42703
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

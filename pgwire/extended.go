@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -161,7 +162,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 			params[i] = v
 			continue
 		}
-		params[i] = string(raw)
+		params[i] = textParam(ps.paramOIDs[i], string(raw))
 	}
 	if old := c.portals[m.DestinationPortal]; old != nil {
 		old.release()
@@ -344,4 +345,27 @@ func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16
 		}
 	}
 	return nil
+}
+
+// zoneSuffix is a trailing UTC offset as pgJDBC appends it to dates and
+// timestamps it sends as text: " +00", "+01:00", "-05".
+var zoneSuffix = regexp.MustCompile(`\s*[+-]\d{2}(:?\d{2})?(:?\d{2})?$`)
+
+// textParam adjusts a parameter sent as text for its type as PostgreSQL's
+// input functions do: a DATE or TIMESTAMP (without time zone) ignores a
+// time zone written after it.
+func textParam(oid uint32, s string) string {
+	switch oid {
+	case catalog.PGOIDDate:
+		if i := strings.IndexByte(s, ' '); i > 0 && zoneSuffix.MatchString(s[i:]) {
+			return s[:i]
+		}
+	case catalog.PGOIDTimestamp:
+		if len(s) > 19 && strings.ContainsAny(s[:11], "-/") {
+			if loc := zoneSuffix.FindStringIndex(s); loc != nil && loc[0] >= 16 {
+				return s[:loc[0]]
+			}
+		}
+	}
+	return s
 }
