@@ -235,3 +235,36 @@ error 42703
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestNodePostgres runs node-postgres (npm pg and pg-cursor, installed by
+// `make tools` into testdata/node): parameterized queries and a cursor.
+func TestNodePostgres(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is not installed (apt-get install -y nodejs npm): %v", err)
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"pg", "pg-cursor"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+			t.Fatalf("npm module %s is not installed (make tools, or npm ci in %s): %v", m, dir, err)
+		}
+	}
+	ts := startServer(t, Config{})
+	cmd := exec.Command("node", "client.js", strconv.Itoa(ts.addr.Port))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	want := `[{"id":"21","name":"n21","amount":"5.25","ok":false},{"id":"23","name":"n23","amount":"5.75","ok":false},{"id":"24","name":"n24","amount":"6.00","ok":true}] 3
+[{"n":"12","total":"39.00"}]
+[["3","n3"]]
+1,2,3,4,5,6,7,8,9,10 / 11,12,13,14,15,16,17,18,19,20 / 21,22,23,24,25
+42703 8
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
