@@ -129,26 +129,30 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	out := &InsertStmt{Stmt: s, Overwrite: s.Overwrite}
 	var plan Node
 	target, ok := b.cat.lookup(s.Target.String())
-	if s.Query != nil {
-		plan = b.bindTopQuery(s.Query)
-	} else {
-		// VALUES items take the types of the target columns they go to.
-		var types []catalog.Type
-		if ok {
-			if len(s.Columns) > 0 {
-				for _, id := range s.Columns {
-					if i := target.Columns.Index(id.Name); i >= 0 {
-						types = append(types, target.Columns[i].Type)
-					} else {
-						types = append(types, catalog.Null)
-					}
-				}
-			} else {
-				for _, c := range target.Columns {
-					types = append(types, c.Type)
+	// VALUES items, and the parameters of a SELECT list, take the types of
+	// the target columns they go to.
+	var types []catalog.Type
+	if ok {
+		if len(s.Columns) > 0 {
+			for _, id := range s.Columns {
+				if i := target.Columns.Index(id.Name); i >= 0 {
+					types = append(types, target.Columns[i].Type)
+				} else {
+					types = append(types, catalog.Null)
 				}
 			}
+		} else {
+			for _, c := range target.Columns {
+				types = append(types, c.Type)
+			}
 		}
+	}
+	if s.Query != nil {
+		if sel, isSel := s.Query.Node.(*ast.SelectStmt); isSel && b.selectTypes != nil {
+			b.selectTypes[sel] = types
+		}
+		plan = b.bindTopQuery(s.Query)
+	} else {
 		plan = b.bindValues(s.Values, s.Span.Start, types)
 	}
 	out.Plan = plan
