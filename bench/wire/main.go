@@ -8,7 +8,7 @@
 //
 // Usage:
 //
-//	go run ./wire [-rows 10000000] [-clients 64] [-duration 5s] [-etlc bin/etlc] [-cpuprofile etlc.pprof]
+//	go run ./wire [-rows 10000000] [-clients 64] [-duration 5s] [-rounds 2] [-etlc bin/etlc] [-cpuprofile etlc.pprof]
 //
 // Without -etlc the gateway runs in this process (so -cpuprofile sees it);
 // with it, the given binary is started with `serve`.
@@ -51,6 +51,7 @@ type config struct {
 	etlcBin    string
 	cpuProfile string
 	only       string
+	rounds     int
 }
 
 func run() error {
@@ -61,6 +62,7 @@ func run() error {
 	flag.StringVar(&cfg.etlcBin, "etlc", "", "etlc binary to run with serve (default: the gateway in this process)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the etlc measurements (in-process gateway) to this file")
 	flag.StringVar(&cfg.only, "only", "", "run against one server only: etlc or postgres")
+	flag.IntVar(&cfg.rounds, "rounds", 2, "measure this many times, alternating between the servers; the best figure counts")
 	flag.Parse()
 	if cfg.rows < 10000 || cfg.rows%10000 != 0 {
 		return fmt.Errorf("-rows must be a positive multiple of 10000")
@@ -72,30 +74,75 @@ func run() error {
 	}
 	defer os.RemoveAll(dir)
 
-	var results []result
+	// Both servers run side by side and the measurements alternate
+	// between them, so that a machine whose load changes during the run
+	// (other work on it) weighs on both alike; each figure is the best of
+	// -rounds.
+	var servers []*target
 	if cfg.only == "" || cfg.only == "etlc" {
 		url, stop, err := startEtlc(ctx, cfg, filepath.Join(dir, "etlc"))
 		if err != nil {
 			return fmt.Errorf("starting etlc: %w", err)
 		}
-		r, err := measure(ctx, cfg, "etlc", url, true)
-		stop()
-		if err != nil {
-			return fmt.Errorf("etlc: %w", err)
-		}
-		results = append(results, r)
+		defer stop()
+		servers = append(servers, &target{result: result{server: "etlc"}, url: url})
 	}
 	if cfg.only == "" || cfg.only == "postgres" {
 		url, stop, err := startPostgres(ctx, filepath.Join(dir, "pg"))
 		if err != nil {
 			return fmt.Errorf("starting PostgreSQL: %w", err)
 		}
-		r, err := measure(ctx, cfg, "postgresql", url, false)
-		stop()
-		if err != nil {
-			return fmt.Errorf("postgresql: %w", err)
+		defer stop()
+		servers = append(servers, &target{result: result{server: "postgresql"}, url: url})
+	}
+	for _, s := range servers {
+		if err := s.open(ctx, cfg); err != nil {
+			return fmt.Errorf("%s: %w", s.server, err)
 		}
-		results = append(results, r)
+		defer s.conn.Close(ctx)
+	}
+	if cfg.cpuProfile != "" && cfg.etlcBin == "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	for round := 0; round < cfg.rounds; round++ {
+		for _, format := range []int16{pgx.BinaryFormatCode, pgx.TextFormatCode} {
+			for _, s := range servers {
+				rate, err := stream(ctx, s.conn, format, cfg.rows)
+				if err != nil {
+					return fmt.Errorf("%s: %w", s.server, err)
+				}
+				name := "binary"
+				best := &s.binaryRows
+				if format == pgx.TextFormatCode {
+					name, best = "text", &s.textRows
+				}
+				*best = max(*best, rate)
+				fmt.Fprintf(os.Stderr, "round %d: %s %s %.0f rows/s\n", round+1, s.server, name, rate)
+			}
+		}
+	}
+	for round := 0; round < cfg.rounds; round++ {
+		for _, s := range servers {
+			qps, p50, p99, err := shortQueries(ctx, cfg, s.url)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.server, err)
+			}
+			fmt.Fprintf(os.Stderr, "round %d: %s %.0f queries/s, p50 %s, p99 %s\n", round+1, s.server, qps, p50, p99)
+			if qps > s.qps {
+				s.qps, s.p50, s.p99 = qps, p50, p99
+			}
+		}
+	}
+	var results []result
+	for _, s := range servers {
+		results = append(results, s.result)
 	}
 	fmt.Printf("\n%d rows (id BIGINT, k INT, v DOUBLE PRECISION, s VARCHAR, d DATE); %d clients for %s\n\n", cfg.rows, cfg.clients, cfg.duration)
 	fmt.Printf("%-11s %16s %16s %12s %12s %14s\n", "server", "binary rows/s", "text rows/s", "queries/s", "p50 ms", "p99 ms")
@@ -289,43 +336,28 @@ func load(ctx context.Context, conn *pgx.Conn, rows int64) error {
 	return nil
 }
 
-// measure loads the tables and runs the three measurements.
-func measure(ctx context.Context, cfg config, server, url string, profile bool) (result, error) {
-	r := result{server: server}
-	conn, err := pgx.Connect(ctx, url)
+// target is one server under test.
+type target struct {
+	result
+	url     string
+	conn    *pgx.Conn
+}
+
+// open connects to the server, loads the tables and streams the table
+// once (file caches, plan caches).
+func (s *target) open(ctx context.Context, cfg config) error {
+	conn, err := pgx.Connect(ctx, s.url)
 	if err != nil {
-		return r, err
+		return err
 	}
-	defer conn.Close(ctx)
+	s.conn = conn
 	t0 := time.Now()
 	if err := load(ctx, conn, cfg.rows); err != nil {
-		return r, err
+		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: loaded %d rows in %s\n", server, cfg.rows, time.Since(t0).Round(time.Millisecond))
-	if profile && cfg.cpuProfile != "" && cfg.etlcBin == "" {
-		f, err := os.Create(cfg.cpuProfile)
-		if err != nil {
-			return r, err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return r, err
-		}
-		defer func() { pprof.StopCPUProfile(); f.Close() }()
-	}
-	// Warm up (file caches, plan caches), then measure each format.
-	if _, err := stream(ctx, conn, pgx.BinaryFormatCode, cfg.rows); err != nil {
-		return r, err
-	}
-	if r.binaryRows, err = stream(ctx, conn, pgx.BinaryFormatCode, cfg.rows); err != nil {
-		return r, err
-	}
-	if r.textRows, err = stream(ctx, conn, pgx.TextFormatCode, cfg.rows); err != nil {
-		return r, err
-	}
-	fmt.Fprintf(os.Stderr, "%s: binary %.0f rows/s, text %.0f rows/s\n", server, r.binaryRows, r.textRows)
-	r.qps, r.p50, r.p99, err = shortQueries(ctx, cfg, url)
-	fmt.Fprintf(os.Stderr, "%s: %.0f queries/s, p99 %s\n", server, r.qps, r.p99)
-	return r, err
+	fmt.Fprintf(os.Stderr, "%s: loaded %d rows in %s\n", s.server, cfg.rows, time.Since(t0).Round(time.Millisecond))
+	_, err = stream(ctx, conn, pgx.BinaryFormatCode, cfg.rows)
+	return err
 }
 
 // stream reads every row of t in the given result format without
