@@ -339,8 +339,8 @@ func load(ctx context.Context, conn *pgx.Conn, rows int64) error {
 // target is one server under test.
 type target struct {
 	result
-	url     string
-	conn    *pgx.Conn
+	url  string
+	conn *pgx.Conn
 }
 
 // open connects to the server, loads the tables and streams the table
