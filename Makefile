@@ -85,8 +85,8 @@ BENCH_WIRE_ROWS ?= 10000000
 
 ## bench-wire: etlc serve against a throwaway local PostgreSQL 15 on the same
 ## table: rows/s streamed to pgx in binary and text, 64-client queries/s and p99
-bench-wire: tools
-	cd bench && $(GO) run ./wire -rows $(BENCH_WIRE_ROWS)
+bench-wire: build tools
+	cd bench && $(GO) run ./wire -rows $(BENCH_WIRE_ROWS) -etlc ../bin/etlc
 
 ## fuzz: run every fuzz target of every package for FUZZTIME each
 fuzz:
