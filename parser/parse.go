@@ -464,7 +464,7 @@ var unsupportedStatements = map[string]string{
 	"TRUNCATE": "use INSERT OVERWRITE",
 	"UPSERT":   "use MERGE INTO",
 	"REPLACE":  "use MERGE INTO",
-	"COPY":     "",
+	"COPY":     "COPY ... FROM STDIN and TO STDOUT work over the wire (etlc serve); in a script use INSERT INTO ... SELECT",
 	"GRANT":    "",
 	"REVOKE":   "",
 	"USE":      "",

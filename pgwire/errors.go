@@ -25,6 +25,7 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		ds parser.Diagnostics
 		se *session.StmtError
 		ce *codedError
+		cp *copyErr
 	)
 	switch {
 	case errors.As(err, &ds):
@@ -53,6 +54,8 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		if len(rest) > 0 {
 			e.Detail = "further errors:\n" + strings.Join(rest, "\n")
 		}
+	case errors.As(err, &cp):
+		e.Code, e.Message, e.Where = cp.code, cp.msg, cp.where
 	case errors.As(err, &ce):
 		// The gateway's own errors, also when a statement failed because
 		// of one (its *session.StmtError wraps it).

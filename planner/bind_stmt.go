@@ -133,33 +133,36 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	out := &InsertStmt{Stmt: s, Overwrite: s.Overwrite}
 	var plan Node
 	target, ok := b.cat.lookup(s.Target.String())
-	if s.Query != nil {
-		plan = b.bindTopQuery(s.Query)
-	} else {
-		// VALUES items take the types of the target columns they go to; an
-		// item DEFAULT is the column's DEFAULT.
-		var (
-			types    []catalog.Type
-			defaults []Expr
-		)
-		if ok {
-			if len(s.Columns) > 0 {
-				for _, id := range s.Columns {
-					if i := target.Columns.Index(id.Name); i >= 0 {
-						types = append(types, target.Columns[i].Type)
-						defaults = append(defaults, b.columnDefault(target, i))
-					} else {
-						types = append(types, catalog.Null)
-						defaults = append(defaults, nil)
-					}
-				}
-			} else {
-				for i, c := range target.Columns {
-					types = append(types, c.Type)
+	// VALUES items, and the parameters of a SELECT list, take the types of
+	// the target columns they go to; an item DEFAULT is the column's DEFAULT.
+	var (
+		types    []catalog.Type
+		defaults []Expr
+	)
+	if ok {
+		if len(s.Columns) > 0 {
+			for _, id := range s.Columns {
+				if i := target.Columns.Index(id.Name); i >= 0 {
+					types = append(types, target.Columns[i].Type)
 					defaults = append(defaults, b.columnDefault(target, i))
+				} else {
+					types = append(types, catalog.Null)
+					defaults = append(defaults, nil)
 				}
 			}
+		} else {
+			for i, c := range target.Columns {
+				types = append(types, c.Type)
+				defaults = append(defaults, b.columnDefault(target, i))
+			}
 		}
+	}
+	if s.Query != nil {
+		if sel, isSel := s.Query.Node.(*ast.SelectStmt); isSel && b.selectTypes != nil {
+			b.selectTypes[sel] = types
+		}
+		plan = b.bindTopQuery(s.Query)
+	} else {
 		plan = b.bindValuesDefaults(s.Values, s.Span.Start, types, defaults, ok)
 	}
 	out.Plan = plan
@@ -645,6 +648,11 @@ func (b *binder) targetColumn(target *catalog.Object, id parser.Ident, broken bo
 func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 	if isBad(v) || v.Type() == col.Type {
 		return v
+	}
+	if pr, ok := v.(*Param); ok && pr.T.Kind == catalog.KindNull && col.Type.Kind != catalog.KindNull {
+		// INSERT ... VALUES ($1): the parameter has the column's type.
+		pr.T = col.Type
+		return pr
 	}
 	if k, ok := v.(*Const); ok && (k.lit != litNone || k.Value == nil) {
 		out := b.coerce(v, col.Type, p, "value")
