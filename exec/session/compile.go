@@ -71,6 +71,8 @@ type CompileOptions struct {
 	// session's temporary views); they shadow base's objects of the same
 	// name.
 	Temporary []catalog.Object
+	// Session is what current_user, version() and the like answer.
+	Session planner.SessionInfo
 }
 
 // CompileScript parses src and binds every statement against a copy of base
@@ -92,6 +94,7 @@ func CompileScript(ctx context.Context, src *parser.Source, base *catalog.Catalo
 	}
 	prog, bdiags := planner.BindScript(ctx, script, snap, planner.CompileOptions{
 		Params: opts.Params, LookupEnv: opts.LookupEnv, Infer: opts.Infer, Registry: opts.Registry,
+		Session: opts.Session,
 	})
 	diags = append(diags, bdiags...)
 	diags.Sort()
