@@ -107,8 +107,12 @@ func pgRel(schema, name string, oid int64, view bool, cols string) PGRelation {
 // etlc has no content for (policies, triggers, publications, ...) exist
 // and are empty, as in a PostgreSQL database that uses none of them.
 func PGRelations() []PGRelation {
-	pg := func(name string, oid int64, cols string) PGRelation { return pgRel(PGCatalogSchema, name, oid, false, cols) }
-	pgv := func(name string, oid int64, cols string) PGRelation { return pgRel(PGCatalogSchema, name, oid, true, cols) }
+	pg := func(name string, oid int64, cols string) PGRelation {
+		return pgRel(PGCatalogSchema, name, oid, false, cols)
+	}
+	pgv := func(name string, oid int64, cols string) PGRelation {
+		return pgRel(PGCatalogSchema, name, oid, true, cols)
+	}
 	is := func(name string, oid int64, cols string) PGRelation { return pgRel(InfoSchema, name, oid, true, cols) }
 	return []PGRelation{
 		pg("pg_namespace", 2615, "oid:oid nspname:name nspowner:oid nspacl:arr"),
