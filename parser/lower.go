@@ -83,6 +83,20 @@ var nonFuncWords = map[string]bool{
 	"PARTITION": true, "RETURN": true, "INTO": true, "EXPECT": true, "ASSERT": true,
 }
 
+// tidbReservedLabels are words TiDB's grammar reserves that clients use as
+// column labels after AS (PostgreSQL takes any word there).
+var tidbReservedLabels = map[string]bool{
+	"SCHEMA": true, "SCHEMAS": true, "GENERATED": true, "DEFAULT": true, "INT1": true, "INT2": true,
+	"INT3": true, "INT4": true, "INT8": true, "FLOAT4": true, "FLOAT8": true, "KEY": true, "KEYS": true,
+	"INDEX": true, "TABLE": true, "COLUMN": true, "CHECK": true, "DATABASE": true, "RANGE": true,
+	"RANK": true, "ROW_NUMBER": true, "DENSE_RANK": true, "CONDITION": true, "PRIMARY": true,
+	"REFERENCES": true, "USAGE": true, "VIRTUAL": true, "STORED": true, "READ": true, "WRITE": true,
+	"PRECISION": true, "REAL": true, "NUMERIC": true, "DECIMAL": true, "DOUBLE": true, "CHAR": true,
+	"VARCHAR": true, "BINARY": true, "OPTION": true, "RELEASE": true, "REQUIRE": true, "SQL": true,
+	"OF": true, "TO": true, "TRIGGER": true, "CONSTRAINT": true, "FOREIGN": true, "ACCESSIBLE": true,
+	"CURRENT_USER": true, "CURRENT_ROLE": true, "MATCH": true, "ROWS": true, "GROUPS": true,
+}
+
 // operandWords are keywords that end an operand although they are words.
 var operandWords = map[string]bool{"NULL": true, "TRUE": true, "FALSE": true, "END": true}
 
@@ -582,6 +596,15 @@ func (lw *lowerer) stepWord(i int) int {
 	case "IS":
 		if n := lw.lowerDistinct(i); n > i {
 			return n
+		}
+	case "AS":
+		// A column label PostgreSQL accepts and TiDB reserves (AS schema,
+		// AS generated, AS int4): quoted, which names it the same.
+		n, after := lw.tok(i+1), lw.tok(i+2)
+		if n.kind == tkIdent && tidbReservedLabels[strings.ToUpper(n.text)] &&
+			(i+2 >= len(lw.toks) || after.isOp(",") || after.isOp(";") || after.is("FROM")) {
+			lw.replace(n.start, n.end, `"`+strings.ToLower(n.text)+`"`)
+			return i + 2
 		}
 	case "LIMIT":
 		if lw.tok(i + 1).is("ALL") {

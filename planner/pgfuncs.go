@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/etlc/etlc/catalog"
@@ -48,15 +49,15 @@ type pgMacro struct {
 // emulation, holding PostgreSQL's text form ({a,b}).
 func pgMacros(si SessionInfo) map[string]pgMacro {
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-	version := si.ServerVersion
-	if version == "" {
-		version = "16.0"
+	version := "15.0"
+	if f := strings.Fields(si.ServerVersion); len(f) > 0 {
+		version = f[0]
 	}
 	privilege := pgMacro{1, 4, "TRUE"}
 	// etlc does not account storage per relation: sizes are unknown (NULL).
 	relSize := pgMacro{1, 2, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::bigint END"}
 	return map[string]pgMacro{
-		"version":           {0, 0, q("PostgreSQL " + version + " (etlc gateway: PostgreSQL wire protocol and catalog emulation)")},
+		"version":           {0, 0, q("PostgreSQL " + version + " on etlc, a PostgreSQL-compatible gateway (wire protocol and catalog emulation)")},
 		"current_database":  {0, 0, q(si.database())},
 		"current_catalog":   {0, 0, q(si.database())},
 		"current_user":      {0, 0, q(si.user())},
@@ -104,11 +105,25 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 			WHEN abs(__a1) < 10485760 THEN concat(round(__a1 / 1024), ' kB')
 			WHEN abs(__a1) < 10737418240 THEN concat(round(__a1 / 1048576), ' MB')
 			ELSE concat(round(__a1 / 1073741824), ' GB') END`},
+		"current_setting":        {1, 2, "(SELECT __s.setting FROM pg_catalog.pg_settings __s WHERE __s.name = lower(__a1))"},
+		"pg_get_partkeydef":      {1, 1, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::text END"},
 		"pg_relation_size":       relSize,
 		"pg_total_relation_size": relSize,
 		"pg_table_size":          relSize,
 		"pg_indexes_size":        relSize,
 	}
+}
+
+// PGFunctionNames lists the PostgreSQL catalog functions the binder
+// implements besides the registry's, sorted, for pg_proc.
+func PGFunctionNames() []string {
+	m := pgMacros(SessionInfo{})
+	out := make([]string, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // bindPGMacro binds a call of one of the pgMacros; ok is false when name

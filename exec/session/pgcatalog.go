@@ -196,7 +196,7 @@ func describeObject(o *catalog.Object) string {
 			parts = append(parts, p)
 		}
 	case catalog.ObjectTable:
-		parts = append(parts, "managed table")
+		return "managed table (stored in the data directory)"
 	case catalog.ObjectSystem:
 		return "etlc system table"
 	}
@@ -361,7 +361,7 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 					int64(25), "", nil, nil, nil, nil, nil, n, nil, nil, nil, nil)
 			}
 		}
-		for _, n := range pgFunctionNames {
+		for _, n := range planner.PGFunctionNames() {
 			if seen[n] {
 				continue
 			}
@@ -427,7 +427,7 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 	case !info && name == "pg_stat_user_tables":
 		for _, r := range rels {
 			if r.obj != nil && r.kind == "r" && r.schema == catalog.PublicSchema {
-				add(r.oid, r.schema, r.name, int64(0), int64(0), nil, nil, int64(0), int64(0), int64(0), int64(0), int64(0))
+				add(r.oid, r.schema, r.name, nil, nil, nil, nil, nil, nil, nil, nil, nil) // etlc keeps no access statistics
 			}
 		}
 	case !info && name == "pg_roles":
@@ -435,9 +435,21 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 	case !info && name == "pg_user":
 		add(user, catalog.OIDOwner, true, true, false, true, "********", nil, nil)
 	case !info && name == "pg_settings":
-		for _, k := range s.sortedSettings() {
-			add(k, s.settings[k], nil, "Client Connection Defaults", "", nil, "user", "string", "session",
-				nil, nil, nil, nil, s.settings[k], nil, nil, false)
+		settings := map[string]string{}
+		for k, v := range s.settings {
+			settings[k] = v
+		}
+		if _, ok := settings["server_version_num"]; !ok {
+			settings["server_version_num"] = versionNum(settings["server_version"])
+		}
+		names := make([]string, 0, len(settings))
+		for k := range settings {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			add(k, settings[k], nil, "Client Connection Defaults", "", nil, "user", "string", "session",
+				nil, nil, nil, nil, settings[k], nil, nil, false)
 		}
 	case !info && name == "pg_stat_activity":
 		s.eng.mu.Lock()
@@ -501,6 +513,15 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 	return rows, nil
 }
 
+// versionNum is server_version_num for a server_version: 16.0 is 160000.
+func versionNum(v string) string {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%d%04d", major, minor)
+}
+
 // settingOf is the application_name of the live session with pid.
 func settingOf(s *Session, pid int32) any {
 	s.eng.mu.Lock()
@@ -549,7 +570,7 @@ func infoColumnRow(db string, r relEntry, i int, c catalog.Column, yesNo func(bo
 	return []any{db, r.schema, r.name, c.Name, int64(i + 1), nil, yesNo(!c.NotNull), dataType, charLen, octLen,
 		numPrec, numRadix, numScale, dtPrec, nil, nil, nil, nil, nil, nil, nil, collName, nil, nil, nil,
 		db, catalog.PGCatalogSchema, t.PGName(), nil, nil, nil, nil, fmt.Sprint(i + 1), "NO", "NO", nil, nil,
-		nil, nil, nil, "NEVER", nil, yesNo(r.obj != nil && r.obj.Kind == catalog.ObjectTable)}
+		nil, nil, nil, nil, "NEVER", nil, yesNo(r.obj != nil && r.obj.Kind == catalog.ObjectTable)}
 }
 
 // infoDataType is information_schema.columns.data_type: the SQL standard
@@ -597,18 +618,4 @@ func joinInts(xs []int, sep string) string {
 		parts[i] = fmt.Sprint(x)
 	}
 	return strings.Join(parts, sep)
-}
-
-// pgFunctionNames are the catalog functions the planner implements for
-// PostgreSQL clients (see planner's pgfuncs.go), listed in pg_proc so that
-// clients that look a function up before calling it find it.
-var pgFunctionNames = []string{
-	"version", "current_schema", "current_schemas", "current_database", "current_user", "session_user",
-	"pg_backend_pid", "pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "format_type",
-	"pg_get_expr", "pg_get_userbyid", "pg_encoding_to_char", "has_table_privilege", "has_schema_privilege",
-	"has_database_privilege", "has_column_privilege", "has_function_privilege", "obj_description",
-	"col_description", "shobj_description", "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef",
-	"array_to_string", "array_upper", "array_lower", "quote_ident", "quote_literal", "pg_is_in_recovery",
-	"pg_relation_size", "pg_total_relation_size", "pg_table_size", "pg_indexes_size", "txid_current",
-	"pg_postmaster_start_time", "inet_server_addr", "inet_server_port", "pg_get_keywords", "to_regclass",
 }
