@@ -37,6 +37,14 @@ tools:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; fi; \
 	fi
+	@# pgJDBC and a JDK for the gateway's DatabaseMetaData test (pgwire TestJDBCMetaData).
+	@if [ ! -f /usr/share/java/postgresql.jar ] || ! command -v javac >/dev/null 2>&1; then \
+		echo 'installing libpostgresql-jdbc-java and default-jdk-headless'; \
+		pkgs='libpostgresql-jdbc-java'; \
+		command -v javac >/dev/null 2>&1 || pkgs="$$pkgs default-jdk-headless"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs; \
+		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs; fi; \
+	fi
 
 ## test: install test tools, vet, run every test, check the example data, fuzz briefly
 test: tools

@@ -28,6 +28,7 @@ import (
 //	a IS DISTINCT FROM b      (NOT ((a) <=> (b)))
 //	a IS NOT DISTINCT FROM b  ((a) <=> (b))
 //	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
+//	(expr)[n]                 __etl_array_elem(expr, n)
 //	OPERATOR(pg_catalog.op)   op
 //	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
 //	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
@@ -507,6 +508,18 @@ func (lw *lowerer) stepOp(i int) int {
 			case b.kind == tkIdent && !nonFuncWords[strings.ToUpper(b.text)] && !isClauseWord(strings.ToUpper(b.text)),
 				b.kind == tkQIdent, b.kind == tkBIdent:
 				lw.prim[i-lo] = lw.prim[m-1-lo]
+			}
+		}
+	case "[":
+		// (expr)[n], an element of an array: __etl_array_elem(expr, n).
+		if lw.tok(i-1).isOp(")") && lw.tok(i+2).isOp("]") &&
+			(lw.tok(i+1).kind == tkNumber || lw.tok(i+1).kind == tkIdent) {
+			if left := lw.primStart(i - 1); left >= 0 {
+				lw.open(lw.toks[left].start, "__etl_array_elem(")
+				lw.replace(t.start, t.end, ", ")
+				lw.replace(lw.toks[i+2].start, lw.toks[i+2].end, ")")
+				lw.override[i+2] = left
+				return i + 3
 			}
 		}
 	case "]":

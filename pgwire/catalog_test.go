@@ -156,3 +156,55 @@ func formatValue(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// TestJDBCMetaData runs pgJDBC's DatabaseMetaData calls as a JDBC tool
+// such as DBeaver makes them (testdata/jdbcmeta/MetaData.java) and checks
+// every line they print.
+func TestJDBCMetaData(t *testing.T) {
+	const jar = "/usr/share/java/postgresql.jar"
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("pgJDBC is not installed: %v (apt-get install -y libpostgresql-jdbc-java)", err)
+	}
+	for _, tool := range []string{"javac", "java"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed: %v (apt-get install -y default-jdk-headless)", tool, err)
+		}
+	}
+	ts, _, clean := catalogFixture(t)
+	classes := t.TempDir()
+	if out, err := exec.Command("javac", "-d", classes, "-cp", jar, "testdata/jdbcmeta/MetaData.java").CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	url := fmt.Sprintf("jdbc:postgresql://127.0.0.1:%d/etl?user=etl&sslmode=disable", ts.addr.Port)
+	cmd := exec.Command("java", "-cp", jar+string(os.PathListSeparator)+classes, "MetaData", url)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	want := `product: PostgreSQL 15.0
+user: etl
+catalog: etl, schema: public
+schema: etl
+schema: information_schema
+schema: pg_catalog
+schema: public
+table: public.contacts TABLE (source: file, csv, $EXAMPLES/contacts/initial/*.csv)
+table: public.contacts__errors TABLE (bad rows of source contacts)
+table: public.customers TABLE (managed table (stored in the data directory))
+table: public.orders TABLE (source: file, json, $EXAMPLES/orders/)
+table: public.revenue TABLE (sink: file, parquet, $TMP/revenue/)
+table: public.revenue_files TABLE (source: file, parquet, $TMP/revenue/)
+table: public.big_orders VIEW (view)
+table: etl.runs TABLE
+column: customers.id int8 sqltype=-5 size=19 digits=0 nullable=NO pos=1
+column: customers.name varchar sqltype=12 size=40 digits=0 nullable=YES pos=2
+column: customers.tier bpchar sqltype=1 size=1 digits=0 nullable=YES pos=3
+column: orders.order_id int8 sqltype=-5 size=19 digits=0 nullable=NO pos=1
+column: orders.customer_id int8 sqltype=-5 size=19 digits=0 nullable=YES pos=2
+column: orders.amount numeric sqltype=2 size=12 digits=2 nullable=YES pos=3
+column: orders.ts timestamp sqltype=93 size=29 digits=6 nullable=YES pos=4
+`
+	if got := clean(string(out)); got != want {
+		t.Errorf("pgJDBC DatabaseMetaData:\n%s\nwant\n%s", got, want)
+	}
+}
