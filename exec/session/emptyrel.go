@@ -215,6 +215,12 @@ func columnName(it []qtok) string {
 	if n >= 2 && it[n-2].word && !it[n-2].quoted && it[n-2].text == "as" && it[n-1].word {
 		return it[n-1].text
 	}
+	if it[0].word && !it[0].quoted && it[0].text == "case" && it[n-1].text == "end" {
+		return "case"
+	}
+	if n == 1 && !it[0].quoted && (it[0].text == "null" || it[0].text == "true" || it[0].text == "false") {
+		return "?column?"
+	}
 	// name, a.name
 	simple := true
 	for k, t := range it {
@@ -227,9 +233,6 @@ func columnName(it []qtok) string {
 	}
 	if n >= 2 && it[n-1].word && !it[n-2].word && it[n-2].text == ")" {
 		return it[n-1].text // f(x) alias
-	}
-	if it[0].word && it[0].text == "case" {
-		return "case"
 	}
 	// [schema .] f ( ... )
 	for k := 0; k+1 < n; k++ {
