@@ -94,7 +94,8 @@ func NewMemory() *Catalog {
 	for _, o := range SystemObjects() {
 		c.objs[catalogKey(o.Name)] = o
 	}
-	for _, o := range PGCatalogObjects() {
+	// Shared, not copied: Lookup and List return clones.
+	for _, o := range pgCatalogObjects {
 		c.objs[catalogKey(o.Name)] = o
 	}
 	return c

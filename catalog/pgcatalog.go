@@ -246,13 +246,23 @@ func PGRelations() []PGRelation {
 // PGCatalogObjects returns the emulated pg_catalog and information_schema
 // relations as system objects named schema.relation.
 func PGCatalogObjects() []Object {
+	out := make([]Object, len(pgCatalogObjects))
+	for i, o := range pgCatalogObjects {
+		out[i] = o.Clone()
+	}
+	return out
+}
+
+// pgCatalogObjects are built once: every catalog (and so every statement
+// compiled against a snapshot) has them. Never written after init.
+var pgCatalogObjects = func() []Object {
 	rels := PGRelations()
 	out := make([]Object, len(rels))
 	for i, r := range rels {
 		out[i] = Object{Kind: ObjectSystem, Name: r.QualifiedName(), Columns: r.Columns, CreatedAt: time.Unix(0, 0).UTC()}
 	}
 	return out
-}
+}()
 
 // IsPGCatalogName reports whether a qualified object name is in the
 // pg_catalog or information_schema emulation.

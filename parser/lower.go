@@ -29,6 +29,7 @@ import (
 //	a IS NOT DISTINCT FROM b  ((a) <=> (b))
 //	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
 //	(expr)[n]                 __etl_array_elem(expr, n)
+//	x = ANY (expr)            __etl_any_eq(x, (expr))   (expr not ARRAY[..] nor a query)
 //	OPERATOR(pg_catalog.op)   op
 //	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
 //	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
@@ -787,6 +788,20 @@ func (lw *lowerer) lowerAnyArray(i int) int {
 		in = " NOT IN ("
 	default:
 		return i
+	}
+	if op.text == "=" && lw.tok(i+2).isOp("(") && !lw.tok(i+3).is("ARRAY") && !lw.tok(i+3).is("SELECT") &&
+		!lw.tok(i+3).is("WITH") && !lw.tok(i+3).is("VALUES") && !lw.tok(i+3).isOp("(") {
+		// x = ANY (array expression): __etl_any_eq(x, (array expression)).
+		closeP := lw.matchOf(i + 2)
+		left := lw.leftExtent(i, precCmp)
+		if closeP < 0 || closeP == i+3 || left < 0 {
+			return i
+		}
+		lw.open(lw.toks[left].start, "__etl_any_eq(")
+		lw.replace(op.start, q.end, ",")
+		lw.close(lw.toks[closeP].end, ")")
+		lw.override[closeP] = left
+		return i + 2
 	}
 	if !lw.tok(i+2).isOp("(") || !lw.tok(i+3).is("ARRAY") || !lw.tok(i+4).isOp("[") {
 		return i

@@ -99,6 +99,8 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 			ELSE length(__a1) - length(replace(__a1, ',', '')) + 1 END`},
 		"__etl_array_elem": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 < 1 OR __a2 > length(__a1) - length(replace(__a1, ',', '')) + 1 THEN NULL
 			ELSE split_part(substring(__a1, 2, length(__a1) - 2), ',', __a2) END`},
+		"__etl_any_eq": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 IS NULL THEN NULL
+			ELSE strpos(concat(',', substring(__a2, 2, length(__a2) - 2), ','), concat(',', __a1, ',')) > 0 END`},
 		"array_lower":   {2, 2, "CASE WHEN __a1 IS NULL OR __a1 = '{}' OR __a2 <> 1 THEN NULL ELSE 1 END"},
 		"quote_ident":   {1, 1, `CASE WHEN __a1 REGEXP '^[a-z_][a-z0-9_$]*$' THEN __a1 ELSE concat('"', replace(__a1, '"', '""'), '"') END`},
 		"quote_literal": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL ELSE concat('''', replace(__a1, '''', ''''''), '''') END`},

@@ -107,10 +107,9 @@ func CompileScript(ctx context.Context, src *parser.Source, base *catalog.Catalo
 func compileCatalog(ctx context.Context, base *catalog.Catalog, temps []catalog.Object, script *parser.Script) (*catalog.Catalog, error) {
 	snap := catalog.NewMemory()
 	if base != nil {
-		for _, o := range base.List() {
-			if o.Kind == catalog.ObjectSystem {
-				continue
-			}
+		// The system tables are in every catalog already.
+		for _, o := range base.List(catalog.ObjectSource, catalog.ObjectStream, catalog.ObjectSink,
+			catalog.ObjectTable, catalog.ObjectView, catalog.ObjectPipeline) {
 			if _, err := snap.Create(ctx, o, catalog.CreateOrReplace); err != nil {
 				return nil, err
 			}
