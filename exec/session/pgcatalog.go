@@ -53,6 +53,7 @@ type sessionInfo struct {
 	query        string
 	queryStart   time.Time
 	stateChange  time.Time
+	appName      string
 }
 
 // ClientInfo describes the client of a wire session, for pg_stat_activity
@@ -72,7 +73,8 @@ func (s *Session) SetClientInfo(ci ClientInfo) {
 	s.eng.mu.Lock()
 	defer s.eng.mu.Unlock()
 	s.info = sessionInfo{pid: ci.PID, user: ci.User, database: ci.Database, clientAddr: ci.ClientAddr,
-		clientPort: ci.ClientPort, backendStart: now, state: "idle", stateChange: now}
+		clientPort: ci.ClientPort, backendStart: now, state: "idle", stateChange: now,
+		appName: s.settings["application_name"]}
 	if s.eng.live == nil {
 		s.eng.live = map[*Session]bool{}
 	}
@@ -80,12 +82,14 @@ func (s *Session) SetClientInfo(ci ClientInfo) {
 }
 
 // setActivity records the state of the session's statement ("active" with
-// its text, or "idle").
+// its text, or "idle") and its application_name, which a SET may have
+// changed. Only the session's own goroutine calls it.
 func (s *Session) setActivity(state, query string) {
 	now := time.Now().UTC()
+	app := s.settings["application_name"]
 	s.eng.mu.Lock()
 	defer s.eng.mu.Unlock()
-	s.info.state, s.info.stateChange = state, now
+	s.info.state, s.info.stateChange, s.info.appName = state, now, app
 	if state == "active" {
 		s.info.query, s.info.queryStart = query, now
 	}
@@ -465,7 +469,7 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 			if si.clientAddr != "" {
 				addr, port = si.clientAddr, int64(si.clientPort)
 			}
-			add(catalog.OIDDatabase, si.database, int64(si.pid), nil, catalog.OIDOwner, si.user, settingOf(s, si.pid),
+			add(catalog.OIDDatabase, si.database, int64(si.pid), nil, catalog.OIDOwner, si.user, si.appName,
 				addr, nil, port, si.backendStart, nil, timeOrNil(si.queryStart), si.stateChange, nil, nil, si.state,
 				nil, nil, nil, si.query, "client backend")
 		}
@@ -520,18 +524,6 @@ func versionNum(v string) string {
 		return ""
 	}
 	return fmt.Sprintf("%d%04d", major, minor)
-}
-
-// settingOf is the application_name of the live session with pid.
-func settingOf(s *Session, pid int32) any {
-	s.eng.mu.Lock()
-	defer s.eng.mu.Unlock()
-	for ls := range s.eng.live {
-		if ls.info.pid == pid {
-			return ls.settings["application_name"]
-		}
-	}
-	return ""
 }
 
 // infoColumnRow is one row of information_schema.columns.
