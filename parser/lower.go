@@ -29,6 +29,7 @@ import (
 //	a IS NOT DISTINCT FROM b  ((a) <=> (b))
 //	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
 //	(expr)[n]                 __etl_array_elem(expr, n)
+//	ARRAY(SELECT x FROM ..)   (SELECT concat('{', coalesce(string_agg(concat('', x), ','), ''), '}') FROM ..)
 //	x = ANY (expr)            __etl_any_eq(x, (expr))   (expr not ARRAY[..] nor a query)
 //	OPERATOR(pg_catalog.op)   op
 //	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
@@ -611,6 +612,10 @@ func (lw *lowerer) stepWord(i int) int {
 		if n := lw.lowerDistinct(i); n > i {
 			return n
 		}
+	case "ARRAY":
+		if n := lw.lowerArraySubquery(i); n > i {
+			return n
+		}
 	case "AS":
 		// A column label PostgreSQL accepts and TiDB reserves (AS schema,
 		// AS generated, AS int4): quoted, which names it the same.
@@ -773,6 +778,45 @@ func (lw *lowerer) lowerDistinct(i int) int {
 	lw.close(lw.toks[right].end, close)
 	lw.override[right] = left
 	return from + 1
+}
+
+// lowerArraySubquery lowers ARRAY(SELECT item FROM ...) at the ARRAY
+// token i to a scalar subquery that aggregates the items into an array's
+// text form, {a,b}, the way etlc's catalog emulation holds arrays. Only a
+// subquery of one column without DISTINCT is lowered.
+func (lw *lowerer) lowerArraySubquery(i int) int {
+	if !lw.tok(i+1).isOp("(") || !lw.tok(i+2).is("SELECT") || lw.tok(i+3).is("DISTINCT") {
+		return i
+	}
+	closeP := lw.matchOf(i + 1)
+	if closeP < 0 {
+		return i
+	}
+	end := -1
+	for j := i + 3; j < closeP; j++ {
+		t := lw.toks[j]
+		if t.isOp("(") || t.isOp("[") {
+			if m := lw.matchOf(j); m > j {
+				j = m
+				continue
+			}
+			return i
+		}
+		if t.isOp(",") {
+			return i
+		}
+		if t.is("FROM") {
+			end = j
+			break
+		}
+	}
+	if end <= i+3 {
+		return i
+	}
+	lw.replace(lw.toks[i].start, lw.toks[i].end, "")
+	lw.open(lw.toks[i+3].start, "concat('{', coalesce(string_agg(concat('', ")
+	lw.close(lw.toks[end-1].end, "), ','), ''), '}')")
+	return i + 3
 }
 
 // lowerAnyArray lowers "= ANY (ARRAY[..])" to "IN (..)" and "<> ALL
