@@ -46,11 +46,20 @@ tools:
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs; fi; \
 	fi
 
-## test: install test tools, vet, run every test, check the example data, fuzz briefly
+## test: install test tools, vet, run every test, check the example data, fuzz briefly;
+## prints the sqllogictest pass rates (passed / counted apart / failed)
+# The sqllogictest runs (exec/slt) append their pass rates to the file named
+# by ETLC_SLT_SUMMARY, printed after go test (which hides the output of a
+# passing package). A new file each time: the changed value also keeps go
+# test from reusing a cached exec/slt result, so the figures are this run's.
 test: tools
 	$(GO) vet ./...
 	$(GO) run ./testdata/examples/gen -check
-	$(GO) test -timeout 30m ./...
+	@summary=$$(mktemp); \
+		echo "ETLC_SLT_SUMMARY=$$summary $(GO) test -timeout 30m ./..."; \
+		ETLC_SLT_SUMMARY=$$summary $(GO) test -timeout 30m ./...; status=$$?; \
+		echo; if [ -s $$summary ]; then cat $$summary; else echo 'no sqllogictest summary was written'; fi; \
+		rm -f $$summary; exit $$status
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
 	$(GO) test -run='^$$' -fuzz=FuzzMessageLoop -fuzztime=10s ./pgwire/
 

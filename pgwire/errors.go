@@ -58,7 +58,7 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		// of one (its *session.StmtError wraps it).
 		e.Code, e.Message = ce.code, ce.msg
 	case errors.As(err, &se):
-		e.Code, e.Message, e.Hint = se.Code, se.Message, se.Hint
+		e.Code, e.Message, e.Detail, e.Hint = se.Code, se.Message, se.Detail, se.Hint
 		switch {
 		case se.Code == "57014" && c.wasCanceled():
 			e.Message = "canceling statement due to user request"
