@@ -19,6 +19,9 @@ FUZZTIME ?= 2m
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etlc ./cmd/etlc
 
+# APT_INSTALL installs Debian packages, through sudo when not root.
+APT_INSTALL = sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
 ## tools: install what the tests need, when missing or at another version
 tools:
 	@if ! $(GO) version -m $(GOBIN)/versitygw 2>/dev/null | grep -q 'mod[[:space:]]*github.com/versity/versitygw[[:space:]]*$(VERSITYGW_VERSION)[[:space:]]'; then \
@@ -28,8 +31,7 @@ tools:
 	@# psql and Debian's psycopg2 for the gateway's client tests (pgwire).
 	@if ! command -v psql >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1; then \
 		echo 'installing postgresql-client and python3-psycopg2'; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; fi; \
+		$(APT_INSTALL) postgresql-client python3-psycopg2; \
 	fi
 	@# pgJDBC with a JDK, and node with npm, for the gateway's client tests (pgwire).
 	@if [ ! -f /usr/share/java/postgresql.jar ] || ! command -v javac >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
@@ -38,8 +40,7 @@ tools:
 		command -v javac >/dev/null 2>&1 || pkgs="$$pkgs default-jdk-headless"; \
 		command -v node >/dev/null 2>&1 || pkgs="$$pkgs nodejs"; \
 		command -v npm >/dev/null 2>&1 || pkgs="$$pkgs npm"; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs; fi; \
+		$(APT_INSTALL) $$pkgs; \
 	fi
 	@# node-postgres (pg, pg-cursor) at the versions of the lock file, in the test's own directory.
 	@if [ ! -f pgwire/testdata/node/node_modules/pg/package.json ] || [ ! -f pgwire/testdata/node/node_modules/pg-cursor/package.json ] || \
@@ -50,8 +51,7 @@ tools:
 	@# PostgreSQL 15 server binaries for the differential tests (initdb, pg_ctl).
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo 'installing postgresql-15'; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; fi; \
+		$(APT_INSTALL) postgresql-15; \
 	fi
 
 ## test: install test tools, vet, run every test, check the example data, fuzz briefly;

@@ -94,6 +94,10 @@ func NewMemory() *Catalog {
 	for _, o := range SystemObjects() {
 		c.objs[catalogKey(o.Name)] = o
 	}
+	// Shared, not copied: Lookup and List return clones.
+	for _, o := range pgCatalogObjects {
+		c.objs[catalogKey(o.Name)] = o
+	}
 	return c
 }
 
@@ -184,11 +188,20 @@ func (c *Catalog) Close() error {
 
 // Lookup returns a copy of the object named name, compared without regard
 // to case; "public.name" is the same as "name", system tables are named
-// "etl.pipelines" and so on.
+// "etl.pipelines" and so on. An unqualified name that names no object of
+// its own is looked up on the rest of the search path, pg_catalog then
+// etl, so pg_class and pipelines are found as PostgreSQL would find them
+// with search_path = public, etl.
 func (c *Catalog) Lookup(name string) (Object, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	o, ok := c.objs[catalogKey(name)]
+	k := catalogKey(name)
+	o, ok := c.objs[k]
+	if !ok && !strings.Contains(k, ".") {
+		if o, ok = c.objs[PGCatalogSchema+"."+k]; !ok {
+			o, ok = c.objs[SystemSchema+"."+k]
+		}
+	}
 	if !ok {
 		return Object{}, false
 	}

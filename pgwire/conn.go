@@ -128,6 +128,11 @@ func (c *conn) serve(ctx context.Context) error {
 		}
 	}
 	c.sess = c.srv.cfg.Engine.NewSession(session.Options{Settings: settings})
+	ci := session.ClientInfo{PID: int32(c.pid), User: c.user, Database: c.database}
+	if a, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+		ci.ClientAddr, ci.ClientPort = a.IP.String(), int32(a.Port)
+	}
+	c.sess.SetClientInfo(ci)
 	c.reported = map[string]string{}
 	c.reportSettings()
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: secretBytes(c.secret)})

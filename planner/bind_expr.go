@@ -416,6 +416,16 @@ func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 			}
 		}
 	}
+	// SQL's niladic functions PostgreSQL takes without parentheses
+	// (session_user, current_schema, current_catalog, user).
+	if qual == "" {
+		switch cn.Name.L {
+		case "session_user", "current_schema", "current_catalog", "user", "current_role", "current_user":
+			if e, ok := b.bindPGMacro(c, &ast.FuncCallExpr{FnName: cn.Name}, cn.Name.L, p); ok {
+				return e
+			}
+		}
+	}
 	for sc := c.sc; sc != nil; sc = sc.outer {
 		if sc.broken {
 			return bad()

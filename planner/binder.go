@@ -47,6 +47,10 @@ type binder struct {
 	// unknownSchema holds the sources whose schema could not be inferred:
 	// their columns are not reported as missing again.
 	unknownSchema map[string]bool
+	// session answers current_user, version() and the like; macros are
+	// the PostgreSQL catalog functions (pgfuncs.go), built when first used.
+	session SessionInfo
+	macros  map[string]pgMacro
 }
 
 func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
@@ -299,7 +303,7 @@ func (b *binder) expandView(obj *catalog.Object, p int) {
 		return
 	}
 	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views,
-		expanding: b.expanding, unknownSchema: b.unknownSchema}
+		expanding: b.expanding, unknownSchema: b.unknownSchema, session: b.session, macros: b.macros}
 	inner.resetStmt()
 	plan := inner.bindTopQuery(q)
 	if len(inner.diags) > 0 {

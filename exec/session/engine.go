@@ -42,6 +42,7 @@ type Engine struct {
 	sinks   map[string]*SinkStats
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
+	live    map[*Session]bool      // wire sessions, for pg_stat_activity
 	closed  bool
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -65,7 +66,13 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 	case catalog.SysStats:
 		// Filled by ANALYZE, which this engine does not have yet.
 	default:
-		return nil, fmt.Errorf("unknown system table %q", obj.Name)
+		if !catalog.IsPGCatalogName(obj.Name) {
+			return nil, fmt.Errorf("unknown system table %q", obj.Name)
+		}
+		var err error
+		if rows, err = f.pgCatalogRows(context.Background(), obj); err != nil {
+			return nil, err
+		}
 	}
 	rec, err := buildRecord(f.r.mem.Alloc, obj.Columns, rows)
 	if err != nil {
@@ -129,6 +136,12 @@ func buildRecord(mem memory.Allocator, cols catalog.Schema, rows [][]any) (arrow
 				fb.Append(v.(string))
 			case *array.Int64Builder:
 				fb.Append(v.(int64))
+			case *array.Int32Builder:
+				fb.Append(int32(v.(int64)))
+			case *array.Int16Builder:
+				fb.Append(int16(v.(int64)))
+			case *array.Float32Builder:
+				fb.Append(float32(v.(float64)))
 			case *array.BooleanBuilder:
 				fb.Append(v.(bool))
 			case *array.Float64Builder:
