@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
 	"github.com/cockroachdb/pebble"
 )
 
@@ -171,4 +172,24 @@ func (c *Catalog) loadStats(ctx context.Context) error {
 		c.stats[strings.TrimPrefix(string(it.Key()), statsPrefix)] = s
 	}
 	return it.Error()
+}
+
+// NumericValue puts a value in the canonical Go form of type t (the form
+// of planner constants: int64, float64, decimal128.Num unscaled, int32 days
+// for DATE, int64 microseconds for TIME and TIMESTAMP) on the numeric scale
+// of ColumnStats.Min and Max. ok is false for other kinds.
+func NumericValue(v any, t Type) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case decimal128.Num:
+		return x.ToFloat64(int32(t.Scale)), true
+	}
+	return 0, false
 }

@@ -8,12 +8,13 @@ import (
 	"github.com/etlc/etlc/planner"
 )
 
-// Stats estimates the size of catalog relations for the join rules. It is
-// optional: without it every relation counts as equally large.
+// Stats gives what is known about the data of catalog relations: row
+// counts and column statistics (cardinality.go uses them). It is optional:
+// without it every relation counts as unknownRows rows.
 type Stats interface {
-	// RowCount estimates the number of rows of a relation; ok is false
-	// when nothing is known.
-	RowCount(obj *catalog.Object) (rows float64, ok bool)
+	// TableStats returns the statistics of a relation; ok is false when
+	// nothing is known. Columns may be missing or partly unknown.
+	TableStats(obj *catalog.Object) (stats catalog.TableStats, ok bool)
 }
 
 // Options configure Optimize.
@@ -37,8 +38,8 @@ type opt struct {
 	// ctes maps a CTE's (or view's) plan to its optimized plan, so that
 	// every reference to one CTE keeps sharing one plan.
 	ctes map[planner.Node]planner.Node
-	// rows caches size estimates.
-	rows map[planner.Node]float64
+	// cards caches estimates (cardinality.go).
+	cards map[planner.Node]*card
 }
 
 // Optimize rewrites a bound logical plan into an equivalent one that runs
@@ -74,7 +75,7 @@ func Optimize(n planner.Node, opts Options) (out planner.Node, err error) {
 		return nil, nil
 	}
 	o := &opt{reg: opts.Registry, stats: opts.Stats, keep: opts.KeepColumns, ctes: map[planner.Node]planner.Node{},
-		rows: map[planner.Node]float64{}}
+		cards: map[planner.Node]*card{}}
 	if o.reg == nil {
 		o.reg = planner.NewRegistry()
 	}
