@@ -26,7 +26,9 @@ import (
 //   - an equi-join of R and S keeps |R|·|S|/max(NDV(r), NDV(s)) rows; a
 //     second key between the same inputs counts with the square root of
 //     its selectivity, a third with the fourth root (keys are rarely
-//     independent); other join conditions are filters over the pair;
+//     independent), and several keys together never make the join smaller
+//     than its larger input (they are at most a key of one side); other
+//     join conditions are filters over the pair;
 //   - a semi join keeps the fraction min(1, NDV(s)/NDV(r)) of its left
 //     input, an anti join the rest (at least a tenth);
 //   - a grouping yields the product of its keys' NDVs (backed off the same
@@ -358,7 +360,7 @@ func (o *opt) joinCard(x *planner.Join) *card {
 	case planner.CrossJoin:
 		return both
 	}
-	inner := both.rows * o.joinSelectivity(x.Cond, both, nl)
+	inner := both.rows * o.joinSelectivity(x.Cond, both, nl, l.rows, r.rows)
 	out := passCols(both, inner)
 	switch x.Kind {
 	case planner.LeftJoin:
@@ -425,7 +427,7 @@ func plainCol(e planner.Expr) (int, bool) {
 // joinSelectivity is the fraction of pairs of a join over both (the left
 // nl columns, then the right) that cond keeps: equi-join keys by NDV (a
 // second key backed off), the rest as filters.
-func (o *opt) joinSelectivity(cond planner.Expr, both *card, nl int) float64 {
+func (o *opt) joinSelectivity(cond planner.Expr, both *card, nl int, lRows, rRows float64) float64 {
 	if cond == nil {
 		return 1
 	}
@@ -438,7 +440,14 @@ func (o *opt) joinSelectivity(cond planner.Expr, both *card, nl int) float64 {
 		}
 		rest = append(rest, c)
 	}
-	return backoff(keySel) * math.Min(o.andSel(rest, both), 1)
+	ks := backoff(keySel)
+	if len(keySel) > 1 {
+		// Several keys together are at most a key of one side: each row of
+		// the other side finds at least one partner (a composite foreign
+		// key, lineitem to partsupp).
+		ks = math.Max(ks, 1/math.Max(1, math.Min(lRows, rRows)))
+	}
+	return ks * math.Min(o.andSel(rest, both), 1)
 }
 
 // backoff combines selectivities of correlated conditions: the most
@@ -579,7 +588,13 @@ func (o *opt) sel(c planner.Expr, in *card) float64 {
 			}
 			return f
 		case "lt", "le", "gt", "ge":
-			return o.andSel([]planner.Expr{x}, in)
+			if _, _, ok := colConst(x, x.Name); ok {
+				return o.andSel([]planner.Expr{x}, in)
+			}
+			if _, _, ok := colConst(x, mirror(x.Name)); ok {
+				return o.andSel([]planner.Expr{x}, in)
+			}
+			return guessRange
 		case "like", "ilike", "not_like", "not_ilike":
 			s := guessLike
 			if k, ok := stripCast(x.Args[1]).(*planner.Const); ok {

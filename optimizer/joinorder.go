@@ -106,7 +106,16 @@ func (o *opt) newGraph(r *region, leaves []planner.Node, edges []edge) *graph {
 	}
 	for _, s := range order {
 		a := bySet[s]
-		g.groups = append(g.groups, edgeGroup{set: s, sel: backoff(a.keys) * a.rest})
+		ks := backoff(a.keys)
+		if len(a.keys) > 1 && bits.OnesCount64(s) == 2 {
+			// As in joinSelectivity: at most a key of the smaller side.
+			small := math.Inf(1)
+			for x := s; x != 0; x &= x - 1 {
+				small = math.Min(small, g.leaves[bits.TrailingZeros64(x)].rows)
+			}
+			ks = math.Max(ks, 1/math.Max(1, small))
+		}
+		g.groups = append(g.groups, edgeGroup{set: s, sel: ks * a.rest})
 	}
 	return g
 }

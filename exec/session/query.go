@@ -338,7 +338,7 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 	case *parser.PipelineCmd:
 		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
 	case *parser.Analyze:
-		return &featureError{msg: "ANALYZE is not supported yet"}
+		return r.analyze(ctx, st.Object)
 	}
 	return fmt.Errorf("statement %T cannot run", st.Stmt)
 }

@@ -162,3 +162,31 @@ func (r *stmtRun) optimizerOptions(ctx context.Context, keepColumns bool) optimi
 func (r *stmtRun) optimize(ctx context.Context, plan planner.Node, keepColumns bool) (planner.Node, error) {
 	return optimizer.Optimize(plan, r.optimizerOptions(ctx, keepColumns))
 }
+
+// noteTableWrite keeps a managed table's statistics current after a
+// committed write of rows rows. An overwrite replaces them with the new
+// row count (ANALYZE adds the columns again). An append adds the rows to
+// known statistics and forgets what new rows may change: ranges and NULL
+// counts; distinct counts stay, as a lower bound. A failure to store them
+// leaves the old ones: statistics guide plans, they never change results.
+func (e *Engine) noteTableWrite(ctx context.Context, obj *catalog.Object, rows int64, overwrite bool) {
+	if obj.Temporary {
+		return
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if overwrite {
+		_ = e.cat.SetStats(ctx, catalog.TableStats{Relation: obj.Name, Rows: float64(rows), Origin: "write", AnalyzedAt: now})
+		return
+	}
+	ts, ok := e.cat.Stats(obj.Name)
+	if !ok {
+		return
+	}
+	ts.Rows += float64(rows)
+	ts.Origin, ts.AnalyzedAt = "write", now
+	for i := range ts.Columns {
+		c := &ts.Columns[i]
+		c.Nulls, c.HasRange, c.Min, c.Max, c.MinText, c.MaxText = -1, false, 0, 0, "", ""
+	}
+	_ = e.cat.SetStats(ctx, ts)
+}
