@@ -41,6 +41,10 @@ type BuildEnv struct {
 	Location *time.Location
 	// Compile compiles expressions; nil means expr.Compile.
 	Compile CompileFunc
+	// Observe, when set, is given the operator built for each plan node
+	// and returns the operator to use in its place: EXPLAIN ANALYZE wraps
+	// each one in a measuring Instrumented.
+	Observe func(n planner.Node, op Operator) Operator
 
 	// outer is the stack of enclosing rows of a correlated subquery run.
 	outer []expr.OuterRow
@@ -189,6 +193,15 @@ func closeAll(ops ...Operator) {
 }
 
 func (b *builder) build(n planner.Node) (Operator, error) {
+	op, err := b.build1(n)
+	if err != nil || b.env.Observe == nil {
+		return op, err
+	}
+	return b.env.Observe(n, op), nil
+}
+
+// build1 builds the operator of one plan node (and its inputs).
+func (b *builder) build1(n planner.Node) (Operator, error) {
 	switch n := n.(type) {
 	case *planner.Scan:
 		return b.scan(n)

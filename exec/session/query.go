@@ -287,22 +287,6 @@ func (r *stmtRun) textRows(ctx context.Context, names []string, rows [][]string)
 	return err
 }
 
-// explain prints the statement's plan, one line a row of "QUERY PLAN".
-func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
-	r.res.Tag = "EXPLAIN"
-	if st.Analyze {
-		return &featureError{msg: "EXPLAIN ANALYZE is not supported yet; use EXPLAIN"}
-	}
-	if st.Inner == nil {
-		return fmt.Errorf("nothing to explain")
-	}
-	var rows [][]string
-	for _, l := range strings.Split(strings.TrimRight(planner.FormatStmt(st.Inner), "\n"), "\n") {
-		rows = append(rows, []string{l})
-	}
-	return r.textRows(ctx, []string{"QUERY PLAN"}, rows)
-}
-
 // utility runs SHOW, SET, RESET, BEGIN/COMMIT/ROLLBACK, START/STOP
 // PIPELINE and ANALYZE.
 func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
