@@ -94,6 +94,7 @@ func (o *opt) root(n planner.Node) planner.Node {
 // rootNeed optimizes one plan of which only the needed output columns are
 // used; the others may come out as anything (they keep their position).
 func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
+	n = o.constFold(n)
 	n = o.decorrelate(n)
 	n = o.subqueries(n)
 	n = o.joins(n)
