@@ -97,6 +97,7 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.constFold(n)
 	n = o.decorrelate(n)
 	n = o.subqueries(n)
+	n = o.simplifyOuter(n)
 	n = o.joins(n)
 	if o.keep {
 		return n
