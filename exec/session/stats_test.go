@@ -79,10 +79,10 @@ INSERT INTO b VALUES (1, 'one'), (2, 'two');`)
 		got[i] = re.ReplaceAllString(got[i], "T")
 	}
 	equalLines(t, "EXPLAIN ANALYZE", got, []string{
-		"Sort name#0 NULLS LAST  (rows=2 cost=38.9) (actual rows=2 batches=1 T)",
-		"  Project name:VARCHAR := name#0, count:BIGINT := count#1  (rows=2 cost=34.9) (actual rows=2 batches=1 T)",
-		"    Aggregate group=[name#2] aggs=[count(*):BIGINT]  (rows=2 cost=32.9) (actual rows=2 batches=1 T)",
-		"      Join INNER (g#0 = g#1)  (rows=5 cost=23.9) (actual rows=4 batches=1 T)",
+		"Sort name#0 NULLS LAST  (rows=2 cost=35.6) (actual rows=2 batches=1 T)",
+		"  Project name:VARCHAR := name#0, count:BIGINT := count#1  (rows=2 cost=31.6) (actual rows=2 batches=1 T)",
+		"    Aggregate group=[name#2] aggs=[count(*):BIGINT]  (rows=2 cost=29.6) (actual rows=2 batches=1 T)",
+		"      Join INNER (g#0 = g#1)  (rows=3.33 cost=22.3) (actual rows=4 batches=1 T)",
 		"        Scan a (g:INT)  (rows=5 cost=5.31) (actual rows=5 batches=1 T)",
 		"          columns [1] of 2",
 		"        Scan b (g:INT, name:VARCHAR)  (rows=2 cost=2.88) (actual rows=2 batches=1 T)",
