@@ -99,6 +99,7 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.subqueries(n)
 	n = o.simplifyOuter(n)
 	n = o.joins(n)
+	n = o.pushLimits(n)
 	if o.keep {
 		return n
 	}
