@@ -21,6 +21,15 @@ type ScanFactory interface {
 	OpenScan(ctx context.Context, obj *catalog.Object, columns []int) (Operator, error)
 }
 
+// FilteredScanFactory is a ScanFactory that can also be told the
+// conditions a scan's rows must meet (planner.Scan.Filters, over the
+// scan's output columns), to skip data it can tell none of the rows
+// satisfies. The rows it returns must still include every row that does.
+type FilteredScanFactory interface {
+	ScanFactory
+	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (Operator, error)
+}
+
 // CompileFunc compiles a bound expression over an input schema, as
 // expr.Compile does.
 type CompileFunc func(e planner.Expr, input *arrow.Schema, env *expr.Env) (expr.Evaluator, error)
@@ -297,7 +306,13 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 			cols[i] = i
 		}
 	}
-	op, err := b.env.Scans.OpenScan(b.ctx, n.Object, cols)
+	var op Operator
+	var err error
+	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && len(n.Filters) > 0 {
+		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, n.Filters)
+	} else {
+		op, err = b.env.Scans.OpenScan(b.ctx, n.Object, cols)
+	}
 	if err != nil {
 		return nil, err
 	}

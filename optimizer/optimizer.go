@@ -101,10 +101,10 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.joins(n)
 	n = o.pushLimits(n)
 	if o.keep {
-		return n
+		return o.pruneFilters(n)
 	}
 	n, m := o.prune(n, need)
-	return o.restore(n, m, need)
+	return o.pruneFilters(o.restore(n, m, need))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference

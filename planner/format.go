@@ -74,6 +74,9 @@ func (f *formatter) node(n Node, depth int) {
 		if n.Cols != nil {
 			f.line(depth+1, "columns %v of %d", n.Cols, len(n.Object.Columns))
 		}
+		if len(n.Filters) > 0 {
+			f.line(depth+1, "prune by %s", joinExprs(n.Filters))
+		}
 	case *Values:
 		if len(n.Columns) == 0 && len(n.Rows) == 1 {
 			f.line(depth, "Values (one empty row)")

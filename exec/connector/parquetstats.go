@@ -263,3 +263,66 @@ func textBounds(st metadata.TypedStatistics) (string, string, bool) {
 	}
 	return string(s.Min()), string(s.Max()), true
 }
+
+// ColumnRange says that the rows wanted have the named column within
+// [Min, Max] (a bound applies when HasMin, HasMax), on the numeric scale
+// of ColumnSummary.
+type ColumnRange struct {
+	Column         string
+	Min, Max       float64
+	HasMin, HasMax bool
+}
+
+// keepRowGroups returns the row groups of a file that may hold rows
+// within every range (nil: all of them), judged by the row groups'
+// min/max statistics. A row group without usable statistics is kept.
+func keepRowGroups(pf *file.Reader, ranges []ColumnRange) []int {
+	if len(ranges) == 0 {
+		return nil
+	}
+	md := pf.MetaData()
+	sc := md.Schema
+	idx := make([]int, len(ranges))
+	for i, r := range ranges {
+		idx[i] = sc.ColumnIndexByName(r.Column)
+		if idx[i] < 0 {
+			for j := 0; j < sc.NumColumns(); j++ {
+				if strings.EqualFold(sc.Column(j).Name(), r.Column) {
+					idx[i] = j
+					break
+				}
+			}
+		}
+	}
+	keep := []int{}
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		g := md.RowGroup(rg)
+		ok := true
+		for i, r := range ranges {
+			if idx[i] < 0 {
+				continue
+			}
+			cc, err := g.ColumnChunk(idx[i])
+			if err != nil {
+				continue
+			}
+			st, err := cc.Statistics()
+			if err != nil || st == nil || !st.HasMinMax() {
+				continue
+			}
+			lo, hi, num := numericBounds(st)
+			if !num {
+				continue
+			}
+			// A margin for the rounding of DECIMAL scales to floats.
+			if r.HasMin && hi < r.Min-math.Abs(r.Min)*1e-9 || r.HasMax && lo > r.Max+math.Abs(r.Max)*1e-9 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			keep = append(keep, rg)
+		}
+	}
+	return keep
+}

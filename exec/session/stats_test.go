@@ -89,3 +89,40 @@ INSERT INTO b VALUES (1, 'one'), (2, 'two');`)
 		"T",
 	})
 }
+
+// TestRowGroupPruning reads a Parquet source of two files with a filter
+// that rules one out by its statistics: the scan reads only the other
+// one's rows, and the answers are those of a full read.
+func TestRowGroupPruning(t *testing.T) {
+	e := openEngine(t)
+	dir := t.TempDir()
+	s := e.NewSession(Options{Params: map[string]string{"dir": dir}})
+	mustExec(t, s, `
+CREATE SINK ps (id BIGINT, d DATE, amount DECIMAL(10,2)) WITH (connector = 'file', path = '${dir}/p/', format = 'parquet');
+INSERT INTO ps VALUES (1, DATE '2024-01-01', 1.50), (2, DATE '2024-01-02', 2.50);
+INSERT INTO ps VALUES (10, DATE '2024-02-01', 10.25), (11, DATE '2024-02-02', 11.75);
+CREATE SOURCE p (id BIGINT, d DATE, amount DECIMAL(10,2)) WITH (connector = 'file', path = '${dir}/p/', format = 'parquet');`)
+	for _, tc := range []struct {
+		where string
+		want  []string
+		read  string
+	}{
+		{"id >= 10", []string{"10", "11"}, "actual rows=2 "},
+		{"d < DATE '2024-01-02'", []string{"1"}, "actual rows=2 "},
+		{"amount BETWEEN 2.5 AND 10.25", []string{"2", "10"}, "actual rows=4 "},
+		{"CAST(amount AS INT) >= 11", []string{"11"}, "actual rows=4 "},
+		{"id = 5", nil, "actual rows=0 "},
+	} {
+		equalLines(t, tc.where, rows(t, s, "SELECT id FROM p WHERE "+tc.where+" ORDER BY id"), tc.want)
+		plan := rows(t, s, "EXPLAIN ANALYZE SELECT id FROM p WHERE "+tc.where)
+		var scan string
+		for _, l := range plan {
+			if strings.Contains(l, "Scan p ") {
+				scan = l
+			}
+		}
+		if !strings.Contains(scan, tc.read) {
+			t.Errorf("%s: scan %q, want %s", tc.where, scan, tc.read)
+		}
+	}
+}
