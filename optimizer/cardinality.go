@@ -148,6 +148,9 @@ func (o *opt) card1(n planner.Node) *card {
 		return out
 	case *planner.Sort:
 		return passCols(o.card(x.Input), o.card(x.Input).rows)
+	case *planner.Expect:
+		// Expectations that drop rows drop few: the input's estimate.
+		return passCols(o.card(x.Input), o.card(x.Input).rows)
 	case *planner.Window:
 		in := o.card(x.Input)
 		out := unknownCard(in.rows, x.Schema())

@@ -98,7 +98,7 @@ func (o *opt) opCost(n planner.Node) Cost {
 		return Cost{Rows: out.rows, Bytes: out.rows * rowWidth(out)}
 	case *planner.Values:
 		return Cost{Rows: out.rows}
-	case *planner.Filter, *planner.Project, *planner.Limit, *planner.CTERef, *planner.WorkTable:
+	case *planner.Filter, *planner.Project, *planner.Limit, *planner.CTERef, *planner.WorkTable, *planner.Expect:
 		in := out
 		if k := n.Children(); len(k) == 1 {
 			in = o.card(k[0])

@@ -320,6 +320,9 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
+		if u.Action == parser.PipelineStart {
+			return r.startPipeline(ctx, u)
+		}
 		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
 	case *parser.Analyze:
 		return r.analyze(ctx, st.Object)

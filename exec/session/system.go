@@ -72,8 +72,9 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 			}
 		}
 	case catalog.SysExpectations:
-		// Filled by the stream runtime, which this engine does not have
-		// yet.
+		for _, x := range eng.Expectations() {
+			rows = append(rows, []any{x.Pipeline, x.Constraint, x.Action, x.Passed, x.Dropped, x.Failed, x.Quarantined})
+		}
 	default:
 		return nil, fmt.Errorf("unknown system table %q", obj.Name)
 	}
