@@ -315,7 +315,7 @@ func foldArith(op string, a, b *planner.Const, t catalog.Type) (any, bool) {
 		if op == "sub" {
 			iv = arrow.MonthDayNanoInterval{Months: -iv.Months, Days: -iv.Days, Nanoseconds: -iv.Nanoseconds}
 		}
-		d := time.Unix(int64(x)*86400, 0).UTC().AddDate(0, int(iv.Months), int(iv.Days))
+		d := addMonths(time.Unix(int64(x)*86400, 0).UTC(), int(iv.Months)).AddDate(0, 0, int(iv.Days))
 		switch t.Kind {
 		case catalog.KindDate:
 			if iv.Nanoseconds != 0 {
@@ -327,4 +327,17 @@ func foldArith(op string, a, b *planner.Const, t catalog.Type) (any, bool) {
 		}
 	}
 	return nil, false
+}
+
+// addMonths adds months as SQL does: a day past the end of the target
+// month becomes its last day (January 31 plus a month is February 28 or
+// 29), where Go's AddDate would run on into March.
+func addMonths(t time.Time, months int) time.Time {
+	if months == 0 {
+		return t
+	}
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(d, last), 0, 0, 0, 0, time.UTC)
 }
