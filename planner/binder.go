@@ -37,6 +37,9 @@ type binder struct {
 	dollar, marker bool
 	streams        map[string]bool
 	tableSeen      map[*parser.Fragment]map[string]int
+	// selectTypes are the target column types of an INSERT's SELECT: an
+	// untyped parameter in its select list takes its column's type.
+	selectTypes map[*ast.SelectStmt][]catalog.Type
 	// capture, when set, records the FROM clause of one SELECT.
 	capture *fromCapture
 	// expanding holds the stored views being expanded (against cycles).
@@ -93,6 +96,7 @@ func (b *binder) resetStmt() {
 	b.dollar, b.marker = false, false
 	b.streams = map[string]bool{}
 	b.tableSeen = map[*parser.Fragment]map[string]int{}
+	b.selectTypes = map[*ast.SelectStmt][]catalog.Type{}
 }
 
 // param makes one occurrence of parameter n ($n when dollar, else the

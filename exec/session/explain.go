@@ -28,7 +28,11 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 		if st.Analyze {
 			return &featureError{msg: "EXPLAIN ANALYZE runs queries only; use EXPLAIN"}
 		}
-		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatStmt(st.Inner)))
+		inner, err := r.optimizedStmt(ctx, st.Inner)
+		if err != nil {
+			return err
+		}
+		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatStmt(inner)))
 	}
 	opts := r.optimizerOptions(ctx, false)
 	plan, err := optimizer.Optimize(q.Plan, opts)

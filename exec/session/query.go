@@ -409,3 +409,56 @@ func condEnd(text string) int {
 	}
 	return j
 }
+
+// optimizedStmt returns a copy of st whose plans are the ones running st
+// builds: a query's, a VALIDATE's and a CREATE TABLE AS query's plan
+// optimized, an INSERT's plan with its projection to the target's columns
+// and optimized. Other statements (MERGE, ASSERT, ...) are returned as
+// they are.
+func (r *stmtRun) optimizedStmt(ctx context.Context, st planner.BoundStmt) (planner.BoundStmt, error) {
+	switch st := st.(type) {
+	case *planner.QueryStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.ValidateStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.InsertStmt:
+		if st.Target == nil || st.Plan == nil {
+			return st, nil
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Plan, st.Target, st.Columns, st.Defaults), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.CreateStmt:
+		if st.Query == nil || st.Object == nil || st.Object.Kind != catalog.ObjectTable {
+			return st, nil
+		}
+		cols := make([]int, len(st.Object.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Query, st.Object, cols, nil), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Query = plan
+		return &out, nil
+	}
+	return st, nil
+}
