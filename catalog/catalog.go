@@ -82,8 +82,9 @@ const (
 // system tables of the etl schema are always present.
 type Catalog struct {
 	mu     sync.RWMutex
-	objs   map[string]Object // by catalogKey
-	db     *pebble.DB        // nil: in memory
+	objs   map[string]Object     // by catalogKey
+	stats  map[string]TableStats // by catalogKey (stats.go)
+	db     *pebble.DB            // nil: in memory
 	closed bool
 	now    func() time.Time
 }
@@ -166,7 +167,10 @@ func (c *Catalog) load(ctx context.Context) error {
 		}
 		c.objs[strings.TrimPrefix(string(it.Key()), objPrefix)] = o
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return c.loadStats(ctx)
 }
 
 // Close closes the database of a persistent catalog. Later calls to Create
@@ -306,6 +310,12 @@ func (c *Catalog) Create(ctx context.Context, obj Object, mode CreateMode) (bool
 			return false, fmt.Errorf("catalog: storing %s %q: %w", obj.Kind, obj.Name, err)
 		}
 	}
+	if exists {
+		// A replaced relation's data may differ: its statistics go.
+		if err := c.dropStats(key); err != nil {
+			return false, err
+		}
+	}
 	c.objs[key] = obj
 	return true, nil
 }
@@ -348,6 +358,9 @@ func (c *Catalog) Drop(ctx context.Context, kind ObjectKind, name string, ifExis
 		}
 	}
 	delete(c.objs, key)
+	if err := c.dropStats(key); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 

@@ -287,28 +287,6 @@ func (r *stmtRun) textRows(ctx context.Context, names []string, rows [][]string)
 	return err
 }
 
-// explain prints the statement's plan, one line a row of "QUERY PLAN": the
-// optimized plan that running the statement would build (see
-// optimizedStmt).
-func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
-	r.res.Tag = "EXPLAIN"
-	if st.Analyze {
-		return &featureError{msg: "EXPLAIN ANALYZE is not supported yet; use EXPLAIN"}
-	}
-	if st.Inner == nil {
-		return fmt.Errorf("nothing to explain")
-	}
-	inner, err := r.optimizedStmt(ctx, st.Inner)
-	if err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, l := range strings.Split(strings.TrimRight(planner.FormatStmt(inner), "\n"), "\n") {
-		rows = append(rows, []string{l})
-	}
-	return r.textRows(ctx, []string{"QUERY PLAN"}, rows)
-}
-
 // utility runs SHOW, SET, RESET, BEGIN/COMMIT/ROLLBACK, START/STOP
 // PIPELINE and ANALYZE.
 func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
@@ -347,7 +325,7 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		}
 		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
 	case *parser.Analyze:
-		return &featureError{msg: "ANALYZE is not supported yet"}
+		return r.analyze(ctx, st.Object)
 	}
 	return fmt.Errorf("statement %T cannot run", st.Stmt)
 }

@@ -21,6 +21,8 @@ type writer struct {
 	fields  []connector.Field
 	notNull []int
 	rows    int64
+	// overwrite is set when the write replaces the relation's data.
+	overwrite bool
 	// checks and keys are the table's constraints (see enforce).
 	checks []*checkEval
 	keys   []*uniqueKey
@@ -51,7 +53,7 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 	if overwrite {
 		opts.Mode = connector.ModeOverwrite
 	}
-	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns)}
+	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns), overwrite: opts.Mode == connector.ModeOverwrite}
 	for i, f := range w.fields {
 		if f.NotNull {
 			w.notNull = append(w.notNull, i)
@@ -123,6 +125,9 @@ func (w *writer) commit(ctx context.Context) error {
 	t.BytesWritten += bytes
 	if w.obj.Kind == catalog.ObjectSink {
 		w.r.s.eng.noteCommit(w.obj.Name, files, w.rows, bytes)
+	}
+	if w.obj.Kind == catalog.ObjectTable {
+		w.r.s.eng.noteTableWrite(ctx, w.obj, w.rows, w.overwrite)
 	}
 	if err != nil {
 		// Committed; only the clean-up failed, which the next run finishes.
