@@ -25,11 +25,22 @@ func catalogFixture(t *testing.T) (*testServer, *pgx.Conn, func(string) string) 
 	t.Helper()
 	ts := startServer(t, Config{})
 	conn := ts.connect(t)
-	examples, err := filepath.Abs("../testdata/examples")
+	// psql sizes its columns to the longest value, and the object
+	// descriptions hold paths: the paths get a fixed length, wherever the
+	// checkout and the temporary directory are, so the goldens do not move.
+	abs, err := filepath.Abs("../testdata/examples")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := t.TempDir()
+	base := filepath.Join(os.TempDir(), fmt.Sprintf("etlc-catalog-%08x", uint32(time.Now().UnixNano())))
+	examples, tmp := filepath.Join(base, "examples"), filepath.Join(base, "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Symlink(abs, examples); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, q := range []string{
