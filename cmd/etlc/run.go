@@ -88,7 +88,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Errorf("invalid --log-format %q: want text or json", f.logFormat)
 	}
-	inputs, err := readInputs(sys.stdin, args)
+	inputs, err := readInputs(ctx, sys.stdin, args)
 	if err != nil {
 		return &ioError{err}
 	}
