@@ -13,11 +13,26 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench fuzz lint
+.PHONY: build test tools demo bench fuzz lint image
 
 ## build: compile bin/etlc with the version from git describe
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etlc ./cmd/etlc
+
+# Where `make image` puts the static binaries and the image.
+IMAGE_BIN    ?= bin
+IMAGE_OCI    ?= bin/image
+IMAGE_TAR    ?= bin/etlc-image.tar
+IMAGE_SOURCE ?= https://github.com/etlc/etlc
+
+## image: static CGO_ENABLED=0 etlc for linux/amd64 and linux/arm64, and the
+## multi-arch OCI image of both (layout in bin/image, oci-archive in
+## bin/etlc-image.tar), assembled by deploy/imagebuild: no daemon, no network
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-amd64/etlc ./cmd/etlc
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-arm64/etlc ./cmd/etlc
+	$(GO) run ./deploy/imagebuild -amd64 $(IMAGE_BIN)/linux-amd64/etlc -arm64 $(IMAGE_BIN)/linux-arm64/etlc \
+		-version $(VERSION) -revision $(REVISION) -source $(IMAGE_SOURCE) -oci $(IMAGE_OCI) -tar $(IMAGE_TAR)
 
 ## tools: install what the tests need, when missing or at another version
 tools:
@@ -38,11 +53,12 @@ tools:
 		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; fi; \
 	fi
 
-## test: install test tools, vet, run every test, check the example data, fuzz briefly
-test: tools
+## test: install test tools, vet, build the image, run every test (the image
+## test checks the binaries make image built), check the example data, fuzz briefly
+test: tools image
 	$(GO) vet ./...
 	$(GO) run ./testdata/examples/gen -check
-	$(GO) test -timeout 30m ./...
+	ETLC_IMAGE_BINARIES=$(abspath $(IMAGE_BIN)) $(GO) test -timeout 30m ./...
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
 	$(GO) test -run='^$$' -fuzz=FuzzMessageLoop -fuzztime=10s ./pgwire/
 
