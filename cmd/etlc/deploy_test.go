@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/s3test"
 )
 
 // TestDeployCommands runs etlc deploy as a user would: the SCD2 steps give
@@ -81,5 +88,42 @@ func TestDeployCommands(t *testing.T) {
 	wantSt := "ListPrefixes1 arn:aws:s3:::b|ReadSources arn:aws:s3:::b/from-b/*|WriteSinks arn:aws:s3:::b/from-a/*"
 	if strings.Join(got, "|") != wantSt {
 		t.Errorf("policy statements:\n got %s\nwant %s", strings.Join(got, "|"), wantSt)
+	}
+}
+
+// TestScriptFromS3 compiles a script read from s3://bucket/key (how a pod
+// deployed with --script-uri gets its script) from a versitygw on
+// loopback, and reports a missing object as an unreadable script.
+func TestScriptFromS3(t *testing.T) {
+	srv, skip, err := s3test.Start()
+	if skip != "" {
+		t.Skip(skip)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	srv.SetEnv(t)
+	ctx := context.Background()
+	cl, err := connector.NewS3Client(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := s3test.BucketName(t)
+	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("jobs/q.sql"),
+		Body: strings.NewReader("SELECT 1 + 1 AS two;\n")}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	code, _, stderr := runETLC(t, []string{"compile", "s3://" + bucket + "/jobs/q.sql"}, "", env, false)
+	if code != 0 {
+		t.Errorf("compile s3://%s/jobs/q.sql: exit %d: %s", bucket, code, stderr)
+	}
+	code, _, stderr = runETLC(t, []string{"compile", "s3://" + bucket + "/jobs/none.sql"}, "", env, false)
+	if code != 2 || !strings.Contains(stderr, "cannot read s3://"+bucket+"/jobs/none.sql") {
+		t.Errorf("compile of a missing object: exit %d: %s", code, stderr)
 	}
 }
