@@ -38,6 +38,10 @@ func (b *binder) bindStmt(s parser.Stmt) BoundStmt {
 		return b.bindMerge(s)
 	case *parser.Drop:
 		return b.bindDrop(s)
+	case *parser.CreateIndex:
+		return b.bindCreateIndex(s)
+	case *parser.DropIndex:
+		return b.bindDropIndex(s)
 	case *parser.Explain:
 		out := &ExplainStmt{Stmt: s, Analyze: s.Analyze}
 		if s.Stmt != nil {
@@ -129,27 +133,37 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	out := &InsertStmt{Stmt: s, Overwrite: s.Overwrite}
 	var plan Node
 	target, ok := b.cat.lookup(s.Target.String())
-	if s.Query != nil {
-		plan = b.bindTopQuery(s.Query)
-	} else {
-		// VALUES items take the types of the target columns they go to.
-		var types []catalog.Type
-		if ok {
-			if len(s.Columns) > 0 {
-				for _, id := range s.Columns {
-					if i := target.Columns.Index(id.Name); i >= 0 {
-						types = append(types, target.Columns[i].Type)
-					} else {
-						types = append(types, catalog.Null)
-					}
-				}
-			} else {
-				for _, c := range target.Columns {
-					types = append(types, c.Type)
+	// VALUES items, and the parameters of a SELECT list, take the types of
+	// the target columns they go to; an item DEFAULT is the column's DEFAULT.
+	var (
+		types    []catalog.Type
+		defaults []Expr
+	)
+	if ok {
+		if len(s.Columns) > 0 {
+			for _, id := range s.Columns {
+				if i := target.Columns.Index(id.Name); i >= 0 {
+					types = append(types, target.Columns[i].Type)
+					defaults = append(defaults, b.columnDefault(target, i))
+				} else {
+					types = append(types, catalog.Null)
+					defaults = append(defaults, nil)
 				}
 			}
+		} else {
+			for i, c := range target.Columns {
+				types = append(types, c.Type)
+				defaults = append(defaults, b.columnDefault(target, i))
+			}
 		}
-		plan = b.bindValues(s.Values, s.Span.Start, types)
+	}
+	if s.Query != nil {
+		if sel, isSel := s.Query.Node.(*ast.SelectStmt); isSel && b.selectTypes != nil {
+			b.selectTypes[sel] = types
+		}
+		plan = b.bindTopQuery(s.Query)
+	} else {
+		plan = b.bindValuesDefaults(s.Values, s.Span.Start, types, defaults, ok)
 	}
 	out.Plan = plan
 	if !ok {
@@ -216,12 +230,21 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		}
 	}
 	out.Columns = targets
+	out.Defaults = b.defaultsFor(target, targets)
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
 // bindValues binds INSERT ... VALUES rows. types, when known, are the
 // target column types: literals are read as those types at compile time.
 func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) Node {
+	return b.bindValuesDefaults(rows, p, types, nil, false)
+}
+
+// bindValuesDefaults is bindValues for INSERT ... VALUES, where an item
+// DEFAULT (parser.DefaultMarker) is defaults[j] of its column j, or NULL
+// when that is nil. insert says DEFAULT is allowed.
+func (b *binder) bindValuesDefaults(rows [][]parser.Expr, p int, types []catalog.Type, defaults []Expr, insert bool) Node {
 	v := &Values{}
 	if len(rows) == 0 {
 		return v
@@ -233,7 +256,19 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 			b.errorf(p, parser.CodeSyntax, "", "VALUES lists must all be the same length")
 			return v
 		}
-		for _, e := range r {
+		for j, e := range r {
+			if isDefaultItem(e.Node) {
+				switch {
+				case !insert:
+					b.errorf(e.Pos(), parser.CodeSyntax, "", "DEFAULT is only allowed as an item of INSERT ... VALUES")
+					bound[i] = append(bound[i], bad())
+				case j < len(defaults) && defaults[j] != nil:
+					bound[i] = append(bound[i], defaults[j])
+				default:
+					bound[i] = append(bound[i], &Const{T: catalog.Null, lit: litNull})
+				}
+				continue
+			}
 			c.frag = e.Frag
 			bound[i] = append(bound[i], b.bindExpr(c, e.Node, e.Pos()))
 		}
@@ -368,6 +403,7 @@ func (b *binder) bindCreateSink(s *parser.CreateSink) *CreateStmt {
 func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	o, mode := b.fromCreate(s)
 	out := &CreateStmt{Stmt: s, Object: o, Mode: mode}
+	b.bindTableConstraints(s, o)
 	if s.As != nil {
 		out.Query = b.bindTopQuery(s.As)
 		o.Columns = nil
@@ -382,6 +418,13 @@ func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	}
 	b.register(s.Name, o, out.Mode)
 	return out
+}
+
+// isDefaultItem reports whether n is an item DEFAULT of INSERT ... VALUES
+// (lowered to parser.DefaultMarker()).
+func isDefaultItem(n ast.ExprNode) bool {
+	f, ok := n.(*ast.FuncCallExpr)
+	return ok && f.FnName.L == parser.DefaultMarker && len(f.Args) == 0
 }
 
 func nullToString(t catalog.Type) catalog.Type {
@@ -559,6 +602,15 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 				}
 				a.InsertValues = append(a.InsertValues, e)
 			}
+			if cl.Columns != nil && !broken && target != nil {
+				// Columns the clause does not list get their DEFAULT.
+				for i, d := range b.defaultsFor(target, idxs) {
+					if d != nil {
+						idxs = append(idxs, i)
+						a.InsertValues = append(a.InsertValues, d)
+					}
+				}
+			}
 			a.InsertColumns = idxs
 		case parser.MergeDelete:
 			if !cl.Matched {
@@ -567,6 +619,7 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 		}
 		out.Actions = append(out.Actions, a)
 	}
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
@@ -595,6 +648,11 @@ func (b *binder) targetColumn(target *catalog.Object, id parser.Ident, broken bo
 func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 	if isBad(v) || v.Type() == col.Type {
 		return v
+	}
+	if pr, ok := v.(*Param); ok && pr.T.Kind == catalog.KindNull && col.Type.Kind != catalog.KindNull {
+		// INSERT ... VALUES ($1): the parameter has the column's type.
+		pr.T = col.Type
+		return pr
 	}
 	if k, ok := v.(*Const); ok && (k.lit != litNone || k.Value == nil) {
 		out := b.coerce(v, col.Type, p, "value")
@@ -674,58 +732,164 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 	o, mode := b.fromCreate(s)
 	out := &PipelineStmt{Stmt: s, Object: o, Mode: mode}
 	if s.Insert != nil {
+		exps := make([]*Expectation, len(s.Expectations))
+		for i, e := range s.Expectations {
+			exps[i] = &Expectation{Name: e.Name.Name, Action: e.Action}
+		}
+		bind := func(e parser.Expectation, sc *scope) Expr {
+			if e.Expr.Node == nil {
+				return nil
+			}
+			c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
+			return b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
+		}
+		// saved holds, per expectation that did not bind over the rows
+		// read, its diagnostics (reported unless it binds over the output).
+		saved := map[int]parser.Diagnostics{}
 		var cap fromCapture
 		if s.Insert.Query != nil {
 			if sel, ok := s.Insert.Query.Node.(*ast.SelectStmt); ok {
 				cap.sel = sel
+				cap.wrap = func(input Node) Node {
+					sc := &scope{cols: cap.cols, broken: cap.broken}
+					ex := &Expect{Input: input, Pipeline: o.Name}
+					for i, e := range s.Expectations {
+						mark := len(b.diags)
+						cond := bind(e, sc)
+						if len(b.diags) > mark {
+							saved[i] = append(parser.Diagnostics(nil), b.diags[mark:]...)
+							b.diags = b.diags[:mark]
+							continue
+						}
+						exps[i].Cond = cond
+						ex.Checks = append(ex.Checks, exps[i])
+					}
+					if len(ex.Checks) == 0 {
+						return input
+					}
+					return ex
+				}
 				b.capture = &cap
 			}
 		}
+		b.pipelineOpts = o.Options
+		if b.pipelineOpts == nil {
+			b.pipelineOpts = map[string]string{}
+		}
 		out.Insert = b.bindInsert(s.Insert)
-		b.capture = nil
-		var sc *scope
-		switch {
-		case cap.node != nil:
-			out.Source = cap.node
-			sc = &scope{cols: cap.cols, broken: cap.broken}
-		case out.Insert.Plan != nil:
-			sc = scopeFromColumns(out.Insert.Plan.Schema())
+		b.capture, b.pipelineOpts = nil, nil
+		out.Source = cap.node
+		if cap.node == nil {
+			// Not a plain SELECT: every expectation is over the output.
+			for i := range s.Expectations {
+				saved[i] = nil
+			}
 		}
 		var outSc *scope
-		if cap.node != nil && out.Insert.Plan != nil {
+		if out.Insert.Plan != nil {
 			outSc = scopeFromColumns(out.Insert.Plan.Schema())
 		}
-		for _, e := range s.Expectations {
-			x := &Expectation{Name: e.Name.Name, Action: e.Action, OverOutput: cap.node == nil}
-			if sc != nil && e.Expr.Node != nil {
-				bind := func(sc *scope) Expr {
-					c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
-					return b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
-				}
-				mark := len(b.diags)
-				x.Cond = bind(sc)
-				if len(b.diags) > mark && outSc != nil {
-					// Not over the source rows: maybe over the output rows.
-					saved := append(parser.Diagnostics(nil), b.diags[mark:]...)
-					b.diags = b.diags[:mark]
-					if cond := bind(outSc); len(b.diags) == mark {
-						x.Cond, x.OverOutput = cond, true
-					} else {
-						b.diags = append(b.diags[:mark], saved...)
-					}
-				}
+		top := &Expect{Pipeline: o.Name}
+		for i, e := range s.Expectations {
+			diags, ok := saved[i]
+			if !ok {
+				continue
 			}
-			out.Expectations = append(out.Expectations, x)
+			if outSc == nil {
+				b.diags = append(b.diags, diags...)
+				continue
+			}
+			mark := len(b.diags)
+			cond := bind(e, outSc)
+			if len(b.diags) > mark && diags != nil {
+				// Report why it did not bind over the rows read.
+				b.diags = append(b.diags[:mark], diags...)
+				continue
+			}
+			if len(b.diags) > mark {
+				continue
+			}
+			exps[i].Cond, exps[i].OverOutput = cond, true
+			top.Checks = append(top.Checks, exps[i])
 		}
+		if len(top.Checks) > 0 && out.Insert.Plan != nil {
+			top.Input = out.Insert.Plan
+			out.Insert.Plan = top
+		}
+		out.Expectations = exps
+		b.quarantineTable(s, out)
 	}
 	b.register(s.Name, o, out.Mode)
+	return out
+}
+
+// quarantineTable declares the table <pipeline>__quarantine of a pipeline
+// with QUARANTINE expectations and no quarantine option, so that later
+// statements can read it. Its columns are constraint_name and the columns
+// of the rows the QUARANTINE expectations check; one pipeline quarantines
+// one kind of row (those read, or those written).
+func (b *binder) quarantineTable(s *parser.CreatePipeline, ps *PipelineStmt) {
+	if ps.Insert == nil || ps.Insert.Plan == nil {
+		return
+	}
+	var layout []Column
+	var where *Expectation
+	for _, x := range expectNodes(ps.Insert.Plan) {
+		for _, c := range x.Checks {
+			if c.Action != parser.ActionQuarantine {
+				continue
+			}
+			if layout != nil && where.OverOutput != c.OverOutput {
+				pos := s.Name.Pos()
+				for _, e := range s.Expectations {
+					if e.Name.Name == c.Name {
+						pos = e.Pos
+					}
+				}
+				b.errorf(pos, parser.CodeFeature, "make every QUARANTINE expectation check the rows read, or every one the rows written",
+					"QUARANTINE expectations %q and %q check different rows (read and written); one quarantine holds one kind of row", where.Name, c.Name)
+				return
+			}
+			if layout == nil {
+				layout, where = x.Input.Schema(), c
+			}
+		}
+	}
+	if layout == nil || ps.Object.Options["quarantine"] != "" {
+		return
+	}
+	name := ps.Object.Name + QuarantineSuffix
+	q := &catalog.Object{Kind: catalog.ObjectTable, Name: name, Columns: QuarantineColumns(layout)}
+	if old, ok := b.cat.lookup(name); ok && old.Kind != catalog.ObjectTable {
+		b.errorf(s.Name.Pos(), "42809", "rename one of them, or name another quarantine with WITH (quarantine = '...')",
+			"the quarantine of pipeline %q is %q, which is a %s", ps.Object.Name, name, old.Kind)
+		return
+	}
+	ps.Quarantine = q
+	if err := b.cat.put(b.ctx, q, catalog.CreateOrReplace); err != nil {
+		b.errorf(s.Name.Pos(), "58030", "", "creating table %q: %v", name, err)
+	}
+}
+
+// expectNodes returns the Expect nodes of a plan, outermost first.
+func expectNodes(n Node) []*Expect {
+	var out []*Expect
+	if x, ok := n.(*Expect); ok {
+		out = append(out, x)
+	}
+	for _, c := range n.Children() {
+		out = append(out, expectNodes(c)...)
+	}
 	return out
 }
 
 // fromCapture records the FROM clause of one SELECT while it is bound (the
 // rows pipeline expectations are checked on).
 type fromCapture struct {
-	sel    *ast.SelectStmt
+	sel *ast.SelectStmt
+	// wrap, when set, returns the plan that stands for the FROM clause
+	// (the pipeline's expectations over it).
+	wrap   func(Node) Node
 	node   Node
 	cols   []scopeCol
 	broken bool

@@ -13,12 +13,15 @@ import (
 // binder binds the statements of one script. It is not safe for
 // concurrent use.
 type binder struct {
-	ctx   context.Context
-	reg   *Registry
-	cat   *scratchCatalog
-	src   *parser.Source
-	infer InferFunc
-	diags parser.Diagnostics
+	// pipelineOpts are the WITH options of the pipeline whose INSERT is
+	// being bound (nil outside a pipeline).
+	pipelineOpts map[string]string
+	ctx          context.Context
+	reg          *Registry
+	cat          *scratchCatalog
+	src          *parser.Source
+	infer        InferFunc
+	diags        parser.Diagnostics
 	// pos remembers where each bound expression was written.
 	pos map[Expr]int
 	// views holds the plans of the views created by this script, so a
@@ -34,6 +37,9 @@ type binder struct {
 	dollar, marker bool
 	streams        map[string]bool
 	tableSeen      map[*parser.Fragment]map[string]int
+	// selectTypes are the target column types of an INSERT's SELECT: an
+	// untyped parameter in its select list takes its column's type.
+	selectTypes map[*ast.SelectStmt][]catalog.Type
 	// capture, when set, records the FROM clause of one SELECT.
 	capture *fromCapture
 	// expanding holds the stored views being expanded (against cycles).
@@ -90,6 +96,7 @@ func (b *binder) resetStmt() {
 	b.dollar, b.marker = false, false
 	b.streams = map[string]bool{}
 	b.tableSeen = map[*parser.Fragment]map[string]int{}
+	b.selectTypes = map[*ast.SelectStmt][]catalog.Type{}
 }
 
 // param makes one occurrence of parameter n ($n when dollar, else the

@@ -61,6 +61,13 @@ func stmtJSON(src *parser.Source, s BoundStmt) map[string]any {
 			exps = append(exps, map[string]any{"name": e.Name, "cond": exprJSON(e.Cond), "action": e.Action.String(), "over_output": e.OverOutput})
 		}
 		m["expectations"] = exps
+		if s.Insert != nil && s.Insert.Plan != nil {
+			state := []any{}
+			for _, l := range StateLayouts(s.Insert.Plan) {
+				state = append(state, l)
+			}
+			m["state"] = state
+		}
 	case *ValidateStmt:
 		m["kind"], m["name"], m["plan"] = "validate", s.Name, nodeJSON(s.Plan)
 	case *AssertStmt:
@@ -76,6 +83,13 @@ func stmtJSON(src *parser.Source, s BoundStmt) map[string]any {
 			})
 		}
 		m["actions"] = acts
+	case *CreateIndexStmt:
+		m["kind"], m["index"], m["if_not_exists"] = "create_index", indexJSON(s.Index), s.IfNotExists
+		if s.Table != nil {
+			m["table"] = s.Table.Name
+		}
+	case *DropIndexStmt:
+		m["kind"], m["names"] = "drop_index", s.Names
 	case *DropStmt:
 		var objs []any
 		for _, o := range s.Objects {
@@ -113,6 +127,36 @@ func objectJSON(o *catalog.Object) any {
 	if len(o.PrimaryKey) > 0 {
 		m["primary_key"] = o.PrimaryKey
 	}
+	for i, c := range o.Columns {
+		if c.Default != "" {
+			cols[i].(map[string]any)["default"] = c.Default
+		}
+	}
+	if len(o.Indexes) > 0 {
+		ixs := make([]any, len(o.Indexes))
+		for i, ix := range o.Indexes {
+			ixs[i] = indexJSON(ix)
+		}
+		m["indexes"] = ixs
+	}
+	if len(o.Checks) > 0 {
+		cks := make([]any, len(o.Checks))
+		for i, c := range o.Checks {
+			cks[i] = map[string]any{"name": c.Name, "expr": c.Expr}
+		}
+		m["checks"] = cks
+	}
+	return m
+}
+
+func indexJSON(ix catalog.Index) map[string]any {
+	m := map[string]any{"name": ix.Name, "columns": ix.Columns, "unique": ix.Unique}
+	if ix.Prefix != nil {
+		m["prefix"] = ix.Prefix
+	}
+	if ix.Primary {
+		m["primary"] = true
+	}
 	return m
 }
 
@@ -137,6 +181,9 @@ func nodeJSON(n Node) any {
 		return nil
 	}
 	m := map[string]any{"columns": columnsJSON(n.Schema())}
+	if l, _, ok := stateOf(n); ok {
+		m["state_fingerprint"] = l.Fingerprint
+	}
 	switch n := n.(type) {
 	case *Scan:
 		m["op"], m["object"], m["alias"], m["stream"] = "scan", n.Object.Name, n.Alias, n.Stream
@@ -174,6 +221,12 @@ func nodeJSON(n Node) any {
 		m["op"], m["kind"], m["all"] = "setop", n.Kind.String(), n.All
 	case *Distinct:
 		m["op"] = "distinct"
+	case *Expect:
+		checks := make([]any, len(n.Checks))
+		for i, c := range n.Checks {
+			checks[i] = map[string]any{"name": c.Name, "cond": exprJSON(c.Cond), "action": c.Action.String()}
+		}
+		m["op"], m["pipeline"], m["checks"] = "expect", n.Pipeline, checks
 	case *Window:
 		fns := make([]any, len(n.Funcs))
 		for i, f := range n.Funcs {

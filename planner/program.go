@@ -182,6 +182,14 @@ func FormatStmt(s BoundStmt) string {
 			sb.WriteString("  " + m + "\n")
 		}
 		plan("  USING", s.Source)
+	case *CreateIndexStmt:
+		table := "<error>"
+		if s.Table != nil {
+			table = s.Table.Name
+		}
+		fmt.Fprintf(&sb, "CREATE INDEX %s ON %s\n", s.Index, table)
+	case *DropIndexStmt:
+		fmt.Fprintf(&sb, "DROP INDEX %s\n", strings.Join(s.Names, ", "))
 	case *DropStmt:
 		var names []string
 		for _, o := range s.Objects {

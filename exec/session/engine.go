@@ -49,6 +49,10 @@ type Engine struct {
 	closed  bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
+	// expect holds the expectation counts of each pipeline's latest run.
+	expect expectRegistry
+	// stmts counts finished statements for the metrics.
+	stmts stmtMetrics
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -104,18 +105,25 @@ type Observer interface {
 // and the message for people. Validation is set when a VALIDATE or ASSERT
 // failed.
 type StmtError struct {
-	Pos        parser.Position
-	Title      string
-	Code       string
-	Message    string
+	Pos     parser.Position
+	Title   string
+	Code    string
+	Message string
+	// Detail adds facts to the message, as PostgreSQL's DETAIL does: the
+	// key of a row that violates a unique constraint.
+	Detail     string
 	Hint       string
 	Validation *Validation
 	Err        error
 }
 
-// Error formats the error as "file:line:col: TITLE failed: message".
+// Error formats the error as "file:line:col: TITLE failed: message
+// (detail) (hint)".
 func (e *StmtError) Error() string {
 	s := fmt.Sprintf("%s: %s failed: %s", e.Pos, e.Title, e.Message)
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}
@@ -171,6 +179,9 @@ type Run struct {
 	Sources     []SourceSummary
 	Targets     []TargetSummary
 	Validations []Validation
+	// Expectations are the counts of the expectations of the pipelines
+	// the run ran (START PIPELINE), per pipeline and constraint.
+	Expectations []exec.ExpectSnapshot
 	// Err is the failing statement's *StmtError (nil: the run succeeded).
 	Err error
 }

@@ -287,7 +287,9 @@ func (r *stmtRun) textRows(ctx context.Context, names []string, rows [][]string)
 	return err
 }
 
-// explain prints the statement's plan, one line a row of "QUERY PLAN".
+// explain prints the statement's plan, one line a row of "QUERY PLAN": the
+// optimized plan that running the statement would build (see
+// optimizedStmt).
 func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 	r.res.Tag = "EXPLAIN"
 	if st.Analyze {
@@ -296,8 +298,12 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 	if st.Inner == nil {
 		return fmt.Errorf("nothing to explain")
 	}
+	inner, err := r.optimizedStmt(ctx, st.Inner)
+	if err != nil {
+		return err
+	}
 	var rows [][]string
-	for _, l := range strings.Split(strings.TrimRight(planner.FormatStmt(st.Inner), "\n"), "\n") {
+	for _, l := range strings.Split(strings.TrimRight(planner.FormatStmt(inner), "\n"), "\n") {
 		rows = append(rows, []string{l})
 	}
 	return r.textRows(ctx, []string{"QUERY PLAN"}, rows)
@@ -336,6 +342,9 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
+		if u.Action == parser.PipelineStart {
+			return r.startPipeline(ctx, u)
+		}
 		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
 	case *parser.Analyze:
 		return &featureError{msg: "ANALYZE is not supported yet"}
@@ -421,4 +430,57 @@ func condEnd(text string) int {
 		return len(text)
 	}
 	return j
+}
+
+// optimizedStmt returns a copy of st whose plans are the ones running st
+// builds: a query's, a VALIDATE's and a CREATE TABLE AS query's plan
+// optimized, an INSERT's plan with its projection to the target's columns
+// and optimized. Other statements (MERGE, ASSERT, ...) are returned as
+// they are.
+func (r *stmtRun) optimizedStmt(ctx context.Context, st planner.BoundStmt) (planner.BoundStmt, error) {
+	switch st := st.(type) {
+	case *planner.QueryStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.ValidateStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.InsertStmt:
+		if st.Target == nil || st.Plan == nil {
+			return st, nil
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Plan, st.Target, st.Columns, st.Defaults), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.CreateStmt:
+		if st.Query == nil || st.Object == nil || st.Object.Kind != catalog.ObjectTable {
+			return st, nil
+		}
+		cols := make([]int, len(st.Object.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Query, st.Object, cols, nil), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Query = plan
+		return &out, nil
+	}
+	return st, nil
 }

@@ -149,10 +149,29 @@ func TestUtilityStatements(t *testing.T) {
 		"    Filter (id#0 = 1)",
 		"      Scan t (id:INT, v:VARCHAR)",
 	})
+	// EXPLAIN shows the optimized plan: the filter on u below the join,
+	// only the columns used read.
+	mustExec(t, s, "CREATE TABLE u (id INT, k INT, z VARCHAR)")
+	equalLines(t, "EXPLAIN optimized", rows(t, s, "EXPLAIN SELECT v FROM t JOIN u ON t.id = u.id WHERE u.k > 2"), []string{
+		"SELECT",
+		"  Project v:VARCHAR := v#1",
+		"    Join INNER (id#0 = id#2)",
+		"      Scan t (id:INT, v:VARCHAR)",
+		"      Filter (k#1 > 2)",
+		"        Scan u (id:INT, k:INT)",
+		"          columns [0 1] of 3",
+	})
+	equalLines(t, "EXPLAIN INSERT", rows(t, s, "EXPLAIN INSERT INTO u (id) SELECT id FROM t"), []string{
+		"INSERT INTO u (id)",
+		"  Project id:INT := id#0, k:INT := NULL, z:VARCHAR := NULL",
+		"    Project id:INT := id#0",
+		"      Scan t (id:INT)",
+		"        columns [0] of 2",
+	})
 	equalLines(t, "SHOW TimeZone", rows(t, s, "SHOW TimeZone"), []string{"UTC"})
 	equalLines(t, "SET then SHOW", rows(t, s, "SET application_name = 'etl-test'; SHOW application_name"), []string{"etl-test"})
 	equalLines(t, "RESET", rows(t, s, "RESET application_name; SHOW application_name"), []string{""})
-	equalLines(t, "SHOW TABLES", rows(t, s, "SHOW TABLES"), []string{"t|(id INT, v VARCHAR)|"})
+	equalLines(t, "SHOW TABLES", rows(t, s, "SHOW TABLES"), []string{"t|(id INT, v VARCHAR)|", "u|(id INT, k INT, z VARCHAR)|"})
 	_, err := execScript(t, s, "x.sql", "SHOW nonsense")
 	if se := stmtErr(t, err); se.Code != "42704" || se.Message != `unrecognized configuration parameter "nonsense"` {
 		t.Errorf("SHOW nonsense: %v (%s)", se, se.Code)

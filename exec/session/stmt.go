@@ -39,6 +39,9 @@ type stmtRun struct {
 	sinks []*connector.Sink
 	// scans keeps complete reads of managed tables for the statement.
 	scans scanCache
+	// expect receives the counts and quarantined rows of pipeline
+	// expectations while a pipeline runs.
+	expect *exec.ExpectEnv
 }
 
 // progressInterval is the least time between two Progress calls.
@@ -89,6 +92,10 @@ func describe(st planner.BoundStmt) (kind, object string) {
 			names = append(names, n.String())
 		}
 		return "DROP " + st.Stmt.Kind.String(), strings.Join(names, ", ")
+	case *planner.CreateIndexStmt:
+		return "CREATE INDEX", st.Index.Name
+	case *planner.DropIndexStmt:
+		return "DROP INDEX", strings.Join(st.Names, ", ")
 	case *planner.ExplainStmt:
 		return "EXPLAIN", ""
 	case *planner.DeclareStmt:
@@ -150,6 +157,7 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		r.res.Err = se
 	}
 	r.res.Progress = r.counts()
+	r.s.eng.noteStatement(kind, r.res.Err != nil, r.res.Progress.Elapsed)
 	if r.obs != nil {
 		r.obs.StatementFinished(r.res)
 	}
@@ -177,6 +185,11 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 		if _, err := r.s.eng.cat.Create(ctx, *st.Object, st.Mode); err != nil {
 			return err
 		}
+		if st.Quarantine != nil {
+			if err := r.createQuarantine(ctx, st); err != nil {
+				return err
+			}
+		}
 		r.res.Tag = "CREATE PIPELINE"
 		return nil
 	case *planner.ValidateStmt:
@@ -187,6 +200,10 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 		return r.merge(ctx, st)
 	case *planner.DropStmt:
 		return r.drop(ctx, st)
+	case *planner.CreateIndexStmt:
+		return r.createIndex(ctx, st)
+	case *planner.DropIndexStmt:
+		return r.dropIndex(ctx, st)
 	case *planner.ExplainStmt:
 		return r.explain(ctx, st)
 	case *planner.DeclareStmt:
@@ -229,7 +246,7 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 	)
 	switch {
 	case errors.As(err, &ce):
-		e.Code = ce.code
+		e.Code, e.Detail = ce.code, ce.detail
 	case errors.As(err, &ee):
 		e.Code = ee.Code
 	case errors.As(err, &oe):
@@ -255,8 +272,9 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 
 // codeError is an error with its SQLSTATE.
 type codeError struct {
-	code string
-	msg  string
+	code   string
+	msg    string
+	detail string
 }
 
 func (e *codeError) Error() string { return e.msg }
@@ -286,7 +304,7 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 		scans = &scanFactory{r: r}
 	}
 	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location(),
-		Params: r.rs.opts.Params}
+		Params: r.rs.opts.Params, Expect: r.expect}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data
