@@ -13,7 +13,7 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench bench-wire fuzz lint
+.PHONY: build test tools demo bench bench-wire fuzz lint image
 
 ## build: compile bin/etlc with the version from git describe
 build:
@@ -21,6 +21,21 @@ build:
 
 # APT_INSTALL installs Debian packages, through sudo when not root.
 APT_INSTALL = sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+# Where `make image` puts the static binaries and the image.
+IMAGE_BIN    ?= bin
+IMAGE_OCI    ?= bin/image
+IMAGE_TAR    ?= bin/etlc-image.tar
+IMAGE_SOURCE ?= https://github.com/etlc/etlc
+
+## image: static CGO_ENABLED=0 etlc for linux/amd64 and linux/arm64, and the
+## multi-arch OCI image of both (layout in bin/image, oci-archive in
+## bin/etlc-image.tar), assembled by deploy/imagebuild: no daemon, no network
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-amd64/etlc ./cmd/etlc
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-arm64/etlc ./cmd/etlc
+	$(GO) run ./deploy/imagebuild -amd64 $(IMAGE_BIN)/linux-amd64/etlc -arm64 $(IMAGE_BIN)/linux-arm64/etlc \
+		-version $(VERSION) -revision $(REVISION) -source $(IMAGE_SOURCE) -oci $(IMAGE_OCI) -tar $(IMAGE_TAR)
 
 ## tools: install what the tests need, when missing or at another version
 tools:
@@ -54,18 +69,19 @@ tools:
 		$(APT_INSTALL) postgresql-15; \
 	fi
 
-## test: install test tools, vet, run every test, check the example data, fuzz briefly;
+## test: install test tools, build the image (make image; the image test checks
+## those binaries), vet, run every test, check the example data, fuzz briefly;
 ## prints the sqllogictest pass rates (passed / counted apart / failed)
 # The sqllogictest runs (exec/slt) append their pass rates to the file named
 # by ETLC_SLT_SUMMARY, printed after go test (which hides the output of a
 # passing package). A new file each time: the changed value also keeps go
 # test from reusing a cached exec/slt result, so the figures are this run's.
-test: tools
+test: tools image
 	$(GO) vet ./...
 	$(GO) run ./testdata/examples/gen -check
 	@summary=$$(mktemp); \
-		echo "ETLC_SLT_SUMMARY=$$summary $(GO) test -timeout 30m ./..."; \
-		ETLC_SLT_SUMMARY=$$summary $(GO) test -timeout 30m ./...; status=$$?; \
+		echo "ETLC_SLT_SUMMARY=$$summary ETLC_IMAGE_BINARIES=$(abspath $(IMAGE_BIN)) $(GO) test -timeout 30m ./..."; \
+		ETLC_SLT_SUMMARY=$$summary ETLC_IMAGE_BINARIES=$(abspath $(IMAGE_BIN)) $(GO) test -timeout 30m ./...; status=$$?; \
 		echo; if [ -s $$summary ]; then cat $$summary; else echo 'no sqllogictest summary was written'; fi; \
 		rm -f $$summary; exit $$status
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/

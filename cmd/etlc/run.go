@@ -110,7 +110,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 		defer stopMetrics(srv)
 		fmt.Fprintf(sys.stderr, "etlc run: metrics on http://%s/metrics\n", srv.Addr())
 	}
-	inputs, err := readInputs(sys.stdin, args)
+	inputs, err := readInputs(ctx, sys.stdin, args)
 	if err != nil {
 		return &ioError{err}
 	}

@@ -151,6 +151,11 @@ var knownOptions = map[string]int{
 	"sample_rows":  int(RoleSource),
 	"mode":         int(RoleSink),
 	"partition_by": int(RoleSink),
+	// The Glue Data Catalog registration of a sink: the engine's, after
+	// the connector committed (see package glue).
+	"catalog":  int(RoleSink),
+	"database": int(RoleSink),
+	"table":    int(RoleSink),
 }
 
 // OptionError is an invalid WITH option. Key is the option's name.

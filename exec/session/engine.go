@@ -14,6 +14,7 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/glue"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -24,6 +25,9 @@ type Config struct {
 	// MemoryLimit bounds the bytes one statement's hash tables, sort
 	// buffers and aggregation state may hold (0: no limit).
 	MemoryLimit int64
+	// Glue configures the registration of sinks with catalog = 'glue' in
+	// the AWS Glue Data Catalog (endpoint, attempts, back-off).
+	Glue glue.Config
 }
 
 // Engine runs scripts against one data directory. It is safe for
@@ -44,6 +48,8 @@ type Engine struct {
 	locks   map[string]*sync.Mutex // by target key
 	live    map[*Session]bool      // wire sessions, for pg_stat_activity
 	closed  bool
+	// glue registers sinks in the Glue Data Catalog; made on first use.
+	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
 	// stmts counts finished statements for the metrics.
@@ -82,6 +88,21 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 	}
 	e.runs = runs
 	return e, nil
+}
+
+// glueRegistrar returns the engine's Glue registrar, making it on first use.
+func (e *Engine) glueRegistrar(ctx context.Context) (*glue.Registrar, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.glue != nil {
+		return e.glue, nil
+	}
+	r, err := glue.New(ctx, e.cfg.Glue)
+	if err != nil {
+		return nil, err
+	}
+	e.glue = r
+	return r, nil
 }
 
 // Dir is the engine's data directory (absolute).

@@ -3,12 +3,14 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/glue"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
@@ -129,11 +131,69 @@ func (w *writer) commit(ctx context.Context) error {
 	if w.obj.Kind == catalog.ObjectTable {
 		w.r.s.eng.noteTableWrite(ctx, w.obj, w.rows, w.overwrite)
 	}
-	if err != nil {
-		// Committed; only the clean-up failed, which the next run finishes.
-		return nil
+	if w.obj.Kind == catalog.ObjectSink && w.obj.Options["catalog"] == "glue" {
+		if gerr := w.registerGlue(ctx, m); gerr != nil {
+			return fmt.Errorf("sink %q committed its output, but registering it in the Glue Data Catalog failed (the next successful run registers it): %w", w.obj.Name, gerr)
+		}
 	}
+	// A clean-up that failed after the commit (err != nil here) is
+	// finished by the next run.
 	return nil
+}
+
+// registerGlue creates or updates the Glue table of a sink with
+// catalog = 'glue' to describe the output the manifest m lists.
+func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error {
+	reg, err := w.r.s.eng.glueRegistrar(ctx)
+	if err != nil {
+		return err
+	}
+	o := w.obj.Options
+	copts, err := connector.ParseOptions(o, connector.RoleSink)
+	if err != nil {
+		return err
+	}
+	t := glue.Table{
+		Database: o["database"], Name: o["table"], Location: o["path"],
+		Format: o["format"], Compression: o["compression"],
+		Header: copts.Header, RunID: w.sink.RunID(),
+	}
+	if copts.Delimiter != 0 {
+		t.Delimiter = string(copts.Delimiter)
+	}
+	if copts.Quote != 0 {
+		t.Quote = string(copts.Quote)
+	}
+	if copts.Escape != 0 && copts.Escape != copts.Quote {
+		t.Escape = string(copts.Escape)
+	}
+	var keys []string
+	if pb := o["partition_by"]; pb != "" {
+		keys = strings.Split(pb, ",")
+	}
+	for _, c := range w.obj.Columns {
+		if slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) }) {
+			continue
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	for _, k := range keys {
+		i := slices.IndexFunc(w.obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
+		if i < 0 {
+			return fmt.Errorf("partition column %q is not a column of sink %q", k, w.obj.Name)
+		}
+		t.PartitionKeys = append(t.PartitionKeys, w.obj.Columns[i])
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		dir, values := connector.PartitionDir(f.Path)
+		if len(keys) == 0 || len(values) != len(keys) || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		t.Partitions = append(t.Partitions, glue.Partition{Dir: dir, Values: values})
+	}
+	return reg.Register(ctx, t)
 }
 
 // targetPlan wraps a query plan whose column i goes to target column
