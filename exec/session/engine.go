@@ -14,6 +14,7 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -42,6 +43,7 @@ type Engine struct {
 	sinks   map[string]*SinkStats
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
+	pipes   map[string]*stream.Status
 	closed  bool
 }
 

@@ -54,10 +54,7 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 				timeOrNil(r.FinishedAt), r.RowsIn, r.RowsOut, nullIfEmpty(r.Error)})
 		}
 	case catalog.SysPipelines:
-		// Pipelines are registered, not run, by this engine.
-		for _, o := range eng.cat.List(catalog.ObjectPipeline) {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-		}
+		rows = eng.pipelineRows()
 	case catalog.SysExpectations, catalog.SysStats:
 		// Filled by the stream runtime and ANALYZE, which this engine does
 		// not have yet.
