@@ -29,6 +29,22 @@ type PipelineOptions struct {
 	// CheckpointInterval overrides the pipeline's checkpoint_interval
 	// (0: the pipeline's, or 10s).
 	CheckpointInterval time.Duration
+	// Now is the wall clock (nil: time.Now); tests set it.
+	Now func() time.Time
+}
+
+// PipelineRun is a pipeline opened by OpenPipeline: the runtime's
+// Pipeline, to Run (or drive with Poll and Checkpoint), then Close.
+type PipelineRun struct {
+	*stream.Pipeline
+	release func()
+}
+
+// Close closes the pipeline's state and releases what its plans held.
+func (p *PipelineRun) Close() error {
+	err := p.Pipeline.Close()
+	p.release()
+	return err
 }
 
 // PipelineStatus returns the figures of the pipelines this engine runs or
@@ -71,10 +87,21 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // checkpoints live in the data directory, so that running it again
 // resumes from the last checkpoint.
 func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
+	p, err := s.OpenPipeline(ctx, name, opts)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Run(ctx)
+}
+
+// OpenPipeline binds the pipeline name, opens its state and recovers from
+// its last checkpoint, ready to run.
+func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOptions) (run *PipelineRun, err error) {
 	eng := s.eng
 	obj, ok := eng.cat.Lookup(name)
 	if !ok || obj.Kind != catalog.ObjectPipeline {
-		return fmt.Errorf("pipeline %q does not exist", name)
+		return nil, fmt.Errorf("pipeline %q does not exist", name)
 	}
 	status := stream.NewStatus(obj.Name)
 	eng.mu.Lock()
@@ -90,7 +117,7 @@ func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOpt
 	}()
 	ins, err := s.pipelineInsert(ctx, &obj)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var streamObj *catalog.Object
 	var find func(n planner.Node)
@@ -104,54 +131,58 @@ func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOpt
 	}
 	find(ins.Plan)
 	if streamObj == nil {
-		return fmt.Errorf("pipeline %q reads no stream (FROM STREAM name)", obj.Name)
+		return nil, fmt.Errorf("pipeline %q reads no stream (FROM STREAM name)", obj.Name)
 	}
 	if streamObj.Kind != catalog.ObjectStream {
-		return fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
+		return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
 	}
 	if c := streamObj.Options["connector"]; c != "" && c != "file" {
-		return fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
+		return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
 	}
 	target := ins.Target
 	if target == nil || target.Kind != catalog.ObjectSink {
-		return fmt.Errorf("pipeline %q must insert into a sink", obj.Name)
+		return nil, fmt.Errorf("pipeline %q must insert into a sink", obj.Name)
 	}
 	sinkOpts, err := connector.ParseOptions(target.Options, connector.RoleSink)
 	if err != nil {
-		return fmt.Errorf("sink %q: %w", target.Name, err)
+		return nil, fmt.Errorf("sink %q: %w", target.Name, err)
 	}
 	r := &stmtRun{s: s, rs: &runState{opts: ExecOptions{}, sources: map[string]*SourceSummary{},
 		targets: map[string]*TargetSummary{}, quarantined: map[string]*catalog.Object{}, run: &Run{}},
 		mem: exec.NewMemory(eng.cfg.MemoryLimit), start: time.Now(), res: &StmtResult{}}
 	r.scans = scanCache{done: map[string][]arrow.Record{}, tooLarge: map[string]bool{}}
-	defer r.scans.release()
+	defer func() {
+		if err != nil {
+			r.scans.release()
+		}
+	}()
 	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns), false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var wm planner.Expr
 	if streamObj.Watermark != nil {
 		if wm, err = s.watermarkExpr(ctx, streamObj); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
-		CheckpointInterval: opts.CheckpointInterval}
+		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now}
 	if sopts.CheckpointInterval == 0 {
 		if sopts.CheckpointInterval, err = optDuration(obj.Options, "checkpoint_interval"); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	sopts.EmitUpdate = obj.Options["emit"] == "update"
 	if sopts.IdleTimeout, err = optDuration(streamObj.Options, "idle_timeout"); err != nil {
-		return err
+		return nil, err
 	}
 	if sopts.QuietPeriod, err = optDuration(streamObj.Options, "quiet_period"); err != nil {
-		return err
+		return nil, err
 	}
 	dir := eng.pipelineDir(obj.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	env := &expr.Env{Alloc: r.mem.Alloc, Now: r.start, Location: s.location()}
 	spec := stream.Spec{
@@ -166,10 +197,9 @@ func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOpt
 	}
 	p, err := stream.Open(ctx, spec, sopts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer p.Close()
-	return p.Run(ctx)
+	return &PipelineRun{Pipeline: p, release: r.scans.release}, nil
 }
 
 // pipelineInsert binds the INSERT of a pipeline's definition.

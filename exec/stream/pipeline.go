@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"path"
 	"sort"
@@ -48,6 +49,10 @@ type Options struct {
 	// Now is the wall clock (nil: time.Now).
 	Now func() time.Time
 }
+
+// streamOnly are the options of a stream the file connector does not
+// read: the runtime's.
+var streamOnly = [...]string{"idle_timeout", "quiet_period"}
 
 // Spec is one pipeline as the runtime runs it.
 type Spec struct {
@@ -140,7 +145,11 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 		opts.Now = time.Now
 	}
 	p = &Pipeline{spec: spec, opts: opts, inEpoch: map[string]bool{}, seen: map[string]seenFile{}}
-	if p.streamOpts, err = connector.ParseOptions(spec.Stream.Options, connector.RoleSource); err != nil {
+	fileOpts := maps.Clone(spec.Stream.Options)
+	for _, k := range streamOnly {
+		delete(fileOpts, k)
+	}
+	if p.streamOpts, err = connector.ParseOptions(fileOpts, connector.RoleSource); err != nil {
 		return nil, fmt.Errorf("stream %q: %w", spec.Stream.Name, err)
 	}
 	if len(spec.Stream.Columns) == 0 {
@@ -271,6 +280,7 @@ func (p *Pipeline) status(state string, err error) {
 		}
 		s.RowsIn, s.RowsOut, s.LateRows, s.Files = p.m.RowsIn, c.RowsOut, p.m.Late, p.m.Files
 		s.Watermark = time.Time{}
+		s.InputEnded = p.m.Final
 		if wm := p.m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
 			s.Watermark = time.UnixMicro(wm).UTC()
 		}

@@ -29,6 +29,9 @@ type Snapshot struct {
 	Files int64
 	// Watermark is the event-time watermark; zero before the first.
 	Watermark time.Time
+	// InputEnded is set once the input ended (a run with UntilIdle
+	// drained it): the watermark is then past every event time.
+	InputEnded bool
 	// Lag is the wall time minus the watermark (0 without a watermark).
 	Lag time.Duration
 	// Checkpoints counts the committed checkpoints; LastCheckpoint is the
