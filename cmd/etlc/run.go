@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,17 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 
 	out := newRunOutput(sys, f)
 	for _, in := range inputs {
-		s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
+		var started []string
+		s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv,
+			Pipelines: func(_ context.Context, name string, start bool) error {
+				if i := slices.Index(started, name); i >= 0 {
+					started = slices.Delete(started, i, i+1)
+				}
+				if start {
+					started = append(started, name)
+				}
+				return nil
+			}})
 		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out})
 		s.Close()
 		var ds parser.Diagnostics
@@ -121,7 +132,13 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 		if err != nil {
 			return &exitError{code: exitErrors}
 		}
-		if names := session.Pipelines(parser.NewSource(in.name, in.text), params, sys.lookupEnv); len(names) > 0 {
+		names := session.Pipelines(parser.NewSource(in.name, in.text), params, sys.lookupEnv)
+		for _, n := range started {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		if len(names) > 0 {
 			if err := runPipelines(ctx, sys, eng, f, params, names, out); err != nil {
 				return err
 			}

@@ -336,7 +336,19 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
-		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
+		if r.s.pipes == nil {
+			return &featureError{msg: "streaming pipelines cannot be started or stopped here; etlc run runs a script's pipelines"}
+		}
+		name := u.Name.String()
+		if st.Object != nil {
+			name = st.Object.Name
+		}
+		start := u.Action == parser.PipelineStart
+		r.res.Tag = "STOP PIPELINE"
+		if start {
+			r.res.Tag = "START PIPELINE"
+		}
+		return r.s.pipes(ctx, name, start)
 	case *parser.Analyze:
 		return &featureError{msg: "ANALYZE is not supported yet"}
 	}
