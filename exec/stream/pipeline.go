@@ -373,7 +373,10 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 		if err := ctx.Err(); err != nil {
 			return n, waiting, err
 		}
-		if err := p.readFile(ctx, f); err != nil {
+		// A file once started is read to its end: a stop (ctx done) takes
+		// effect between files, so that a last checkpoint never holds part
+		// of one.
+		if err := p.readFile(context.WithoutCancel(ctx), f); err != nil {
 			return n, waiting, err
 		}
 		n++
@@ -562,6 +565,9 @@ func (p *Pipeline) buffer(ctx context.Context, rec arrow.Record) error {
 // output, commits the checkpoint and publishes the output. final ends
 // the input: the watermark moves to the end of time first.
 func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
+	// A checkpoint once begun is finished, also when ctx is done meanwhile
+	// (SIGTERM during a checkpoint).
+	ctx = context.WithoutCancel(ctx)
 	p.advance()
 	if final && !p.m.Final {
 		p.m.Watermark, p.m.Final = math.MaxInt64, true
