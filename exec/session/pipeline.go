@@ -136,7 +136,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 	if streamObj.Kind != catalog.ObjectStream {
 		return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
 	}
-	if c := streamObj.Options["connector"]; c != "" && c != "file" {
+	if c := streamObj.Options["connector"]; c != "" && c != "file" && c != "kafka" {
 		return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
 	}
 	target := ins.Target

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math"
 	"path"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -123,6 +124,7 @@ type Pipeline struct {
 	epochOut  int64
 	lastCkpt  time.Time
 	committed *meta
+	kafka     *kafkaSource
 }
 
 type seenFile struct {
@@ -148,6 +150,10 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	fileOpts := maps.Clone(spec.Stream.Options)
 	for _, k := range streamOnly {
 		delete(fileOpts, k)
+	}
+	isKafka := spec.Stream.Options["connector"] == "kafka"
+	if isKafka {
+		fileOpts = kafkaFileOptions(spec.Stream.Options, filepath.Join(spec.Dir, "kafka-batch"))
 	}
 	if p.streamOpts, err = connector.ParseOptions(fileOpts, connector.RoleSource); err != nil {
 		return nil, fmt.Errorf("stream %q: %w", spec.Stream.Name, err)
@@ -195,6 +201,18 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	if err := p.st.dropUncommitted(p.m.Checkpoint); err != nil {
 		return nil, err
+	}
+	if isKafka {
+		if p.kafka, err = openKafka(ctx, spec.Stream, p.m.Offsets); err != nil {
+			return nil, err
+		}
+		// Every partition holds the watermark back until it has data (or
+		// is idle for idle_timeout).
+		for _, part := range p.kafka.parts {
+			if p.m.Partitions[kafkaPartition(part)] == nil {
+				p.m.Partitions[kafkaPartition(part)] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
+			}
+		}
 	}
 	p.committed = p.m.clone()
 	p.epoch = p.m.Checkpoint + 1
@@ -261,6 +279,9 @@ func (p *Pipeline) compileWindow(agg *planner.Aggregate) (*window, error) {
 
 // Close closes the state; it takes no checkpoint (Run does on the way out).
 func (p *Pipeline) Close() error {
+	if p.kafka != nil {
+		p.kafka.close()
+	}
 	if p.sink != nil {
 		p.sink.Abort(context.Background())
 		p.sink = nil
@@ -337,6 +358,9 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 // checkpoints between files when the interval has passed. It returns the
 // number of files read and the number seen but not complete yet.
 func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
+	if p.kafka != nil {
+		return p.pollKafka(ctx)
+	}
 	files, err := p.spec.Conn.ListFiles(ctx, p.streamOpts)
 	if err != nil {
 		if errors.Is(err, connector.ErrNotExist) {
@@ -401,8 +425,23 @@ func partitionOf(rel string) string {
 	return d
 }
 
-// readFile runs the plan (below the windowed aggregation) over one file.
+// readFile runs the plan (below the windowed aggregation) over one file
+// of a file stream and records it as consumed.
 func (p *Pipeline) readFile(ctx context.Context, f connector.SourceFile) error {
+	wm, err := p.runFile(ctx, f)
+	if err != nil {
+		return err
+	}
+	p.m.Files++
+	p.newFiles = append(p.newFiles, f.Rel)
+	p.inEpoch[f.Rel] = true
+	p.seenData(partitionOf(f.Rel), wm)
+	return nil
+}
+
+// runFile runs the plan (below the windowed aggregation) over one file and
+// returns the largest watermark value of its rows.
+func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, error) {
 	fileWM := int64(math.MinInt64)
 	r := &router{fallback: p.spec.Scans, own: map[*catalog.Object]func([]int) (exec.Operator, error){
 		p.spec.Stream: func(cols []int) (exec.Operator, error) {
@@ -411,7 +450,7 @@ func (p *Pipeline) readFile(ctx context.Context, f connector.SourceFile) error {
 	}}
 	op, err := p.spec.Build(ctx, p.lower, r)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	err = run(ctx, op, func(rec arrow.Record) error {
 		if p.agg == nil {
@@ -420,21 +459,22 @@ func (p *Pipeline) readFile(ctx context.Context, f connector.SourceFile) error {
 		return p.buffer(ctx, rec)
 	})
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", f.Rel, err)
+		return 0, fmt.Errorf("reading %s: %w", f.Rel, err)
 	}
-	part := partitionOf(f.Rel)
+	return fileWM, nil
+}
+
+// seenData records that a partition's data with watermark value wm was
+// read, and advances the watermark.
+func (p *Pipeline) seenData(part string, wm int64) {
 	pt := p.m.Partitions[part]
 	if pt == nil {
 		pt = &partition{Watermark: math.MinInt64}
 		p.m.Partitions[part] = pt
 	}
-	pt.Watermark = max(pt.Watermark, fileWM)
+	pt.Watermark = max(pt.Watermark, wm)
 	pt.LastData = p.opts.Now().UnixNano()
-	p.m.Files++
-	p.newFiles = append(p.newFiles, f.Rel)
-	p.inEpoch[f.Rel] = true
 	p.advance()
-	return nil
 }
 
 // advance recomputes the watermark: the least watermark of the partitions

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -40,6 +41,9 @@ type meta struct {
 	Files      int64  `json:"files"`
 	// Seq numbers the buffered row records.
 	Seq uint64 `json:"seq"`
+	// Offsets are, for a Kafka stream, the next offset to read of each
+	// partition (by partition number).
+	Offsets map[string]int64 `json:"offsets,omitempty"`
 	// Final is set once the input ended (--until-idle drained it).
 	Final bool `json:"final,omitempty"`
 	// CommittedAt is the wall time of the checkpoint (Unix ns).
@@ -56,6 +60,7 @@ type partition struct {
 
 func (m *meta) clone() *meta {
 	c := *m
+	c.Offsets = maps.Clone(m.Offsets)
 	c.Partitions = make(map[string]*partition, len(m.Partitions))
 	for k, p := range m.Partitions {
 		q := *p
@@ -70,7 +75,7 @@ type store struct {
 }
 
 func openStore(dir string) (*store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
 	}
@@ -192,3 +197,16 @@ func decodeRecord(v []byte, mem memory.Allocator) (arrow.Record, error) {
 }
 
 func jsonMarshal(m *meta) ([]byte, error) { return json.Marshal(m) }
+
+// quietLogger keeps Pebble's informational messages off the user's
+// terminal; a fatal condition becomes a panic (the engine's API boundary
+// recovers it into an error).
+type quietLogger struct{}
+
+// Infof discards the message.
+func (quietLogger) Infof(string, ...any) {}
+
+// Fatalf panics with the message.
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}
