@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // streamJob is a script with two pipelines over one stream of events: a
@@ -202,4 +206,92 @@ INSERT INTO b_big SELECT id, k, amount * 2 FROM ev WHERE amount > 90;
 	}
 	compareRows(t, "stream vs batch (windows)", wantAgg, sinkRows(t, filepath.Join(dir, "batch", "agg")))
 	compareRows(t, "stream vs batch (filter+project)", wantBig, sinkRows(t, filepath.Join(dir, "batch", "big")))
+}
+
+// kafkaJob is a windowed pipeline over a Kafka topic; ${brokers} and
+// ${dir} are set by the test.
+const kafkaJob = `
+CREATE STREAM IF NOT EXISTS bids (k INT, v BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
+  WITH (connector = 'kafka', bootstrap_servers = '${brokers}', topic = 'bids', format = 'json');
+CREATE SINK IF NOT EXISTS per_key (window_start TIMESTAMP, k INT, total BIGINT, n BIGINT)
+  WITH (path = '${dir}/out_${run}/', format = 'csv', header = 'false');
+CREATE PIPELINE IF NOT EXISTS totals WITH (checkpoint_interval = '100ms') AS INSERT INTO per_key
+  SELECT window_start, k, SUM(v), COUNT(*) FROM STREAM bids
+  GROUP BY TUMBLE(ts, INTERVAL '10 seconds'), k;
+`
+
+// TestKafkaCrashRecovery is TestStreamCrashRecovery with the events in a
+// four-partition topic of an in-process kfake cluster: the offsets are in
+// the checkpoint, and the sink after SIGKILLs and restarts equals that of
+// an uninterrupted run.
+func TestKafkaCrashRecovery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds etlc and runs it several times")
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "bids"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("bids"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	rng := rand.New(rand.NewSource(11))
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 100_000; i++ {
+		ts := base.Add(time.Duration(i)*10*time.Millisecond - time.Duration(rng.Intn(2000))*time.Millisecond)
+		v := fmt.Sprintf(`{"k":%d,"v":%d,"ts":"%s"}`, rng.Intn(300), rng.Intn(100), ts.Format("2006-01-02 15:04:05.000"))
+		prod.Produce(ctx, &kgo.Record{Partition: int32(i % 4), Value: []byte(v)}, nil)
+	}
+	if err := prod.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildETLC(t)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "kafka.sql")
+	if err := os.WriteFile(script, []byte(kafkaJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := func(run string, out *strings.Builder) *exec.Cmd {
+		cmd := exec.Command(bin, "run", "--no-progress", "--until-idle", "--data-dir", filepath.Join(dir, "data_"+run),
+			"-p", "dir="+dir, "-p", "run="+run, "-p", "brokers="+strings.Join(c.ListenAddrs(), ","), script)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	var out strings.Builder
+	if err := start("ref", &out).Wait(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out.String())
+	}
+	want := sinkRows(t, filepath.Join(dir, "out_ref"))
+	rng = rand.New(rand.NewSource(time.Now().UnixNano()))
+	kills := 0
+	for attempt := 0; attempt < 4; attempt++ {
+		out.Reset()
+		cmd := start("crash", &out)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v\n%s", attempt, err, out.String())
+			}
+		case <-time.After(time.Duration(300+rng.Intn(1500)) * time.Millisecond):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	out.Reset()
+	if err := start("crash", &out).Wait(); err != nil {
+		t.Fatalf("last run: %v\n%s", err, out.String())
+	}
+	t.Logf("%d interruptions", kills)
+	compareRows(t, "Kafka sink after crashes", sinkRows(t, filepath.Join(dir, "out_crash")), want)
 }
