@@ -89,6 +89,7 @@ func (h *harness) status() string {
 //	poll                reads the new files
 //	checkpoint [final]  takes a checkpoint (final: the input ends); prints the
 //	                    sink rows it published
+//	query               runs the input (SQL) and prints its rows
 //	restart             closes the pipeline and opens it again from its checkpoint
 func TestEventTime(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
@@ -170,6 +171,33 @@ func TestEventTime(t *testing.T) {
 					out += "\n"
 				}
 				return out + h.status()
+			case "query":
+				s := eng.NewSession(session.Options{})
+				defer s.Close()
+				run, err := s.Exec(ctx, parser.NewSource("query.sql", d.Input), session.ExecOptions{})
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				defer run.Release()
+				var sb strings.Builder
+				for _, st := range run.Statements {
+					for _, rec := range st.Records {
+						for i := 0; i < int(rec.NumRows()); i++ {
+							for c := 0; c < int(rec.NumCols()); c++ {
+								if c > 0 {
+									sb.WriteString("|")
+								}
+								v, ok := session.FormatValue(rec.Column(c), i)
+								if !ok {
+									v = "NULL"
+								}
+								sb.WriteString(v)
+							}
+							sb.WriteString("\n")
+						}
+					}
+				}
+				return sb.String()
 			case "restart":
 				if err := h.p.Close(); err != nil {
 					return "error: " + err.Error()
