@@ -31,6 +31,9 @@ type PipelineOptions struct {
 	CheckpointInterval time.Duration
 	// Now is the wall clock (nil: time.Now); tests set it.
 	Now func() time.Time
+	// Rows is stream.Spec.Rows: it sees every batch read from the stream
+	// first (the hook for expectations on the stream's rows).
+	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
 }
 
 // PipelineRun is a pipeline opened by OpenPipeline: the runtime's
@@ -193,7 +196,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 				Now: r.start, Location: s.location()})
 		},
 		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
-		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem,
+		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
 	}
 	p, err := stream.Open(ctx, spec, sopts)
 	if err != nil {

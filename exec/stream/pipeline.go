@@ -80,6 +80,14 @@ type Spec struct {
 	// Scans opens the relations other than the stream (a lookup join's
 	// tables); nil when there are none.
 	Scans exec.ScanFactory
+	// Rows, when set, sees every batch read from the stream (all of the
+	// stream's columns, in order) before the plan does, and returns the
+	// rows to go on with (rec itself, retained, or a new record; the
+	// runtime releases rec). It is the hook for pipeline expectations
+	// checked on the stream's rows: DROP ROW drops, FAIL returns an error
+	// (which stops the pipeline), QUARANTINE keeps the rows aside. Rows it
+	// drops do not move the watermark.
+	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
 	// Dir is the pipeline's state directory (a Pebble database).
 	Dir string
 	// Status, when set, receives the pipeline's figures.
@@ -815,6 +823,14 @@ func (s *fileScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 	}
 	defer rec.Release()
 	s.p.m.RowsIn += rec.NumRows()
+	if check := s.p.spec.Rows; check != nil {
+		kept, err := check(ctx, rec)
+		if err != nil {
+			return exec.Batch{}, false, err
+		}
+		defer kept.Release()
+		rec = kept
+	}
 	if s.p.wm != nil {
 		a, err := s.p.wm.Eval(ctx, rec)
 		if err != nil {
