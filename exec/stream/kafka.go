@@ -21,9 +21,13 @@ import (
 // group): the offsets to start from are the checkpoint's, so that the
 // offsets, the state and the sink output are committed together.
 type kafkaSource struct {
-	cl    *kgo.Client
-	topic string
-	parts []int32
+	cl     *kgo.Client
+	topic  string
+	parts  []int32
+	latest bool // start_offset = 'latest'
+	// ends are the end offsets seen when the stream first looked drained
+	// (for start_offset = 'latest': where reading began).
+	ends map[int32]int64
 	// batch is the file a poll's records of one partition are written to,
 	// one record a line, for the file connector's CSV and JSON readers.
 	batch string
@@ -88,7 +92,7 @@ func openKafka(ctx context.Context, o *catalog.Object, offsets map[string]int64)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", o.Name, err)
 	}
-	k := &kafkaSource{cl: cl, topic: topic}
+	k := &kafkaSource{cl: cl, topic: topic, latest: o.Options["start_offset"] == "latest"}
 	for part := range parts {
 		k.parts = append(k.parts, part)
 	}
@@ -159,9 +163,82 @@ func (p *Pipeline) pollKafka(ctx context.Context) (n, waiting int, err error) {
 			}
 		}
 	}
+	if n == 0 {
+		drained, err := p.kafka.drained(ctx, p.m.Offsets)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !drained {
+			waiting = 1
+		}
+	}
 	p.advance()
 	p.status("", nil)
-	return n, 0, nil
+	return n, waiting, nil
+}
+
+// listOffsets returns the offset of every partition at timestamp ts (-1:
+// the end, -2: the start).
+func (k *kafkaSource) listOffsets(ctx context.Context, ts int64) (map[int32]int64, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = k.topic
+	for _, part := range k.parts {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition = part
+		rp.Timestamp = ts
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	resp, err := req.RequestWith(lctx, k.cl)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: listing offsets: %w", k.topic, err)
+	}
+	out := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, rp := range t.Partitions {
+			if err := kerrOf(rp.ErrorCode); err != nil {
+				return nil, fmt.Errorf("topic %q partition %d: listing offsets: %w", k.topic, rp.Partition, err)
+			}
+			out[rp.Partition] = rp.Offset
+		}
+	}
+	return out, nil
+}
+
+// drained reports whether every partition has been read to its end:
+// the next offset to read (the checkpoint's, or where reading started) is
+// at the partition's end offset.
+func (k *kafkaSource) drained(ctx context.Context, offsets map[string]int64) (bool, error) {
+	ends, err := k.listOffsets(ctx, -1)
+	if err != nil {
+		return false, err
+	}
+	var starts map[int32]int64
+	for _, part := range k.parts {
+		next, ok := offsets[strconv.Itoa(int(part))]
+		if !ok {
+			if k.latest {
+				if k.ends == nil {
+					k.ends = ends
+				}
+				next = k.ends[part]
+			} else {
+				if starts == nil {
+					if starts, err = k.listOffsets(ctx, -2); err != nil {
+						return false, err
+					}
+				}
+				next = starts[part]
+			}
+		}
+		if next < ends[part] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // kafkaPartition is the partition name of a Kafka partition.
