@@ -118,6 +118,7 @@ func optionTable(kind parser.ObjectKind, connector string) (specs []optionSpec, 
 			{name: "emit", kind: valEnum, values: []string{"final", "update"}},
 			{name: "state_ttl", kind: valDuration},
 			{name: "parallelism", kind: valCount, max: 1024},
+			{name: "quarantine", kind: valIdent},
 		}, nil
 	}
 	return nil, nil
@@ -176,6 +177,7 @@ func (c *optionsChecker) errorf(span parser.Span, hint, format string, args ...a
 //	TABLE            format compression partition_by
 //	VIEW             none
 //	PIPELINE         checkpoint_interval emit state_ttl parallelism
+//	                 quarantine
 //
 // (* required.) header, delimiter, quote, escape and null_values apply to
 // csv only; compression 'snappy' to parquet only; catalog = 'glue' needs

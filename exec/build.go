@@ -41,6 +41,10 @@ type BuildEnv struct {
 	Location *time.Location
 	// Compile compiles expressions; nil means expr.Compile.
 	Compile CompileFunc
+	// Expect receives the counts and quarantined rows of the plan's
+	// pipeline expectations (planner.Expect); nil: counted where nobody
+	// reads them, and a QUARANTINE expectation fails to open.
+	Expect *ExpectEnv
 
 	// outer is the stack of enclosing rows of a correlated subquery run.
 	outer []expr.OuterRow
@@ -261,6 +265,21 @@ func (b *builder) build(n planner.Node) (Operator, error) {
 			return nil, err
 		}
 		return NewDistinct(in, SchemaOf(n.Schema()), b.env.Mem), nil
+	case *planner.Expect:
+		in, err := b.build(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		checks := make([]Check, len(n.Checks))
+		for i, c := range n.Checks {
+			ev, err := b.compile(c.Cond, in.Schema())
+			if err != nil {
+				closeAll(in)
+				return nil, fmt.Errorf("expectation %q: %w", c.Name, err)
+			}
+			checks[i] = Check{Name: c.Name, Action: c.Action, Cond: ev}
+		}
+		return NewExpect(in, n.Pipeline, checks, b.env.Expect, b.env.Mem), nil
 	case *planner.Window:
 		return b.window(n)
 	case *planner.CTERef:

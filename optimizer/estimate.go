@@ -36,8 +36,8 @@ func (o *opt) estimate1(n planner.Node) float64 {
 		return float64(len(x.Rows))
 	case *planner.Filter:
 		return o.estimate(x.Input) * selectivity(x.Cond)
-	case *planner.Project:
-		return o.estimate(x.Input)
+	case *planner.Project, *planner.Expect:
+		return o.estimate(x.Children()[0])
 	case *planner.Sort:
 		return o.estimate(x.Input)
 	case *planner.Window:

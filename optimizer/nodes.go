@@ -48,6 +48,10 @@ func withChildren(n planner.Node, kids []planner.Node) planner.Node {
 		c := *n
 		c.Input = kids[0]
 		return &c
+	case *planner.Expect:
+		c := *n
+		c.Input = kids[0]
+		return &c
 	case *planner.Window:
 		c := *n
 		c.Input = kids[0]
@@ -109,6 +113,15 @@ func mapExprs(n planner.Node, f func(planner.Expr) planner.Expr) planner.Node {
 	case *planner.Filter:
 		c := *n
 		c.Cond = f(n.Cond)
+		return &c
+	case *planner.Expect:
+		c := *n
+		c.Checks = make([]*planner.Expectation, len(n.Checks))
+		for i, x := range n.Checks {
+			xc := *x
+			xc.Cond = f(x.Cond)
+			c.Checks[i] = &xc
+		}
 		return &c
 	case *planner.Project:
 		c := *n

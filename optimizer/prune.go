@@ -50,6 +50,13 @@ func (o *opt) prune(n planner.Node, need []bool) (planner.Node, []int) {
 		cn := union(need, colsOf(x.Cond))
 		in, m := o.prune(x.Input, cn)
 		return &planner.Filter{Input: in, Cond: remap(x.Cond, m)}, m
+	case *planner.Expect:
+		// The checks read their columns; the quarantine keeps whole rows,
+		// so every column of the checked rows stays.
+		in, m := o.prune(x.Input, all(len(x.Input.Schema())))
+		c := mapExprs(x, func(e planner.Expr) planner.Expr { return remap(e, m) }).(*planner.Expect)
+		c.Input = in
+		return c, m
 	case *planner.Project:
 		keep := kept(need)
 		cn := make([]bool, len(x.Input.Schema()))

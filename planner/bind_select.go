@@ -309,6 +309,9 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		qs.cols = cols
 		if b.capture != nil && b.capture.sel == sel {
 			b.capture.node, b.capture.cols, b.capture.broken = input, cols, qs.broken
+			if b.capture.wrap != nil {
+				input = b.capture.wrap(input)
+			}
 		}
 	} else {
 		input = &Values{Rows: [][]Expr{{}}}
@@ -325,6 +328,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 	// A group window (TUMBLE, HOP, SESSION) is bound first: it adds the
 	// columns window_start and window_end, which the select list may use.
 	var gwin *WindowSpec
+	gwinPos, gwinName := stmtPos, ""
 	winBase := -1
 	if sel.GroupBy != nil {
 		gc := base.with(func(x *exprCtx) { x.clause = "GROUP BY" })
@@ -338,6 +342,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 				continue
 			}
 			gwin = b.bindGroupWindow(gc, fc, stmtPos)
+			gwinPos, gwinName = b.nodePos(gc, fc, stmtPos), strings.ToUpper(fc.FnName.L)
 		}
 		if gwin != nil {
 			winBase = len(qs.cols)
@@ -455,6 +460,14 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 
 	// Aggregation.
 	if hasGroup || len(aggs.calls) > 0 || having != nil {
+		p := stmtPos
+		switch {
+		case gwin != nil:
+			p = gwinPos
+		case hasGroup && len(sel.GroupBy.Items) > 0:
+			p = b.nodePos(base, sel.GroupBy.Items[0].Expr, stmtPos)
+		}
+		b.checkStreamAggregate(input, gwin, gwinName, p)
 		nKeys := len(groups)
 		agg := &Aggregate{Input: input, GroupBy: groups, Window: gwin}
 		inCols := input.Schema()

@@ -674,58 +674,164 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 	o, mode := b.fromCreate(s)
 	out := &PipelineStmt{Stmt: s, Object: o, Mode: mode}
 	if s.Insert != nil {
+		exps := make([]*Expectation, len(s.Expectations))
+		for i, e := range s.Expectations {
+			exps[i] = &Expectation{Name: e.Name.Name, Action: e.Action}
+		}
+		bind := func(e parser.Expectation, sc *scope) Expr {
+			if e.Expr.Node == nil {
+				return nil
+			}
+			c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
+			return b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
+		}
+		// saved holds, per expectation that did not bind over the rows
+		// read, its diagnostics (reported unless it binds over the output).
+		saved := map[int]parser.Diagnostics{}
 		var cap fromCapture
 		if s.Insert.Query != nil {
 			if sel, ok := s.Insert.Query.Node.(*ast.SelectStmt); ok {
 				cap.sel = sel
+				cap.wrap = func(input Node) Node {
+					sc := &scope{cols: cap.cols, broken: cap.broken}
+					ex := &Expect{Input: input, Pipeline: o.Name}
+					for i, e := range s.Expectations {
+						mark := len(b.diags)
+						cond := bind(e, sc)
+						if len(b.diags) > mark {
+							saved[i] = append(parser.Diagnostics(nil), b.diags[mark:]...)
+							b.diags = b.diags[:mark]
+							continue
+						}
+						exps[i].Cond = cond
+						ex.Checks = append(ex.Checks, exps[i])
+					}
+					if len(ex.Checks) == 0 {
+						return input
+					}
+					return ex
+				}
 				b.capture = &cap
 			}
 		}
+		b.pipelineOpts = o.Options
+		if b.pipelineOpts == nil {
+			b.pipelineOpts = map[string]string{}
+		}
 		out.Insert = b.bindInsert(s.Insert)
-		b.capture = nil
-		var sc *scope
-		switch {
-		case cap.node != nil:
-			out.Source = cap.node
-			sc = &scope{cols: cap.cols, broken: cap.broken}
-		case out.Insert.Plan != nil:
-			sc = scopeFromColumns(out.Insert.Plan.Schema())
+		b.capture, b.pipelineOpts = nil, nil
+		out.Source = cap.node
+		if cap.node == nil {
+			// Not a plain SELECT: every expectation is over the output.
+			for i := range s.Expectations {
+				saved[i] = nil
+			}
 		}
 		var outSc *scope
-		if cap.node != nil && out.Insert.Plan != nil {
+		if out.Insert.Plan != nil {
 			outSc = scopeFromColumns(out.Insert.Plan.Schema())
 		}
-		for _, e := range s.Expectations {
-			x := &Expectation{Name: e.Name.Name, Action: e.Action, OverOutput: cap.node == nil}
-			if sc != nil && e.Expr.Node != nil {
-				bind := func(sc *scope) Expr {
-					c := exprCtx{frag: e.Expr.Frag, sc: sc, clause: "EXPECT"}
-					return b.boolCond(b.bindExpr(c, e.Expr.Node, e.Expr.Pos()), e.Expr.Pos(), "EXPECT")
-				}
-				mark := len(b.diags)
-				x.Cond = bind(sc)
-				if len(b.diags) > mark && outSc != nil {
-					// Not over the source rows: maybe over the output rows.
-					saved := append(parser.Diagnostics(nil), b.diags[mark:]...)
-					b.diags = b.diags[:mark]
-					if cond := bind(outSc); len(b.diags) == mark {
-						x.Cond, x.OverOutput = cond, true
-					} else {
-						b.diags = append(b.diags[:mark], saved...)
-					}
-				}
+		top := &Expect{Pipeline: o.Name}
+		for i, e := range s.Expectations {
+			diags, ok := saved[i]
+			if !ok {
+				continue
 			}
-			out.Expectations = append(out.Expectations, x)
+			if outSc == nil {
+				b.diags = append(b.diags, diags...)
+				continue
+			}
+			mark := len(b.diags)
+			cond := bind(e, outSc)
+			if len(b.diags) > mark && diags != nil {
+				// Report why it did not bind over the rows read.
+				b.diags = append(b.diags[:mark], diags...)
+				continue
+			}
+			if len(b.diags) > mark {
+				continue
+			}
+			exps[i].Cond, exps[i].OverOutput = cond, true
+			top.Checks = append(top.Checks, exps[i])
 		}
+		if len(top.Checks) > 0 && out.Insert.Plan != nil {
+			top.Input = out.Insert.Plan
+			out.Insert.Plan = top
+		}
+		out.Expectations = exps
+		b.quarantineTable(s, out)
 	}
 	b.register(s.Name, o, out.Mode)
+	return out
+}
+
+// quarantineTable declares the table <pipeline>__quarantine of a pipeline
+// with QUARANTINE expectations and no quarantine option, so that later
+// statements can read it. Its columns are constraint_name and the columns
+// of the rows the QUARANTINE expectations check; one pipeline quarantines
+// one kind of row (those read, or those written).
+func (b *binder) quarantineTable(s *parser.CreatePipeline, ps *PipelineStmt) {
+	if ps.Insert == nil || ps.Insert.Plan == nil {
+		return
+	}
+	var layout []Column
+	var where *Expectation
+	for _, x := range expectNodes(ps.Insert.Plan) {
+		for _, c := range x.Checks {
+			if c.Action != parser.ActionQuarantine {
+				continue
+			}
+			if layout != nil && where.OverOutput != c.OverOutput {
+				pos := s.Name.Pos()
+				for _, e := range s.Expectations {
+					if e.Name.Name == c.Name {
+						pos = e.Pos
+					}
+				}
+				b.errorf(pos, parser.CodeFeature, "make every QUARANTINE expectation check the rows read, or every one the rows written",
+					"QUARANTINE expectations %q and %q check different rows (read and written); one quarantine holds one kind of row", where.Name, c.Name)
+				return
+			}
+			if layout == nil {
+				layout, where = x.Input.Schema(), c
+			}
+		}
+	}
+	if layout == nil || ps.Object.Options["quarantine"] != "" {
+		return
+	}
+	name := ps.Object.Name + QuarantineSuffix
+	q := &catalog.Object{Kind: catalog.ObjectTable, Name: name, Columns: QuarantineColumns(layout)}
+	if old, ok := b.cat.lookup(name); ok && old.Kind != catalog.ObjectTable {
+		b.errorf(s.Name.Pos(), "42809", "rename one of them, or name another quarantine with WITH (quarantine = '...')",
+			"the quarantine of pipeline %q is %q, which is a %s", ps.Object.Name, name, old.Kind)
+		return
+	}
+	ps.Quarantine = q
+	if err := b.cat.put(b.ctx, q, catalog.CreateOrReplace); err != nil {
+		b.errorf(s.Name.Pos(), "58030", "", "creating table %q: %v", name, err)
+	}
+}
+
+// expectNodes returns the Expect nodes of a plan, outermost first.
+func expectNodes(n Node) []*Expect {
+	var out []*Expect
+	if x, ok := n.(*Expect); ok {
+		out = append(out, x)
+	}
+	for _, c := range n.Children() {
+		out = append(out, expectNodes(c)...)
+	}
 	return out
 }
 
 // fromCapture records the FROM clause of one SELECT while it is bound (the
 // rows pipeline expectations are checked on).
 type fromCapture struct {
-	sel    *ast.SelectStmt
+	sel *ast.SelectStmt
+	// wrap, when set, returns the plan that stands for the FROM clause
+	// (the pipeline's expectations over it).
+	wrap   func(Node) Node
 	node   Node
 	cols   []scopeCol
 	broken bool

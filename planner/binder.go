@@ -13,12 +13,15 @@ import (
 // binder binds the statements of one script. It is not safe for
 // concurrent use.
 type binder struct {
-	ctx   context.Context
-	reg   *Registry
-	cat   *scratchCatalog
-	src   *parser.Source
-	infer InferFunc
-	diags parser.Diagnostics
+	// pipelineOpts are the WITH options of the pipeline whose INSERT is
+	// being bound (nil outside a pipeline).
+	pipelineOpts map[string]string
+	ctx          context.Context
+	reg          *Registry
+	cat          *scratchCatalog
+	src          *parser.Source
+	infer        InferFunc
+	diags        parser.Diagnostics
 	// pos remembers where each bound expression was written.
 	pos map[Expr]int
 	// views holds the plans of the views created by this script, so a

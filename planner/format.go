@@ -123,6 +123,16 @@ func (f *formatter) node(n Node, depth int) {
 		f.line(depth, "%s%s (%s)", n.Kind, all, colList(n.Columns))
 	case *Distinct:
 		f.line(depth, "Distinct")
+	case *Expect:
+		parts := make([]string, len(n.Checks))
+		for i, c := range n.Checks {
+			act := c.Action.String()
+			if act == "" {
+				act = "COUNT"
+			}
+			parts[i] = fmt.Sprintf("%s %s %s", c.Name, c.Cond, act)
+		}
+		f.line(depth, "Expect %s", strings.Join(parts, ", "))
 	case *Window:
 		parts := make([]string, len(n.Funcs))
 		for i, w := range n.Funcs {

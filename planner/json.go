@@ -61,6 +61,13 @@ func stmtJSON(src *parser.Source, s BoundStmt) map[string]any {
 			exps = append(exps, map[string]any{"name": e.Name, "cond": exprJSON(e.Cond), "action": e.Action.String(), "over_output": e.OverOutput})
 		}
 		m["expectations"] = exps
+		if s.Insert != nil && s.Insert.Plan != nil {
+			state := []any{}
+			for _, l := range StateLayouts(s.Insert.Plan) {
+				state = append(state, l)
+			}
+			m["state"] = state
+		}
 	case *ValidateStmt:
 		m["kind"], m["name"], m["plan"] = "validate", s.Name, nodeJSON(s.Plan)
 	case *AssertStmt:
@@ -137,6 +144,9 @@ func nodeJSON(n Node) any {
 		return nil
 	}
 	m := map[string]any{"columns": columnsJSON(n.Schema())}
+	if l, _, ok := stateOf(n); ok {
+		m["state_fingerprint"] = l.Fingerprint
+	}
 	switch n := n.(type) {
 	case *Scan:
 		m["op"], m["object"], m["alias"], m["stream"] = "scan", n.Object.Name, n.Alias, n.Stream
@@ -174,6 +184,12 @@ func nodeJSON(n Node) any {
 		m["op"], m["kind"], m["all"] = "setop", n.Kind.String(), n.All
 	case *Distinct:
 		m["op"] = "distinct"
+	case *Expect:
+		checks := make([]any, len(n.Checks))
+		for i, c := range n.Checks {
+			checks[i] = map[string]any{"name": c.Name, "cond": exprJSON(c.Cond), "action": c.Action.String()}
+		}
+		m["op"], m["pipeline"], m["checks"] = "expect", n.Pipeline, checks
 	case *Window:
 		fns := make([]any, len(n.Funcs))
 		for i, f := range n.Funcs {

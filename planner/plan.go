@@ -350,6 +350,10 @@ func NodeExprs(n Node) []Expr {
 		}
 	case *Filter:
 		out = append(out, n.Cond)
+	case *Expect:
+		for _, c := range n.Checks {
+			out = append(out, c.Cond)
+		}
 	case *Project:
 		out = append(out, n.Exprs...)
 	case *Aggregate:

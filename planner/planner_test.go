@@ -51,6 +51,9 @@ func testInfer(_ context.Context, opts map[string]string) (catalog.Schema, error
 //	plan     compile the input and print every bound statement, then errors
 //	error    compile the input and print only the diagnostics
 //	json     compile the input and print the program's JSON, indented
+//	state    compile the input and print the state layouts of its pipelines
+//	compat   compile the input's two versions (split at a line "=== new")
+//	         and print why the new pipelines cannot resume from the old
 func TestBind(t *testing.T) {
 	datadriven.Walk(t, "testdata/bind", func(t *testing.T, path string) {
 		cat := catalog.NewMemory()
@@ -76,6 +79,50 @@ func TestBind(t *testing.T) {
 					t.Fatal(err)
 				}
 				return out.String() + "\n"
+			case "state":
+				prog, diags := compileString(t, cat, "test.sql", d.Input, false)
+				var sb strings.Builder
+				for _, ps := range pipelines(prog) {
+					fmt.Fprintf(&sb, "pipeline %s\n", ps.Object.Name)
+					for _, l := range StateLayouts(ps.Insert.Plan) {
+						fmt.Fprintf(&sb, "  %s %s %s\n", l.ID, l.Op, l.Fingerprint)
+						if l.Window != "" {
+							fmt.Fprintf(&sb, "    window %s\n", l.Window)
+						}
+						fmt.Fprintf(&sb, "    keys   %s\n", strings.Join(l.Keys, ", "))
+						fmt.Fprintf(&sb, "    values %s\n", strings.Join(l.Values, ", "))
+					}
+				}
+				sb.WriteString(formatDiags(diags))
+				return sb.String()
+			case "compat":
+				oldText, newText, ok := strings.Cut(d.Input, "=== new\n")
+				if !ok {
+					t.Fatal("compat needs a line === new")
+				}
+				oldProg, diags := compileString(t, cat, "old.sql", oldText, false)
+				newProg, diags2 := compileString(t, cat, "new.sql", newText, false)
+				if len(diags)+len(diags2) > 0 {
+					return formatDiags(append(diags, diags2...))
+				}
+				old := map[string][]StateLayout{}
+				for _, ps := range pipelines(oldProg) {
+					old[ps.Object.Name] = StateLayouts(ps.Insert.Plan)
+				}
+				var sb strings.Builder
+				for _, ps := range pipelines(newProg) {
+					prev, ok := old[ps.Object.Name]
+					if !ok {
+						continue
+					}
+					for _, x := range CompareState(ps.Object.Name, prev, StateLayouts(ps.Insert.Plan)) {
+						sb.WriteString(x.String() + "\n")
+					}
+				}
+				if sb.Len() == 0 {
+					return "compatible\n"
+				}
+				return sb.String()
 			case "plan", "error":
 				prog, diags := compileString(t, cat, "test.sql", d.Input, false)
 				var sb strings.Builder
@@ -94,6 +141,17 @@ func TestBind(t *testing.T) {
 			return ""
 		})
 	})
+}
+
+// pipelines returns the pipelines of a program that have an INSERT plan.
+func pipelines(p *Program) []*PipelineStmt {
+	var out []*PipelineStmt
+	for _, s := range p.Statements {
+		if ps, ok := s.(*PipelineStmt); ok && ps.Insert != nil && ps.Insert.Plan != nil {
+			out = append(out, ps)
+		}
+	}
+	return out
 }
 
 func tpchCatalog(t testing.TB) *catalog.Catalog {

@@ -63,6 +63,11 @@ type PipelineStmt struct {
 	Insert       *InsertStmt
 	Source       Node
 	Expectations []*Expectation
+	// Quarantine is the table <pipeline>__quarantine that receives the
+	// rows QUARANTINE expectations reject, when the pipeline has such
+	// expectations and names no other target (WITH (quarantine = ...)).
+	// Creating the pipeline creates it when it does not exist.
+	Quarantine *catalog.Object
 }
 
 // ValidateStmt is VALIDATE name AS query; Plan returns (BOOLEAN, TEXT).

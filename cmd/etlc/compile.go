@@ -28,6 +28,7 @@ type compileFlags struct {
 	format string
 	output string
 	color  string
+	compat string
 }
 
 func newCompileCmd(sys *system) *cobra.Command {
@@ -51,10 +52,20 @@ file name as given on the command line; "-o -" writes it to standard output.
 The file is replaced atomically and left untouched when there are errors.
 
 Diagnostics go to standard error in text form; with --format json they go
-to standard output as one JSON array.`,
+to standard output as one JSON array.
+
+With --check-compat OLD.json, compile also checks that every pipeline of
+the scripts that is in OLD.json (a plans document an earlier compile -o
+wrote) could resume from the old pipeline's checkpointed state: each
+stateful operator (window and other stream aggregates, stream joins,
+DISTINCT over a stream) must keep the same state layout (keys, aggregate
+states, window kind and size). Each pipeline is reported on standard
+error; compile exits 1 naming the operator and the change when one could
+not resume.`,
 		Example: `  etlc compile examples/scd2/scd2_job.sql
   etlc compile --param bucket=my-bucket --format json jobs/*.sql
   etlc compile -o plans.json jobs/*.sql
+  etlc compile --check-compat deployed-plan.json job.sql
   cat job.sql | etlc compile -`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -71,6 +82,7 @@ to standard output as one JSON array.`,
 	fl.StringVar(&f.format, "format", "text", "diagnostics format: text or json")
 	fl.StringVarP(&f.output, "output", "o", "", "write the plans as one JSON `file` (\"-\" for standard output)")
 	fl.StringVar(&f.color, "color", "auto", "color text diagnostics: auto, always or never")
+	fl.StringVar(&f.compat, "check-compat", "", "check that the scripts' pipelines can resume from the state of those in the plan `file` (written by compile -o)")
 	return cmd
 }
 
@@ -122,7 +134,7 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 			return fmt.Errorf("compile interrupted: %w", err)
 		}
 		src := parser.NewSource(in.name, in.text)
-		plan, ds := compileScript(ctx, src, params, sys.lookupEnv, f.output != "")
+		plan, ds := compileScript(ctx, src, params, sys.lookupEnv, f.output != "" || f.compat != "")
 		all = append(all, ds...)
 		plans[in.name] = plan
 	}
@@ -137,6 +149,19 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 	}
 	if all.HasErrors() {
 		return &exitError{code: exitErrors}
+	}
+	if f.compat != "" {
+		names := make([]string, len(inputs))
+		for i, in := range inputs {
+			names[i] = in.name
+		}
+		ok, err := checkCompat(sys.stderr, f.compat, names, plans)
+		if err != nil {
+			return &ioError{err}
+		}
+		if !ok {
+			return &exitError{code: exitErrors}
+		}
 	}
 	if f.output != "" {
 		if err := writePlans(sys.stdout, f.output, plans); err != nil {

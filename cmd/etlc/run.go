@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/spf13/cobra"
 
+	"github.com/etlc/etlc/exec/observe"
 	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/parser"
@@ -28,11 +29,12 @@ const defaultDataDir = ".etlc"
 
 // runFlags are the flags of `etlc run`.
 type runFlags struct {
-	params     []string
-	dataDir    string
-	logFormat  string
-	noProgress bool
-	untilIdle  bool
+	params      []string
+	dataDir     string
+	logFormat   string
+	noProgress  bool
+	untilIdle   bool
+	metricsAddr string
 }
 
 func newRunCmd(sys *system) *cobra.Command {
@@ -57,6 +59,10 @@ sink and table, bad rows, validations. The rows of a SELECT go to standard
 output. With --log-format json the log and summary are JSON lines and the
 rows of a SELECT are JSON objects, one per line.
 
+With --metrics-addr host:port, /metrics (Prometheus text format),
+/healthz and /readyz (catalog open, sources reachable) are served over HTTP
+while the run lasts; the address is logged when it listens.
+
 Exit codes: 0 the scripts ran, 1 a statement failed (its position and
 message are printed), 2 bad usage, an unreadable script or data directory,
 or compile errors (nothing ran).`,
@@ -79,6 +85,7 @@ or compile errors (nothing ran).`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log and summary format: text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw live progress on a terminal")
 	fl.BoolVar(&f.untilIdle, "until-idle", false, "stop the script's pipelines once their streams are drained (the input ends there)")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz and /readyz on `host:port` while the run lasts (default: off)")
 	return cmd
 }
 
@@ -93,15 +100,31 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return fmt.Errorf("invalid --log-format %q: want text or json", f.logFormat)
 	}
+	var eng *session.Engine
+	if f.metricsAddr != "" {
+		// The endpoints serve from the start, also while a script is read
+		// from standard input.
+		if eng, err = openRunEngine(ctx, f.dataDir); err != nil {
+			return err
+		}
+		defer eng.Close()
+		srv, err := startMetrics(f.metricsAddr, eng, map[string]observe.ReadyCheck{"sources": eng.CheckSources})
+		if err != nil {
+			return err
+		}
+		defer stopMetrics(srv)
+		fmt.Fprintf(sys.stderr, "etlc run: metrics on http://%s/metrics\n", srv.Addr())
+	}
 	inputs, err := readInputs(sys.stdin, args)
 	if err != nil {
 		return &ioError{err}
 	}
-	eng, err := session.Open(ctx, f.dataDir, session.Config{})
-	if err != nil {
-		return &ioError{fmt.Errorf("cannot open the data directory %s: %w", f.dataDir, unwrapPathError(err))}
+	if eng == nil {
+		if eng, err = openRunEngine(ctx, f.dataDir); err != nil {
+			return err
+		}
+		defer eng.Close()
 	}
-	defer eng.Close()
 
 	out := newRunOutput(sys, f)
 	for _, in := range inputs {
@@ -202,6 +225,15 @@ func (o *runOutput) pipelineEvent(name, what string, st *stream.Snapshot) {
 	fmt.Fprintf(o.sys.stderr, "pipeline %s %s: %s read from %s, %s written, %s late; %s\n", name, st.State,
 		plural(st.RowsIn, "row"), plural(st.Files, "file"), plural(st.RowsOut, "row"), plural(st.LateRows, "row"),
 		plural(int64(st.Checkpoints), "checkpoint"))
+}
+
+// openRunEngine opens the data directory of `etlc run`.
+func openRunEngine(ctx context.Context, dir string) (*session.Engine, error) {
+	eng, err := session.Open(ctx, dir, session.Config{})
+	if err != nil {
+		return nil, &ioError{fmt.Errorf("cannot open the data directory %s: %w", dir, unwrapPathError(err))}
+	}
+	return eng, nil
 }
 
 // runOutput draws a run for people (text) or machines (JSON): it is the
@@ -392,6 +424,20 @@ func (o *runOutput) summary(run *session.Run) {
 			fmt.Fprintln(w, line)
 		}
 	}
+	if len(run.Expectations) > 0 {
+		fmt.Fprintln(w, "  expectations:")
+		for _, x := range run.Expectations {
+			line := fmt.Sprintf("    %-24s %-24s %-10s %s passed, %s failed", x.Pipeline, x.Constraint, x.Action,
+				count(x.Passed), count(x.Failed))
+			switch {
+			case x.Dropped > 0:
+				line += fmt.Sprintf(", %s dropped", count(x.Dropped))
+			case x.Quarantined > 0:
+				line += fmt.Sprintf(", %s quarantined", count(x.Quarantined))
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
 	if len(run.Validations) > 0 {
 		fmt.Fprintln(w, "  checks:")
 		for _, v := range run.Validations {
@@ -427,10 +473,18 @@ func (o *runOutput) summaryJSON(run *session.Run) {
 	for _, v := range run.Validations {
 		checks = append(checks, validationMap(v))
 	}
+	expects := []any{}
+	for _, x := range run.Expectations {
+		expects = append(expects, map[string]any{"pipeline": x.Pipeline, "constraint": x.Constraint, "action": x.Action,
+			"passed": x.Passed, "failed": x.Failed, "dropped": x.Dropped, "quarantined": x.Quarantined})
+	}
 	attrs := []any{slog.String("run_id", run.ID), slog.String("job", run.Job), slog.String("state", state),
 		slog.Int("statements", len(run.Statements)), slog.Int("of", run.Count),
 		slog.Int64("elapsed_ms", run.FinishedAt.Sub(run.StartedAt).Milliseconds()),
 		slog.Any("sources", sources), slog.Any("targets", targets), slog.Any("validations", checks)}
+	if len(expects) > 0 {
+		attrs = append(attrs, slog.Any("expectations", expects))
+	}
 	if run.Err != nil {
 		attrs = append(attrs, errorAttrs(run.Err)...)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etlc/etlc/exec/observe"
 	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/pgwire"
 )
@@ -24,6 +25,7 @@ type serveFlags struct {
 	tlsKey        string
 	tlsSelfSigned bool
 	verbose       bool
+	metricsAddr   string
 }
 
 func newServeCmd(sys *system) *cobra.Command {
@@ -63,6 +65,7 @@ server: running statements are cancelled and connections closed.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fl.BoolVar(&f.tlsSelfSigned, "tls-self-signed", false, "serve TLS with a self-signed certificate generated at start")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every connection")
+	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz and /readyz on `host:port` (default: off)")
 	return cmd
 }
 
@@ -115,7 +118,17 @@ func runServe(ctx context.Context, sys *system, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	var gw gatewayCheck
+	if f.metricsAddr != "" {
+		msrv, err := startMetrics(f.metricsAddr, eng, map[string]observe.ReadyCheck{"gateway": gw.check})
+		if err != nil {
+			return err
+		}
+		defer stopMetrics(msrv)
+		log.Info("etlc serve: metrics", "metrics_addr", msrv.Addr())
+	}
 	err = srv.ListenAndServe(ctx, f.listen, func(addr net.Addr) {
+		gw.set(addr.String())
 		log.Info("etlc serve: listening", "addr", addr.String(), "data_dir", eng.Dir(), "auth", mode.String(), "tls", tc != nil)
 	})
 	if err != nil {

@@ -45,6 +45,10 @@ type Engine struct {
 	locks   map[string]*sync.Mutex // by target key
 	pipes   map[string]*stream.Status
 	closed  bool
+	// expect holds the expectation counts of each pipeline's latest run.
+	expect expectRegistry
+	// stmts counts finished statements for the metrics.
+	stmts stmtMetrics
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog

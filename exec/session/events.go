@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 
+	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -171,6 +172,9 @@ type Run struct {
 	Sources     []SourceSummary
 	Targets     []TargetSummary
 	Validations []Validation
+	// Expectations are the counts of the expectations of the pipelines
+	// the run ran (START PIPELINE), per pipeline and constraint.
+	Expectations []exec.ExpectSnapshot
 	// Err is the failing statement's *StmtError (nil: the run succeeded).
 	Err error
 }

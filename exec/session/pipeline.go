@@ -2,290 +2,287 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
-	"time"
+	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec"
-	"github.com/etlc/etlc/exec/connector"
-	"github.com/etlc/etlc/exec/expr"
-	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
 
-// PipelineOptions configure RunPipeline.
-type PipelineOptions struct {
-	// UntilIdle stops the pipeline once its stream is drained (see
-	// stream.Options.UntilIdle).
-	UntilIdle bool
-	// PollInterval overrides the wall time between listings (0: default).
-	PollInterval time.Duration
-	// CheckpointInterval overrides the pipeline's checkpoint_interval
-	// (0: the pipeline's, or 10s).
-	CheckpointInterval time.Duration
-	// Now is the wall clock (nil: time.Now); tests set it.
-	Now func() time.Time
-	// Rows is stream.Spec.Rows: it sees every batch read from the stream
-	// first (the hook for expectations on the stream's rows).
-	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
+// expectRegistry holds, by pipeline, the expectation counts of its latest
+// run: a batch run's, or those a stream runtime registered.
+type expectRegistry struct {
+	mu    sync.Mutex
+	order []string
+	stats map[string]*exec.ExpectStats
 }
 
-// PipelineRun is a pipeline opened by OpenPipeline: the runtime's
-// Pipeline, to Run (or drive with Poll and Checkpoint), then Close.
-type PipelineRun struct {
-	*stream.Pipeline
-	release func()
-}
-
-// Close closes the pipeline's state and releases what its plans held.
-func (p *PipelineRun) Close() error {
-	err := p.Pipeline.Close()
-	p.release()
-	return err
-}
-
-// PipelineStatus returns the figures of the pipelines this engine runs or
-// ran since it opened, by name: what etl.pipelines shows. It is the
-// interface a metrics endpoint reads.
-func (e *Engine) PipelineStatus() []stream.Snapshot {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]stream.Snapshot, 0, len(e.pipes))
-	for _, st := range e.pipes {
-		out = append(out, st.Snapshot())
+// SetExpectations makes s the expectation counts etl.expectations shows
+// for pipeline, replacing those of an earlier run. The stream runtime
+// calls it when it starts a pipeline, with the statistics its plan's
+// Expect operators count into (exec.BuildEnv.Expect).
+func (e *Engine) SetExpectations(pipeline string, s *exec.ExpectStats) {
+	r := &e.expect
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stats == nil {
+		r.stats = map[string]*exec.ExpectStats{}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// pipelineDir is the state directory of a pipeline.
-func (e *Engine) pipelineDir(name string) string {
-	return filepath.Join(e.dir, "pipelines", escapeName(catalogKey(name)))
-}
-
-// Pipelines returns the names of the pipelines a script creates, in order.
-func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(string) (string, bool)) []string {
-	script, _ := parser.Parse(src, parser.Options{Params: params, LookupEnv: lookupEnv})
-	if script == nil {
-		return nil
+	k := catalogKey(pipeline)
+	if _, ok := r.stats[k]; !ok {
+		r.order = append(r.order, k)
 	}
-	var out []string
-	for _, st := range script.Stmts {
-		if cp, ok := st.(*parser.CreatePipeline); ok {
-			out = append(out, cp.Name.String())
-		}
+	r.stats[k] = s
+}
+
+// Expectations returns the current counts of every pipeline's
+// expectations, pipelines in the order they first ran.
+func (e *Engine) Expectations() []exec.ExpectSnapshot {
+	r := &e.expect
+	r.mu.Lock()
+	var all []*exec.ExpectStats
+	for _, k := range r.order {
+		all = append(all, r.stats[k])
+	}
+	r.mu.Unlock()
+	var out []exec.ExpectSnapshot
+	for _, s := range all {
+		out = append(out, s.Snapshot()...)
 	}
 	return out
 }
 
-// RunPipeline runs the pipeline name (created earlier, by this or another
-// session) in the foreground until ctx is done, taking a last checkpoint
-// then, or, with UntilIdle, until its stream is drained. Its state and
-// checkpoints live in the data directory, so that running it again
-// resumes from the last checkpoint.
-func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
-	p, err := s.OpenPipeline(ctx, name, opts)
+// startPipeline runs START PIPELINE. A pipeline that reads no stream runs
+// now, as a batch over what its sources hold, to completion: its INSERT
+// with its expectations checked, counted and acted on.
+func (r *stmtRun) startPipeline(ctx context.Context, u *parser.PipelineCmd) error {
+	ps, err := r.bindPipeline(ctx, u.Name)
 	if err != nil {
 		return err
 	}
-	defer p.Close()
-	return p.Run(ctx)
+	if readsStream(ps.Insert.Plan) {
+		return &featureError{msg: fmt.Sprintf("pipeline %q reads a stream (FROM STREAM): streaming pipelines cannot be started by this engine yet", ps.Object.Name)}
+	}
+	if err := r.runPipelineBatch(ctx, ps); err != nil {
+		return err
+	}
+	r.res.Tag = "START PIPELINE"
+	return nil
 }
 
-// OpenPipeline binds the pipeline name, opens its state and recovers from
-// its last checkpoint, ready to run.
-func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOptions) (run *PipelineRun, err error) {
-	eng := s.eng
-	obj, ok := eng.cat.Lookup(name)
+// bindPipeline binds the stored definition of a pipeline again, against the
+// catalog as it is now.
+func (r *stmtRun) bindPipeline(ctx context.Context, name parser.ObjectName) (*planner.PipelineStmt, error) {
+	s := r.s
+	obj, ok := s.eng.cat.Lookup(name.String())
 	if !ok || obj.Kind != catalog.ObjectPipeline {
-		return nil, fmt.Errorf("pipeline %q does not exist", name)
-	}
-	status := stream.NewStatus(obj.Name)
-	eng.mu.Lock()
-	if eng.pipes == nil {
-		eng.pipes = map[string]*stream.Status{}
-	}
-	eng.pipes[catalogKey(obj.Name)] = status
-	eng.mu.Unlock()
-	defer func() {
-		if err != nil {
-			status.Fail(err)
+		hint := ""
+		var names []string
+		for _, o := range s.eng.cat.List(catalog.ObjectPipeline) {
+			names = append(names, o.Name)
 		}
-	}()
-	ins, err := s.pipelineInsert(ctx, &obj)
-	if err != nil {
-		return nil, err
-	}
-	var streamObj *catalog.Object
-	var find func(n planner.Node)
-	find = func(n planner.Node) {
-		if sc, ok := n.(*planner.Scan); ok && sc.Stream && streamObj == nil {
-			streamObj = sc.Object
+		if c := parser.ClosestName(name.String(), names); c != "" {
+			hint = "did you mean " + c + "?"
 		}
-		for _, c := range n.Children() {
-			find(c)
-		}
+		return nil, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name.String()) + hintSuffix(hint)}
 	}
-	find(ins.Plan)
-	if streamObj == nil {
-		return nil, fmt.Errorf("pipeline %q reads no stream (FROM STREAM name)", obj.Name)
-	}
-	if streamObj.Kind != catalog.ObjectStream {
-		return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
-	}
-	if c := streamObj.Options["connector"]; c != "" && c != "file" && c != "kafka" {
-		return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
-	}
-	target := ins.Target
-	if target == nil || target.Kind != catalog.ObjectSink {
-		return nil, fmt.Errorf("pipeline %q must insert into a sink", obj.Name)
-	}
-	sinkOpts, err := connector.ParseOptions(target.Options, connector.RoleSink)
-	if err != nil {
-		return nil, fmt.Errorf("sink %q: %w", target.Name, err)
-	}
-	r := &stmtRun{s: s, rs: &runState{opts: ExecOptions{}, sources: map[string]*SourceSummary{},
-		targets: map[string]*TargetSummary{}, quarantined: map[string]*catalog.Object{}, run: &Run{}},
-		mem: exec.NewMemory(eng.cfg.MemoryLimit), start: time.Now(), res: &StmtResult{}}
-	r.scans = scanCache{done: map[string][]arrow.Record{}, tooLarge: map[string]bool{}}
-	defer func() {
-		if err != nil {
-			r.scans.release()
-		}
-	}()
-	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns), false)
-	if err != nil {
-		return nil, err
-	}
-	var wm planner.Expr
-	if streamObj.Watermark != nil {
-		if wm, err = s.watermarkExpr(ctx, streamObj); err != nil {
-			return nil, err
-		}
-	}
-	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
-		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now}
-	if sopts.CheckpointInterval == 0 {
-		if sopts.CheckpointInterval, err = optDuration(obj.Options, "checkpoint_interval"); err != nil {
-			return nil, err
-		}
-	}
-	sopts.EmitUpdate = obj.Options["emit"] == "update"
-	if sopts.IdleTimeout, err = optDuration(streamObj.Options, "idle_timeout"); err != nil {
-		return nil, err
-	}
-	if sopts.QuietPeriod, err = optDuration(streamObj.Options, "quiet_period"); err != nil {
-		return nil, err
-	}
-	dir := eng.pipelineDir(obj.Name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	env := &expr.Env{Alloc: r.mem.Alloc, Now: r.start, Location: s.location()}
-	spec := stream.Spec{
-		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm,
-		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
-		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error) {
-			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,
-				Now: r.start, Location: s.location()})
-		},
-		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
-		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
-	}
-	p, err := stream.Open(ctx, spec, sopts)
-	if err != nil {
-		return nil, err
-	}
-	return &PipelineRun{Pipeline: p, release: r.scans.release}, nil
-}
-
-// pipelineInsert binds the INSERT of a pipeline's definition.
-func (s *Session) pipelineInsert(ctx context.Context, obj *catalog.Object) (*planner.InsertStmt, error) {
 	src := parser.NewSource("pipeline "+obj.Name, obj.SQL)
 	script, diags := parser.Parse(src, parser.Options{Params: s.params, LookupEnv: s.env})
-	if diags.HasErrors() || script == nil || len(script.Stmts) != 1 {
-		return nil, fmt.Errorf("pipeline %q: its definition does not parse again: %v", obj.Name, diags)
+	if script == nil || diags.HasErrors() || len(script.Stmts) != 1 {
+		return nil, fmt.Errorf("pipeline %q: its definition does not parse any more: %w", obj.Name, diags)
 	}
 	cp, ok := script.Stmts[0].(*parser.CreatePipeline)
-	if !ok || cp.Insert == nil {
-		return nil, fmt.Errorf("pipeline %q: its definition is not CREATE PIPELINE ... AS INSERT", obj.Name)
-	}
-	sp := cp.Insert.Span
-	prog, diags := s.Compile(ctx, parser.NewSource("pipeline "+obj.Name, obj.SQL[sp.Start:sp.End]))
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	if len(prog.Statements) != 1 {
-		return nil, fmt.Errorf("pipeline %q: its INSERT compiles to %d statements", obj.Name, len(prog.Statements))
-	}
-	ins, ok := prog.Statements[0].(*planner.InsertStmt)
 	if !ok {
-		return nil, fmt.Errorf("pipeline %q: its definition is not an INSERT", obj.Name)
+		return nil, fmt.Errorf("pipeline %q: its definition is not CREATE PIPELINE", obj.Name)
 	}
-	return ins, nil
-}
-
-// watermarkExpr binds a stream's watermark expression over its columns.
-func (s *Session) watermarkExpr(ctx context.Context, o *catalog.Object) (planner.Expr, error) {
-	q := fmt.Sprintf("SELECT %s FROM %q", o.Watermark.Expr, o.Name)
-	prog, diags := s.Compile(ctx, parser.NewSource("watermark of "+o.Name, q))
-	if diags.HasErrors() {
-		return nil, fmt.Errorf("watermark of %q: %v", o.Name, diags)
-	}
-	qs, ok := prog.Statements[0].(*planner.QueryStmt)
-	if !ok {
-		return nil, fmt.Errorf("watermark of %q does not bind", o.Name)
-	}
-	pr, ok := qs.Plan.(*planner.Project)
-	if !ok || len(pr.Exprs) != 1 {
-		return nil, fmt.Errorf("watermark of %q: unexpected plan %T", o.Name, qs.Plan)
-	}
-	if sc, ok := pr.Input.(*planner.Scan); !ok || (sc.Cols != nil && len(sc.Cols) != len(o.Columns)) {
-		return nil, fmt.Errorf("watermark of %q: unexpected plan input %T", o.Name, pr.Input)
-	}
-	return pr.Exprs[0], nil
-}
-
-func optDuration(m map[string]string, key string) (time.Duration, error) {
-	v, ok := m[key]
-	if !ok || v == "" {
-		return 0, nil
-	}
-	d, err := catalog.ParseDuration(v)
+	// The pipeline exists: bind its definition as a replacement of itself.
+	cp.OrReplace, cp.IfNotExists = true, false
+	snap, err := compileCatalog(ctx, s.eng.cat, s.tempObjects(), script)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", key, err)
+		return nil, err
 	}
-	return d, nil
+	prog, bdiags := planner.BindScript(ctx, script, snap, planner.CompileOptions{
+		Params: s.params, LookupEnv: s.env, Infer: s.eng.inferFunc(), Registry: s.eng.reg,
+	})
+	if bdiags.HasErrors() {
+		return nil, fmt.Errorf("pipeline %q no longer compiles:\n%w", obj.Name, bdiags)
+	}
+	ps, ok := prog.Statements[0].(*planner.PipelineStmt)
+	if !ok || ps.Insert == nil || ps.Insert.Plan == nil {
+		return nil, fmt.Errorf("pipeline %q has no INSERT to run", obj.Name)
+	}
+	return ps, nil
 }
 
-// pipelineRows are the rows of etl.pipelines: every pipeline of the
-// catalog, with the figures of its run when this engine runs or ran it.
-func (e *Engine) pipelineRows() [][]any {
-	live := map[string]stream.Snapshot{}
-	for _, s := range e.PipelineStatus() {
-		live[catalogKey(s.Name)] = s
+func hintSuffix(h string) string {
+	if h == "" {
+		return ""
 	}
-	var rows [][]any
-	for _, o := range e.cat.List(catalog.ObjectPipeline) {
-		s, ok := live[catalogKey(o.Name)]
-		if !ok {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-			continue
-		}
-		var wm, lag, ck any
-		if !s.Watermark.IsZero() {
-			wm, lag = s.Watermark, s.Lag.Milliseconds()
-		}
-		if !s.LastCheckpoint.IsZero() {
-			ck = s.LastCheckpoint
-		}
-		rows = append(rows, []any{o.Name, s.State, s.StartedAt, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
+	return " (" + h + ")"
+}
+
+// readsStream reports whether a plan reads a relation with FROM STREAM.
+func readsStream(n planner.Node) bool {
+	if s, ok := n.(*planner.Scan); ok && s.Stream {
+		return true
 	}
-	return rows
+	for _, c := range n.Children() {
+		if readsStream(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// expectNodes returns the Expect nodes of a plan, outermost first.
+func expectNodes(n planner.Node) []*planner.Expect {
+	var out []*planner.Expect
+	if x, ok := n.(*planner.Expect); ok {
+		out = append(out, x)
+	}
+	for _, c := range n.Children() {
+		out = append(out, expectNodes(c)...)
+	}
+	return out
+}
+
+// runPipelineBatch runs a pipeline's INSERT once with its expectations.
+// The counts go to a fresh exec.ExpectStats, registered for etl.expectations
+// and added to the run's summary; quarantined rows go to the pipeline's
+// quarantine target, committed after the INSERT's own output.
+func (r *stmtRun) runPipelineBatch(ctx context.Context, ps *planner.PipelineStmt) error {
+	name := ps.Object.Name
+	stats := exec.NewExpectStats()
+	// Every expectation has its entry, also when no row reached it.
+	for _, x := range ps.Expectations {
+		stats.Entry(name, x.Name, x.Action)
+	}
+	r.s.eng.SetExpectations(name, stats)
+	r.rs.expect = append(r.rs.expect, stats)
+
+	q, err := r.openQuarantine(ctx, ps)
+	if err != nil {
+		return err
+	}
+	env := &exec.ExpectEnv{Stats: stats}
+	if q != nil {
+		env.Quarantine = q.write
+	}
+	r.expect = env
+	defer func() { r.expect = nil }()
+	if err := r.insert(ctx, ps.Insert); err != nil {
+		var ee *exec.ExpectationError
+		if errors.As(err, &ee) {
+			return &codeError{code: "23514", msg: ee.Error()}
+		}
+		return err
+	}
+	if q != nil && q.w != nil {
+		if err := q.w.commit(ctx); err != nil {
+			return err
+		}
+		r.rs.target(q.w.obj).Inserted += q.w.rows
+	}
+	return nil
+}
+
+// pipelineQuarantine writes a pipeline's quarantined rows; the writer is
+// opened with the first row.
+type pipelineQuarantine struct {
+	r      *stmtRun
+	obj    *catalog.Object
+	schema *arrow.Schema
+	w      *writer
+}
+
+// openQuarantine prepares the quarantine target of a pipeline with
+// QUARANTINE expectations (nil when it has none): the sink or table its
+// quarantine option names, or the managed table <pipeline>__quarantine
+// (created when missing). Its columns are constraint_name and the checked
+// rows' columns.
+func (r *stmtRun) openQuarantine(ctx context.Context, ps *planner.PipelineStmt) (*pipelineQuarantine, error) {
+	var layout []planner.Column
+	for _, x := range expectNodes(ps.Insert.Plan) {
+		for _, c := range x.Checks {
+			if c.Action == parser.ActionQuarantine && layout == nil {
+				layout = x.Input.Schema()
+			}
+		}
+	}
+	if layout == nil {
+		return nil, nil
+	}
+	qs := exec.QuarantineSchema(exec.SchemaOf(layout))
+	cols := planner.QuarantineColumns(layout)
+	if ps.Quarantine != nil {
+		if err := r.createQuarantine(ctx, ps); err != nil {
+			return nil, err
+		}
+	}
+	target := ps.Object.Options["quarantine"]
+	if target == "" {
+		target = ps.Object.Name + planner.QuarantineSuffix
+	}
+	obj, ok := r.s.eng.cat.Lookup(target)
+	if !ok || (obj.Kind != catalog.ObjectTable && obj.Kind != catalog.ObjectSink) {
+		return nil, &codeError{code: parser.CodeUndefinedTable, msg: fmt.Sprintf("pipeline %q: quarantine target %q is not a sink or table", ps.Object.Name, target)}
+	}
+	switch {
+	case len(obj.Columns) == 0 && obj.Kind == catalog.ObjectSink:
+		obj.Columns = cols
+	case !sameColumns(obj.Columns, cols):
+		return nil, fmt.Errorf("pipeline %q: quarantine target %s %q has columns %s, the quarantined rows are %s",
+			ps.Object.Name, obj.Kind, target, obj.Columns.String(), cols.String())
+	}
+	return &pipelineQuarantine{r: r, obj: &obj, schema: qs}, nil
+}
+
+// createQuarantine creates the table <pipeline>__quarantine of a pipeline
+// when it does not exist; one that exists must have the columns of the
+// quarantined rows.
+func (r *stmtRun) createQuarantine(ctx context.Context, ps *planner.PipelineStmt) error {
+	q := ps.Quarantine
+	old, ok := r.s.eng.cat.Lookup(q.Name)
+	switch {
+	case !ok:
+		if _, err := r.s.eng.cat.Create(ctx, *q, catalog.CreateNew); err != nil {
+			return fmt.Errorf("creating the quarantine table %q: %w", q.Name, err)
+		}
+	case old.Kind != catalog.ObjectTable || !sameColumns(old.Columns, q.Columns):
+		return fmt.Errorf("pipeline %q: %s %q exists with other columns than the quarantined rows %s; drop it, or name another target with WITH (quarantine = '...')",
+			ps.Object.Name, old.Kind, q.Name, q.Columns.String())
+	}
+	return nil
+}
+
+// sameColumns reports whether two schemas have the same column names and
+// types in order (nullability aside).
+func sameColumns(a, b catalog.Schema) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i].Name, b[i].Name) || a[i].Type != b[i].Type {
+			return false
+		}
+	}
+	return true
+}
+
+// write is the exec.QuarantineFunc of a batch pipeline run.
+func (q *pipelineQuarantine) write(ctx context.Context, rec arrow.Record) error {
+	if q.w == nil {
+		w, err := q.r.openWriter(ctx, q.obj, false)
+		if err != nil {
+			return err
+		}
+		q.w = w
+	}
+	return q.w.write(ctx, rec)
 }

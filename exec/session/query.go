@@ -336,19 +336,33 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
-		if r.s.pipes == nil {
-			return &featureError{msg: "streaming pipelines cannot be started or stopped here; etlc run runs a script's pipelines"}
-		}
-		name := u.Name.String()
-		if st.Object != nil {
-			name = st.Object.Name
-		}
 		start := u.Action == parser.PipelineStart
-		r.res.Tag = "STOP PIPELINE"
-		if start {
-			r.res.Tag = "START PIPELINE"
+		if r.s.pipes != nil {
+			// etlc run: a pipeline that reads a stream runs after the
+			// script; one that reads none runs now, as a batch.
+			if start {
+				ps, err := r.bindPipeline(ctx, u.Name)
+				if err != nil {
+					return err
+				}
+				if !readsStream(ps.Insert.Plan) {
+					return r.startPipeline(ctx, u)
+				}
+			}
+			name := u.Name.String()
+			if st.Object != nil {
+				name = st.Object.Name
+			}
+			r.res.Tag = "STOP PIPELINE"
+			if start {
+				r.res.Tag = "START PIPELINE"
+			}
+			return r.s.pipes(ctx, name, start)
 		}
-		return r.s.pipes(ctx, name, start)
+		if start {
+			return r.startPipeline(ctx, u)
+		}
+		return &featureError{msg: "streaming pipelines cannot be stopped here; etlc run runs a script's pipelines"}
 	case *parser.Analyze:
 		return &featureError{msg: "ANALYZE is not supported yet"}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
@@ -129,6 +130,8 @@ type runState struct {
 	// quarantined lists the sources whose bad rows a complete read of this
 	// run published, for errors_path.
 	quarantined map[string]*catalog.Object
+	// expect holds the expectation counts of the pipelines the run ran.
+	expect []*exec.ExpectStats
 }
 
 // Exec compiles the script src and runs its statements in order. A script
@@ -192,6 +195,9 @@ func (s *Session) finishRun(ctx context.Context, rs *runState) {
 	}
 	for _, k := range slices.Sorted(maps.Keys(rs.targets)) {
 		run.Targets = append(run.Targets, *rs.targets[k])
+	}
+	for _, st := range rs.expect {
+		run.Expectations = append(run.Expectations, st.Snapshot()...)
 	}
 	run.FinishedAt = time.Now().UTC()
 	rec := RunRecord{RunID: run.ID, Job: run.Job, State: "succeeded", StartedAt: run.StartedAt, FinishedAt: run.FinishedAt}

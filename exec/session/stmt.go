@@ -39,6 +39,9 @@ type stmtRun struct {
 	sinks []*connector.Sink
 	// scans keeps complete reads of managed tables for the statement.
 	scans scanCache
+	// expect receives the counts and quarantined rows of pipeline
+	// expectations while a pipeline runs.
+	expect *exec.ExpectEnv
 }
 
 // progressInterval is the least time between two Progress calls.
@@ -150,6 +153,7 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		r.res.Err = se
 	}
 	r.res.Progress = r.counts()
+	r.s.eng.noteStatement(kind, r.res.Err != nil, r.res.Progress.Elapsed)
 	if r.obs != nil {
 		r.obs.StatementFinished(r.res)
 	}
@@ -176,6 +180,11 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 	case *planner.PipelineStmt:
 		if _, err := r.s.eng.cat.Create(ctx, *st.Object, st.Mode); err != nil {
 			return err
+		}
+		if st.Quarantine != nil {
+			if err := r.createQuarantine(ctx, st); err != nil {
+				return err
+			}
 		}
 		r.res.Tag = "CREATE PIPELINE"
 		return nil
@@ -286,7 +295,7 @@ func (r *stmtRun) buildEnv(scans *scanFactory) *exec.BuildEnv {
 		scans = &scanFactory{r: r}
 	}
 	return &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile, Now: r.start, Location: r.s.location(),
-		Params: r.rs.opts.Params}
+		Params: r.rs.opts.Params, Expect: r.expect}
 }
 
 // forEach builds plan, runs it to completion and calls fn with every data

@@ -55,9 +55,12 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 		}
 	case catalog.SysPipelines:
 		rows = eng.pipelineRows()
-	case catalog.SysExpectations, catalog.SysStats:
-		// Filled by the stream runtime and ANALYZE, which this engine does
-		// not have yet.
+	case catalog.SysExpectations:
+		for _, x := range eng.Expectations() {
+			rows = append(rows, []any{x.Pipeline, x.Constraint, x.Action, x.Passed, x.Dropped, x.Failed, x.Quarantined})
+		}
+	case catalog.SysStats:
+		// Filled by ANALYZE, which this engine does not have yet.
 	default:
 		return nil, fmt.Errorf("unknown system table %q", obj.Name)
 	}
