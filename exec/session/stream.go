@@ -120,10 +120,19 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			status.Fail(err)
 		}
 	}()
-	ins, err := s.pipelineInsert(ctx, &obj)
+	r0 := &stmtRun{s: s}
+	ps, err := r0.bindPipeline(ctx, parser.ObjectName{Name: parser.Ident{Name: obj.Name}})
 	if err != nil {
 		return nil, err
 	}
+	ins := ps.Insert
+	// Expectations are counted (etl.expectations) and acted on; rows a
+	// QUARANTINE expectation rejects are dropped and counted.
+	expect := exec.NewExpectStats()
+	for _, x := range ps.Expectations {
+		expect.Entry(obj.Name, x.Name, x.Action)
+	}
+	eng.SetExpectations(obj.Name, expect)
 	var streamObj *catalog.Object
 	var find func(n planner.Node)
 	find = func(n planner.Node) {
@@ -195,7 +204,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
 		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error) {
 			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,
-				Now: r.start, Location: s.location()})
+				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect}})
 		},
 		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
 		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
@@ -205,32 +214,6 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		return nil, err
 	}
 	return &PipelineRun{Pipeline: p, release: r.scans.release}, nil
-}
-
-// pipelineInsert binds the INSERT of a pipeline's definition.
-func (s *Session) pipelineInsert(ctx context.Context, obj *catalog.Object) (*planner.InsertStmt, error) {
-	src := parser.NewSource("pipeline "+obj.Name, obj.SQL)
-	script, diags := parser.Parse(src, parser.Options{Params: s.params, LookupEnv: s.env})
-	if diags.HasErrors() || script == nil || len(script.Stmts) != 1 {
-		return nil, fmt.Errorf("pipeline %q: its definition does not parse again: %v", obj.Name, diags)
-	}
-	cp, ok := script.Stmts[0].(*parser.CreatePipeline)
-	if !ok || cp.Insert == nil {
-		return nil, fmt.Errorf("pipeline %q: its definition is not CREATE PIPELINE ... AS INSERT", obj.Name)
-	}
-	sp := cp.Insert.Span
-	prog, diags := s.Compile(ctx, parser.NewSource("pipeline "+obj.Name, obj.SQL[sp.Start:sp.End]))
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	if len(prog.Statements) != 1 {
-		return nil, fmt.Errorf("pipeline %q: its INSERT compiles to %d statements", obj.Name, len(prog.Statements))
-	}
-	ins, ok := prog.Statements[0].(*planner.InsertStmt)
-	if !ok {
-		return nil, fmt.Errorf("pipeline %q: its definition is not an INSERT", obj.Name)
-	}
-	return ins, nil
 }
 
 // watermarkExpr binds a stream's watermark expression over its columns.

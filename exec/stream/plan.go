@@ -35,6 +35,8 @@ func splitPlan(n planner.Node) (*planner.Aggregate, func(planner.Node) planner.N
 		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
 	case *planner.Limit:
 		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	case *planner.Expect:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
 	}
 	for _, c := range n.Children() {
 		agg, _, err := splitPlan(c)
