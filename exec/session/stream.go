@@ -126,8 +126,9 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		return nil, err
 	}
 	ins := ps.Insert
-	// Expectations are counted (etl.expectations) and acted on; rows a
-	// QUARANTINE expectation rejects are dropped and counted.
+	// Expectations are counted (etl.expectations) and acted on; a row a
+	// QUARANTINE expectation rejects is an error (no quarantine table in
+	// the stream runtime yet).
 	expect := exec.NewExpectStats()
 	for _, x := range ps.Expectations {
 		expect.Entry(obj.Name, x.Name, x.Action)
