@@ -161,6 +161,14 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 				names = append(names, n)
 			}
 		}
+		// Only pipelines that read a stream run here; START PIPELINE ran
+		// the others as batches.
+		check := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
+		names = slices.DeleteFunc(names, func(n string) bool {
+			streaming, err := check.StreamingPipeline(ctx, n)
+			return err == nil && !streaming
+		})
+		check.Close()
 		if len(names) > 0 {
 			if err := runPipelines(ctx, sys, eng, f, params, names, out); err != nil {
 				return err

@@ -289,3 +289,15 @@ func (r pipelineReporter) PipelineStatuses() []observe.PipelineStatus {
 	}
 	return out
 }
+
+// StreamingPipeline reports whether the pipeline name reads a stream
+// (FROM STREAM), so that it runs in the stream runtime rather than as a
+// batch (START PIPELINE).
+func (s *Session) StreamingPipeline(ctx context.Context, name string) (bool, error) {
+	r := &stmtRun{s: s}
+	ps, err := r.bindPipeline(ctx, parser.ObjectName{Name: parser.Ident{Name: name}})
+	if err != nil {
+		return false, err
+	}
+	return readsStream(ps.Insert.Plan), nil
+}
