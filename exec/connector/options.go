@@ -89,6 +89,11 @@ const DefaultSampleRows = 1000
 
 // Options are the validated WITH options of a file source or sink.
 type Options struct {
+	// Ranges are conditions every row a reader returns must meet for the
+	// query that reads it; the Parquet reader skips the row groups whose
+	// statistics show that none of their rows does. Not an option of SQL:
+	// the engine sets it from the plan.
+	Ranges []ColumnRange
 	// Path is a local path or an s3://bucket/prefix URL: one file, a
 	// directory/prefix (every file under it whose name does not start with
 	// '_' or '.'), or a glob (*, ?, [...] within a name, ** across

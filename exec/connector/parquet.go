@@ -113,7 +113,13 @@ func (r *parquetReader) open(ctx context.Context) error {
 			leaves = append(leaves, sf.ColIndex)
 		}
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, nil)
+	groups := keepRowGroups(pf, r.fc.opts.Ranges)
+	if groups != nil && len(groups) == 0 {
+		// No row group can hold a wanted row.
+		r.noCols, r.count = true, 0
+		return nil
+	}
+	rr, err := fr.GetRecordReader(ctx, leaves, groups)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
 	}

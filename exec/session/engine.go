@@ -44,6 +44,7 @@ type Engine struct {
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
 	pipes   map[string]*stream.Status
+	live    map[*Session]bool // wire sessions, for pg_stat_activity
 	closed  bool
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry

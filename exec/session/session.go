@@ -50,6 +50,8 @@ type Session struct {
 	temps    map[string]catalog.Object
 	pipes    func(ctx context.Context, name string, start bool) error
 	mu       sync.Mutex // guards against concurrent Exec
+	// info is what pg_stat_activity shows; guarded by eng.mu.
+	info sessionInfo
 }
 
 // NewSession returns a session of the engine.
@@ -73,6 +75,9 @@ func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.temps = map[string]catalog.Object{}
+	s.eng.mu.Lock()
+	delete(s.eng.live, s)
+	s.eng.mu.Unlock()
 	return nil
 }
 
@@ -96,11 +101,24 @@ func (s *Session) tempObjects() []catalog.Object {
 
 // Compile parses and binds a script against the engine's catalog and the
 // session's temporary views, changing neither.
+//
+// A query that does not compile but reads only catalog relations etlc
+// always leaves empty is answered with no rows (see emptyCatalogQuery).
 func (s *Session) Compile(ctx context.Context, src *parser.Source) (*planner.Program, parser.Diagnostics) {
-	return CompileScript(ctx, src, s.eng.cat, CompileOptions{
+	opts := CompileOptions{
 		Params: s.params, LookupEnv: s.env, Infer: s.eng.inferFunc(), Registry: s.eng.reg,
-		Temporary: s.tempObjects(),
-	})
+		Temporary: s.tempObjects(), Session: s.sessionInfo(),
+	}
+	prog, diags := CompileScript(ctx, src, s.eng.cat, opts)
+	if diags.HasErrors() {
+		if cols, ok := emptyCatalogQuery(src.Text); ok {
+			alt := parser.NewSource(src.Name, emptyQueryText(cols))
+			if p, d := CompileScript(ctx, alt, s.eng.cat, opts); !d.HasErrors() {
+				return p, d
+			}
+		}
+	}
+	return prog, diags
 }
 
 // ExecOptions configure one Exec.
@@ -144,6 +162,8 @@ type runState struct {
 func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions) (run *Run, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setActivity("active", src.Text)
+	defer s.setActivity("idle", "")
 	run = &Run{ID: newRunID(), Job: src.Name, StartedAt: time.Now().UTC()}
 	defer func() {
 		if r := recover(); r != nil {

@@ -171,7 +171,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			r.scans.release()
 		}
 	}()
-	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns), false)
+	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns, ins.Defaults), false)
 	if err != nil {
 		return nil, err
 	}
