@@ -15,6 +15,7 @@ import (
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/connector/glue"
+	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -46,7 +47,8 @@ type Engine struct {
 	sinks   map[string]*SinkStats
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
-	live    map[*Session]bool      // wire sessions, for pg_stat_activity
+	pipes   map[string]*stream.Status
+	live    map[*Session]bool // wire sessions, for pg_stat_activity
 	closed  bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar

@@ -320,10 +320,33 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
-		if u.Action == parser.PipelineStart {
+		start := u.Action == parser.PipelineStart
+		if r.s.pipes != nil {
+			// etlc run: a pipeline that reads a stream runs after the
+			// script; one that reads none runs now, as a batch.
+			if start {
+				ps, err := r.bindPipeline(ctx, u.Name)
+				if err != nil {
+					return err
+				}
+				if !readsStream(ps.Insert.Plan) {
+					return r.startPipeline(ctx, u)
+				}
+			}
+			name := u.Name.String()
+			if st.Object != nil {
+				name = st.Object.Name
+			}
+			r.res.Tag = "STOP PIPELINE"
+			if start {
+				r.res.Tag = "START PIPELINE"
+			}
+			return r.s.pipes(ctx, name, start)
+		}
+		if start {
 			return r.startPipeline(ctx, u)
 		}
-		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
+		return &featureError{msg: "streaming pipelines cannot be stopped here; etlc run runs a script's pipelines"}
 	case *parser.Analyze:
 		return r.analyze(ctx, st.Object)
 	}

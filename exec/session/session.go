@@ -31,6 +31,12 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Settings are initial SET values (names in lower case).
 	Settings map[string]string
+	// Pipelines, when set, is told of every START PIPELINE (start true)
+	// and STOP PIPELINE statement the session runs, after the pipeline was
+	// found in the catalog: `etlc run` runs the started pipelines in the
+	// foreground after the script. When nil, those statements fail as not
+	// supported.
+	Pipelines func(ctx context.Context, name string, start bool) error
 }
 
 // Session runs scripts for one client: a script run by `etlc run`, or one
@@ -42,6 +48,7 @@ type Session struct {
 	env      func(string) (string, bool)
 	settings map[string]string
 	temps    map[string]catalog.Object
+	pipes    func(ctx context.Context, name string, start bool) error
 	mu       sync.Mutex // guards against concurrent Exec
 	// info is what pg_stat_activity shows; guarded by eng.mu.
 	info sessionInfo
@@ -55,6 +62,7 @@ func (e *Engine) NewSession(opts Options) *Session {
 		env:      opts.LookupEnv,
 		settings: defaultSettings(),
 		temps:    map[string]catalog.Object{},
+		pipes:    opts.Pipelines,
 	}
 	for k, v := range opts.Settings {
 		s.settings[strings.ToLower(k)] = v

@@ -56,10 +56,7 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 				timeOrNil(r.FinishedAt), r.RowsIn, r.RowsOut, nullIfEmpty(r.Error)})
 		}
 	case catalog.SysPipelines:
-		// Pipelines are registered, not run, by this engine.
-		for _, o := range eng.cat.List(catalog.ObjectPipeline) {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-		}
+		rows = eng.pipelineRows()
 	case catalog.SysStats:
 		for _, ts := range eng.cat.AllStats() {
 			at := timeOrNil(ts.AnalyzedAt)
