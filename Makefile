@@ -13,11 +13,29 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench bench-go fuzz lint
+.PHONY: build test tools demo bench bench-go bench-wire fuzz lint image
 
 ## build: compile bin/etlc with the version from git describe
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/etlc ./cmd/etlc
+
+# APT_INSTALL installs Debian packages, through sudo when not root.
+APT_INSTALL = sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+# Where `make image` puts the static binaries and the image.
+IMAGE_BIN    ?= bin
+IMAGE_OCI    ?= bin/image
+IMAGE_TAR    ?= bin/etlc-image.tar
+IMAGE_SOURCE ?= https://github.com/etlc/etlc
+
+## image: static CGO_ENABLED=0 etlc for linux/amd64 and linux/arm64, and the
+## multi-arch OCI image of both (layout in bin/image, oci-archive in
+## bin/etlc-image.tar), assembled by deploy/imagebuild: no daemon, no network
+image:
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-amd64/etlc ./cmd/etlc
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS) -s -w' -o $(IMAGE_BIN)/linux-arm64/etlc ./cmd/etlc
+	$(GO) run ./deploy/imagebuild -amd64 $(IMAGE_BIN)/linux-amd64/etlc -arm64 $(IMAGE_BIN)/linux-arm64/etlc \
+		-version $(VERSION) -revision $(REVISION) -source $(IMAGE_SOURCE) -oci $(IMAGE_OCI) -tar $(IMAGE_TAR)
 
 ## tools: install what the tests need, when missing or at another version
 tools:
@@ -28,21 +46,44 @@ tools:
 	@# psql and Debian's psycopg2 for the gateway's client tests (pgwire).
 	@if ! command -v psql >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1; then \
 		echo 'installing postgresql-client and python3-psycopg2'; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client python3-psycopg2; fi; \
+		$(APT_INSTALL) postgresql-client python3-psycopg2; \
+	fi
+	@# pgJDBC with a JDK, and node with npm, for the gateway's client tests (pgwire).
+	@if [ ! -f /usr/share/java/postgresql.jar ] || ! command -v javac >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+		echo 'installing libpostgresql-jdbc-java, default-jdk-headless, nodejs and npm'; \
+		pkgs='libpostgresql-jdbc-java'; \
+		command -v javac >/dev/null 2>&1 || pkgs="$$pkgs default-jdk-headless"; \
+		command -v node >/dev/null 2>&1 || pkgs="$$pkgs nodejs"; \
+		command -v npm >/dev/null 2>&1 || pkgs="$$pkgs npm"; \
+		$(APT_INSTALL) $$pkgs; \
+	fi
+	@# node-postgres (pg, pg-cursor) at the versions of the lock file, in the test's own directory.
+	@if [ ! -f pgwire/testdata/node/node_modules/pg/package.json ] || [ ! -f pgwire/testdata/node/node_modules/pg-cursor/package.json ] || \
+		[ pgwire/testdata/node/package-lock.json -nt pgwire/testdata/node/node_modules/.package-lock.json ]; then \
+		echo 'installing node-postgres into pgwire/testdata/node'; \
+		cd pgwire/testdata/node && npm ci --no-audit --no-fund --silent; \
 	fi
 	@# PostgreSQL 15 server binaries for the differential tests (initdb, pg_ctl).
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo 'installing postgresql-15'; \
-		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; \
-		else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15; fi; \
+		$(APT_INSTALL) postgresql-15; \
 	fi
 
-## test: install test tools, vet, run every test, check the example data, fuzz briefly
-test: tools
+## test: install test tools, build the image (make image; the image test checks
+## those binaries), vet, run every test, check the example data, fuzz briefly;
+## prints the sqllogictest pass rates (passed / counted apart / failed)
+# The sqllogictest runs (exec/slt) append their pass rates to the file named
+# by ETLC_SLT_SUMMARY, printed after go test (which hides the output of a
+# passing package). A new file each time: the changed value also keeps go
+# test from reusing a cached exec/slt result, so the figures are this run's.
+test: tools image
 	$(GO) vet ./...
 	$(GO) run ./testdata/examples/gen -check
-	$(GO) test -timeout 30m ./...
+	@summary=$$(mktemp); \
+		echo "ETLC_SLT_SUMMARY=$$summary ETLC_IMAGE_BINARIES=$(abspath $(IMAGE_BIN)) $(GO) test -timeout 30m ./..."; \
+		ETLC_SLT_SUMMARY=$$summary ETLC_IMAGE_BINARIES=$(abspath $(IMAGE_BIN)) $(GO) test -timeout 30m ./...; status=$$?; \
+		echo; if [ -s $$summary ]; then cat $$summary; else echo 'no sqllogictest summary was written'; fi; \
+		rm -f $$summary; exit $$status
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./parser/
 	$(GO) test -run='^$$' -fuzz=FuzzMessageLoop -fuzztime=10s ./pgwire/
 
@@ -79,6 +120,14 @@ bench: tools
 ## bench-go: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
 bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Rows of the table bench-wire streams.
+BENCH_WIRE_ROWS ?= 10000000
+
+## bench-wire: etlc serve against a throwaway local PostgreSQL 15 on the same
+## table: rows/s streamed to pgx in binary and text, 64-client queries/s and p99
+bench-wire: build tools
+	cd bench && $(GO) run ./wire -rows $(BENCH_WIRE_ROWS) -etlc ../bin/etlc
 
 ## fuzz: run every fuzz target of every package for FUZZTIME each
 fuzz:

@@ -82,8 +82,9 @@ const (
 // system tables of the etl schema are always present.
 type Catalog struct {
 	mu     sync.RWMutex
-	objs   map[string]Object // by catalogKey
-	db     *pebble.DB        // nil: in memory
+	objs   map[string]Object     // by catalogKey
+	stats  map[string]TableStats // by catalogKey (stats.go)
+	db     *pebble.DB            // nil: in memory
 	closed bool
 	now    func() time.Time
 }
@@ -92,6 +93,10 @@ type Catalog struct {
 func NewMemory() *Catalog {
 	c := &Catalog{objs: make(map[string]Object), now: defaultNow}
 	for _, o := range SystemObjects() {
+		c.objs[catalogKey(o.Name)] = o
+	}
+	// Shared, not copied: Lookup and List return clones.
+	for _, o := range pgCatalogObjects {
 		c.objs[catalogKey(o.Name)] = o
 	}
 	return c
@@ -162,7 +167,10 @@ func (c *Catalog) load(ctx context.Context) error {
 		}
 		c.objs[strings.TrimPrefix(string(it.Key()), objPrefix)] = o
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	return c.loadStats(ctx)
 }
 
 // Close closes the database of a persistent catalog. Later calls to Create
@@ -184,11 +192,20 @@ func (c *Catalog) Close() error {
 
 // Lookup returns a copy of the object named name, compared without regard
 // to case; "public.name" is the same as "name", system tables are named
-// "etl.pipelines" and so on.
+// "etl.pipelines" and so on. An unqualified name that names no object of
+// its own is looked up on the rest of the search path, pg_catalog then
+// etl, so pg_class and pipelines are found as PostgreSQL would find them
+// with search_path = public, etl.
 func (c *Catalog) Lookup(name string) (Object, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	o, ok := c.objs[catalogKey(name)]
+	k := catalogKey(name)
+	o, ok := c.objs[k]
+	if !ok && !strings.Contains(k, ".") {
+		if o, ok = c.objs[PGCatalogSchema+"."+k]; !ok {
+			o, ok = c.objs[SystemSchema+"."+k]
+		}
+	}
 	if !ok {
 		return Object{}, false
 	}
@@ -293,6 +310,12 @@ func (c *Catalog) Create(ctx context.Context, obj Object, mode CreateMode) (bool
 			return false, fmt.Errorf("catalog: storing %s %q: %w", obj.Kind, obj.Name, err)
 		}
 	}
+	if exists {
+		// A replaced relation's data may differ: its statistics go.
+		if err := c.dropStats(key); err != nil {
+			return false, err
+		}
+	}
 	c.objs[key] = obj
 	return true, nil
 }
@@ -335,6 +358,9 @@ func (c *Catalog) Drop(ctx context.Context, kind ObjectKind, name string, ifExis
 		}
 	}
 	delete(c.objs, key)
+	if err := c.dropStats(key); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 

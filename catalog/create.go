@@ -74,6 +74,7 @@ func ObjectFromCreate(st parser.Stmt, src *parser.Source) (Object, CreateMode, p
 			}
 			o.PrimaryKey = append(o.PrimaryKey, id.Name)
 		}
+		tableConstraints(&o, st)
 	case *parser.CreateView:
 		o = Object{Kind: ObjectView, Name: st.Name.String(), Temporary: st.Temporary}
 		mode = modeOf(st.OrReplace, false)

@@ -89,8 +89,14 @@ type Object struct {
 	// Columns is the schema; empty for a pipeline, and for a source whose
 	// schema is inferred when it is read.
 	Columns Schema `json:"columns,omitempty"`
-	// PrimaryKey names a table's PRIMARY KEY columns.
+	// PrimaryKey names a table's PRIMARY KEY columns (also recorded, with
+	// its name, as the Primary entry of Indexes).
 	PrimaryKey []string `json:"primary_key,omitempty"`
+	// Indexes are a table's keys and indexes: PRIMARY KEY, UNIQUE
+	// constraints, CREATE [UNIQUE] INDEX.
+	Indexes []Index `json:"indexes,omitempty"`
+	// Checks are a table's CHECK constraints.
+	Checks []Check `json:"checks,omitempty"`
 	// Options are the validated WITH options, keys in lower case (see
 	// ValidateOptions).
 	Options   map[string]string `json:"options,omitempty"`
@@ -109,6 +115,16 @@ type Object struct {
 func (o Object) Clone() Object {
 	o.Columns = slices.Clone(o.Columns)
 	o.PrimaryKey = slices.Clone(o.PrimaryKey)
+	if o.Indexes != nil {
+		ix := make([]Index, len(o.Indexes))
+		for i, x := range o.Indexes {
+			x.Columns = slices.Clone(x.Columns)
+			x.Prefix = slices.Clone(x.Prefix)
+			ix[i] = x
+		}
+		o.Indexes = ix
+	}
+	o.Checks = slices.Clone(o.Checks)
 	o.Options = maps.Clone(o.Options)
 	if o.Watermark != nil {
 		w := *o.Watermark

@@ -19,6 +19,10 @@ type Column struct {
 	Name    string `json:"name"`
 	Type    Type   `json:"type"`
 	NotNull bool   `json:"not_null,omitempty"`
+	// Default is the DEFAULT expression of a table's column as SQL text,
+	// empty when it has none: an INSERT or MERGE that does not list the
+	// column stores it.
+	Default string `json:"default,omitempty"`
 }
 
 // String returns "name TYPE [NOT NULL]".
@@ -167,7 +171,11 @@ func SchemaFromColumns(cols []parser.ColumnDef, src *parser.Source) (Schema, par
 			diags = append(diags, d)
 			continue
 		}
-		s = append(s, Column{Name: c.Name.Name, Type: t, NotNull: c.NotNull})
+		col := Column{Name: c.Name.Name, Type: t, NotNull: c.NotNull}
+		if c.Default != nil {
+			col.Default = parser.RestoreSQL(c.Default.Node)
+		}
+		s = append(s, col)
 	}
 	return s, diags
 }

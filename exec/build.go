@@ -21,6 +21,15 @@ type ScanFactory interface {
 	OpenScan(ctx context.Context, obj *catalog.Object, columns []int) (Operator, error)
 }
 
+// FilteredScanFactory is a ScanFactory that can also be told the
+// conditions a scan's rows must meet (planner.Scan.Filters, over the
+// scan's output columns), to skip data it can tell none of the rows
+// satisfies. The rows it returns must still include every row that does.
+type FilteredScanFactory interface {
+	ScanFactory
+	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (Operator, error)
+}
+
 // CompileFunc compiles a bound expression over an input schema, as
 // expr.Compile does.
 type CompileFunc func(e planner.Expr, input *arrow.Schema, env *expr.Env) (expr.Evaluator, error)
@@ -44,6 +53,10 @@ type BuildEnv struct {
 	// Threads is the number of workers a pipeline over a splittable scan
 	// runs in (see PartScanFactory); 0 and 1 run the plan serially.
 	Threads int
+	// Observe, when set, is given the operator built for each plan node
+	// and returns the operator to use in its place: EXPLAIN ANALYZE wraps
+	// each one in a measuring Instrumented.
+	Observe func(n planner.Node, op Operator) Operator
 	// Expect receives the counts and quarantined rows of the plan's
 	// pipeline expectations (planner.Expect); nil: counted where nobody
 	// reads them, and a QUARANTINE expectation fails to open.
@@ -196,6 +209,15 @@ func closeAll(ops ...Operator) {
 }
 
 func (b *builder) build(n planner.Node) (Operator, error) {
+	op, err := b.build1(n)
+	if err != nil || b.env.Observe == nil {
+		return op, err
+	}
+	return b.env.Observe(n, op), nil
+}
+
+// build1 builds the operator of one plan node (and its inputs).
+func (b *builder) build1(n planner.Node) (Operator, error) {
 	if _, ok := n.(*planner.Aggregate); !ok {
 		ops, err := b.parallel(n)
 		if err != nil {
@@ -318,7 +340,13 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 			cols[i] = i
 		}
 	}
-	op, err := b.env.Scans.OpenScan(b.ctx, n.Object, cols)
+	var op Operator
+	var err error
+	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && len(n.Filters) > 0 {
+		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, n.Filters)
+	} else {
+		op, err = b.env.Scans.OpenScan(b.ctx, n.Object, cols)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -226,7 +226,6 @@ func (o *opt) region(n planner.Node) planner.Node {
 		e      planner.Expr
 		leaves map[int]bool
 		equi   bool
-		done   bool
 	}
 	var pending []*joinCond
 	var constant []planner.Expr
@@ -250,93 +249,22 @@ func (o *opt) region(n planner.Node) planner.Node {
 		leaves[l] = o.pushFilter(leafConds[l], leaf)
 	}
 
-	// Join order: FROM order, connected relations first.
-	placed := map[int]bool{0: true}
-	order := []int{0}
-	remaining := make([]int, 0, len(leaves)-1)
-	for l := 1; l < len(leaves); l++ {
-		remaining = append(remaining, l)
+	// Join order: joinorder.go.
+	var edges []edge
+	for _, c := range pending {
+		var set uint64
+		for l := range c.leaves {
+			set |= 1 << uint(l)
+		}
+		edges = append(edges, edge{e: c.e, set: set, equi: c.equi})
 	}
-	// connects reports whether condition c joins leaf l to the placed ones.
-	connects := func(c *joinCond, l int) bool {
-		if c.done || !c.leaves[l] {
-			return false
-		}
-		for x := range c.leaves {
-			if x != l && !placed[x] {
-				return false
-			}
-		}
-		return true
+	var acc planner.Node
+	var accLayout []int
+	if len(leaves) <= 64 {
+		acc, accLayout = o.buildTree(r, leaves, edges, o.newGraph(r, leaves, edges).order(), make([]bool, len(edges)))
+	} else {
+		acc, accLayout = o.fromOrder(r, leaves, edges)
 	}
-	var acc planner.Node = leaves[0]
-	accLayout := []int{0} // leaves in the order of acc's columns
-	accRows := o.estimate(leaves[0])
-	for len(remaining) > 0 {
-		pick := -1
-		for _, wantEqui := range []bool{true, false} {
-			for i, l := range remaining {
-				for _, c := range pending {
-					if connects(c, l) && (c.equi || !wantEqui) {
-						pick = i
-						break
-					}
-				}
-				if pick >= 0 {
-					break
-				}
-			}
-			if pick >= 0 {
-				break
-			}
-		}
-		if pick < 0 {
-			pick = 0
-		}
-		l := remaining[pick]
-		remaining = append(remaining[:pick], remaining[pick+1:]...)
-		var on []planner.Expr
-		hasEqui := false
-		for _, c := range pending {
-			if connects(c, l) {
-				c.done = true
-				on = append(on, c.e)
-				hasEqui = hasEqui || c.equi
-			}
-		}
-		placed[l] = true
-		order = append(order, l)
-		leafRows := o.estimate(leaves[l])
-		newLayout := append(append([]int(nil), accLayout...), l)
-		left, right := acc, leaves[l]
-		accStream, leafStream := hasStream(acc), hasStream(leaves[l])
-		if leafStream && !accStream || leafRows > accRows && !accStream {
-			// The smaller input is the build side, which is read whole
-			// first: a stream never is.
-			newLayout = append([]int{l}, accLayout...)
-			left, right = leaves[l], acc
-		}
-		pos := r.positions(newLayout)
-		mapped := make([]planner.Expr, len(on))
-		for i, c := range on {
-			mapped[i] = mapCols(c, func(c int) int { return pos[c] })
-		}
-		cols := append(append([]planner.Column(nil), left.Schema()...), right.Schema()...)
-		j := &planner.Join{Kind: planner.InnerJoin, Left: left, Right: right, Cond: o.and(mapped), Columns: cols}
-		if len(on) == 0 {
-			j.Kind = planner.CrossJoin
-		}
-		acc, accLayout = j, newLayout
-		switch {
-		case hasEqui:
-			accRows = max(accRows, leafRows)
-		case len(on) > 0:
-			accRows = accRows * leafRows / 3
-		default:
-			accRows *= leafRows
-		}
-	}
-	o.rows[acc] = accRows
 
 	// Back to the original column order.
 	var out planner.Node = acc
@@ -354,7 +282,6 @@ func (o *opt) region(n planner.Node) planner.Node {
 			exprs[i] = &planner.ColRef{Index: pos[i], Name: c.Name, T: c.Type}
 		}
 		out = &planner.Project{Input: acc, Exprs: exprs, Columns: append([]planner.Column(nil), r.layout...)}
-		o.rows[out] = accRows
 	}
 	top := append(constant, r.top...)
 	if len(top) > 0 {
@@ -474,4 +401,69 @@ func (o *opt) factorOr(c planner.Expr) []planner.Expr {
 		rest = append(rest, o.and(left))
 	}
 	return append(common, o.or(rest))
+}
+
+// buildTree makes the plan of a join tree over a region's leaves: each
+// join gets the conditions (edges not yet used) whose relations are all
+// below it. It returns the plan and the leaves in the order of its columns.
+func (o *opt) buildTree(r *region, leaves []planner.Node, edges []edge, t *jtree, used []bool) (planner.Node, []int) {
+	if t.left == nil {
+		return leaves[t.leaf], []int{t.leaf}
+	}
+	left, ll := o.buildTree(r, leaves, edges, t.left, used)
+	right, rl := o.buildTree(r, leaves, edges, t.right, used)
+	layout := append(append([]int(nil), ll...), rl...)
+	var on []planner.Expr
+	for i, e := range edges {
+		if !used[i] && e.set&t.set == e.set {
+			used[i] = true
+			on = append(on, e.e)
+		}
+	}
+	return o.joinNode(r, left, right, layout, on), layout
+}
+
+// joinNode joins left and right (whose columns are the leaves of layout)
+// on conditions over the region's layout.
+func (o *opt) joinNode(r *region, left, right planner.Node, layout []int, on []planner.Expr) planner.Node {
+	pos := r.positions(layout)
+	mapped := make([]planner.Expr, len(on))
+	for i, c := range on {
+		mapped[i] = mapCols(c, func(c int) int { return pos[c] })
+	}
+	cols := append(append([]planner.Column(nil), left.Schema()...), right.Schema()...)
+	j := &planner.Join{Kind: planner.InnerJoin, Left: left, Right: right, Cond: o.and(mapped), Columns: cols}
+	if len(on) == 0 {
+		j.Kind = planner.CrossJoin
+	}
+	return j
+}
+
+// fromOrder joins more relations than the join order handles left-deep in
+// FROM order, each join with the conditions whose relations are all
+// joined by then.
+func (o *opt) fromOrder(r *region, leaves []planner.Node, edges []edge) (planner.Node, []int) {
+	used := make([]bool, len(edges))
+	acc, layout := leaves[0], []int{0}
+	for l := 1; l < len(leaves); l++ {
+		layout = append(layout, l)
+		var on []planner.Expr
+		for i, e := range edges {
+			if !used[i] && maxLeaf(r, e.e) <= l {
+				used[i] = true
+				on = append(on, e.e)
+			}
+		}
+		acc = o.joinNode(r, acc, leaves[l], append([]int(nil), layout...), on)
+	}
+	return acc, layout
+}
+
+// maxLeaf is the last leaf a condition reads.
+func maxLeaf(r *region, e planner.Expr) int {
+	m := 0
+	for c := range colsOf(e) {
+		m = max(m, r.leafOf(c))
+	}
+	return m
 }

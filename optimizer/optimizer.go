@@ -8,12 +8,13 @@ import (
 	"github.com/etlc/etlc/planner"
 )
 
-// Stats estimates the size of catalog relations for the join rules. It is
-// optional: without it every relation counts as equally large.
+// Stats gives what is known about the data of catalog relations: row
+// counts and column statistics (cardinality.go uses them). It is optional:
+// without it every relation counts as unknownRows rows.
 type Stats interface {
-	// RowCount estimates the number of rows of a relation; ok is false
-	// when nothing is known.
-	RowCount(obj *catalog.Object) (rows float64, ok bool)
+	// TableStats returns the statistics of a relation; ok is false when
+	// nothing is known. Columns may be missing or partly unknown.
+	TableStats(obj *catalog.Object) (stats catalog.TableStats, ok bool)
 }
 
 // Options configure Optimize.
@@ -37,8 +38,8 @@ type opt struct {
 	// ctes maps a CTE's (or view's) plan to its optimized plan, so that
 	// every reference to one CTE keeps sharing one plan.
 	ctes map[planner.Node]planner.Node
-	// rows caches size estimates.
-	rows map[planner.Node]float64
+	// cards caches estimates (cardinality.go).
+	cards map[planner.Node]*card
 }
 
 // Optimize rewrites a bound logical plan into an equivalent one that runs
@@ -74,7 +75,7 @@ func Optimize(n planner.Node, opts Options) (out planner.Node, err error) {
 		return nil, nil
 	}
 	o := &opt{reg: opts.Registry, stats: opts.Stats, keep: opts.KeepColumns, ctes: map[planner.Node]planner.Node{},
-		rows: map[planner.Node]float64{}}
+		cards: map[planner.Node]*card{}}
 	if o.reg == nil {
 		o.reg = planner.NewRegistry()
 	}
@@ -93,14 +94,17 @@ func (o *opt) root(n planner.Node) planner.Node {
 // rootNeed optimizes one plan of which only the needed output columns are
 // used; the others may come out as anything (they keep their position).
 func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
+	n = o.constFold(n)
 	n = o.decorrelate(n)
 	n = o.subqueries(n)
+	n = o.simplifyOuter(n)
 	n = o.joins(n)
+	n = o.pushLimits(n)
 	if o.keep {
-		return n
+		return o.pruneFilters(n)
 	}
 	n, m := o.prune(n, need)
-	return o.restore(n, m, need)
+	return o.pruneFilters(o.restore(n, m, need))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -14,21 +15,79 @@ import (
 	"github.com/etlc/etlc/planner"
 )
 
-// rowStats gives relation sizes from a map, for the golden tests.
-type rowStats map[string]float64
+// fixedStats gives relation statistics from a map, for the golden tests.
+type fixedStats map[string]*catalog.TableStats
 
-func (s rowStats) RowCount(obj *catalog.Object) (float64, bool) {
-	r, ok := s[obj.Name]
-	return r, ok
+// TableStats implements Stats.
+func (s fixedStats) TableStats(obj *catalog.Object) (catalog.TableStats, bool) {
+	t, ok := s[obj.Name]
+	if !ok {
+		return catalog.TableStats{}, false
+	}
+	return *t, true
+}
+
+// table returns the statistics of a relation, made on first use.
+func (s fixedStats) table(name string) *catalog.TableStats {
+	t := s[name]
+	if t == nil {
+		t = &catalog.TableStats{Relation: name}
+		s[name] = t
+	}
+	return t
+}
+
+// parseStats reads lines "rel rows=N" and "rel.col ndv=N nulls=N min=V
+// max=V width=N" (V a number or a date YYYY-MM-DD) into s.
+func parseStats(t *testing.T, s fixedStats, input string) {
+	for _, line := range strings.Split(input, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		rel, col, isCol := strings.Cut(f[0], ".")
+		ts := s.table(rel)
+		cs := catalog.ColumnStats{Name: col, Distinct: -1, Nulls: -1}
+		for _, kv := range f[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			var x float64
+			if d, err := time.Parse("2006-01-02", v); err == nil {
+				x = float64(d.Unix() / 86400)
+			} else if x, err = strconv.ParseFloat(v, 64); err != nil {
+				t.Fatalf("stats: %s: %v", kv, err)
+			}
+			switch k {
+			case "rows":
+				ts.Rows = x
+			case "ndv":
+				cs.Distinct = x
+			case "nulls":
+				cs.Nulls = x
+			case "min":
+				cs.Min, cs.HasRange = x, true
+			case "max":
+				cs.Max, cs.HasRange = x, true
+			case "width":
+				cs.AvgWidth = x
+			default:
+				t.Fatalf("stats: unknown key %q", k)
+			}
+		}
+		if isCol {
+			ts.Columns = append(ts.Columns, cs)
+		}
+	}
 }
 
 // TestRules runs testdata/*: "schema" creates relations, "rows name=N ..."
-// sets relation sizes, "opt" binds a SELECT and prints the optimized plan.
+// sets relation sizes, "stats" sets statistics (parseStats), "opt" binds a
+// SELECT and prints the optimized plan, "explain" prints it with the
+// estimated rows and cost of each operator.
 func TestRules(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		cat := catalog.NewMemory()
 		reg := planner.NewRegistry()
-		stats := rowStats{}
+		stats := fixedStats{}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "schema":
@@ -44,10 +103,13 @@ func TestRules(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					stats[a.Key] = v
+					stats.table(a.Key).Rows = v
 				}
 				return "ok\n"
-			case "opt":
+			case "stats":
+				parseStats(t, stats, d.Input)
+				return "ok\n"
+			case "opt", "explain":
 				prog, diags := planner.CompileScript(context.Background(), parser.NewSource("test.sql", d.Input), cat,
 					planner.CompileOptions{Registry: reg})
 				if diags.HasErrors() {
@@ -66,7 +128,11 @@ func TestRules(t *testing.T) {
 					if got, want := columnsOf(out), columnsOf(q.Plan); got != want {
 						t.Errorf("optimized plan has columns %s, want %s", got, want)
 					}
-					b.WriteString(planner.Format(out))
+					if d.Cmd == "explain" {
+						b.WriteString(FormatEstimated(out, Options{Registry: reg, Stats: stats}))
+					} else {
+						b.WriteString(planner.Format(out))
+					}
 				}
 				return b.String()
 			}

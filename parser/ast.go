@@ -89,6 +89,11 @@ type piece struct {
 	copied        bool
 }
 
+// DefaultMarker is the function an item DEFAULT of INSERT ... VALUES is
+// lowered to (DEFAULT becomes __etl_default()): the planner puts the
+// target column's DEFAULT (or NULL) in its place.
+const DefaultMarker = "__etl_default"
+
 // Expr is an expression parsed by the TiDB grammar.
 type Expr struct {
 	Frag *Fragment
@@ -181,10 +186,77 @@ type CreateTable struct {
 	IfNotExists bool
 	Name        ObjectName
 	Columns     []ColumnDef
-	// PrimaryKey lists the PRIMARY KEY columns, if declared.
-	PrimaryKey []Ident
-	Options    []Option
-	As         *Query
+	// PrimaryKey lists the PRIMARY KEY columns, if declared (inline or as a
+	// table constraint); PrimaryKeyName is the name of its CONSTRAINT
+	// clause, empty when it has none.
+	PrimaryKey     []Ident
+	PrimaryKeyName Ident
+	// Constraints are the UNIQUE and CHECK constraints, inline ones
+	// (a INT UNIQUE) as well as table constraints, in the order written.
+	Constraints []Constraint
+	Options     []Option
+	As          *Query
+}
+
+// ConstraintKind is the kind of a table constraint other than PRIMARY KEY.
+type ConstraintKind int
+
+// The constraint kinds.
+const (
+	// ConstraintUnique is UNIQUE (columns).
+	ConstraintUnique ConstraintKind = iota
+	// ConstraintCheck is CHECK (expression).
+	ConstraintCheck
+)
+
+// Constraint is a UNIQUE or CHECK constraint of CREATE TABLE.
+type Constraint struct {
+	// Pos is the offset of the constraint's first word (CONSTRAINT, UNIQUE
+	// or CHECK).
+	Pos  int
+	Kind ConstraintKind
+	// Name is the CONSTRAINT name (or MySQL's UNIQUE KEY name), empty when
+	// none was written.
+	Name Ident
+	// Columns are the key of a UNIQUE constraint.
+	Columns []KeyPart
+	// Check is the condition of a CHECK constraint.
+	Check *Expr
+	// Column is the column whose definition holds an inline constraint
+	// (a INT UNIQUE, a INT CHECK (a > 0)); empty for a table constraint.
+	Column Ident
+}
+
+// KeyPart is one column of a key: a UNIQUE constraint's or an index's.
+type KeyPart struct {
+	Column Ident
+	// Prefix is MySQL's key prefix length, a(10): only the first Prefix
+	// characters of the value are the key; 0 means the whole value.
+	Prefix int
+	// Desc is set by DESC after the column (accepted; keys are unordered).
+	Desc bool
+}
+
+// CreateIndex is CREATE [UNIQUE] INDEX [IF NOT EXISTS] [name] ON table
+// [USING method] (columns).
+type CreateIndex struct {
+	Span        Span
+	Unique      bool
+	IfNotExists bool
+	// Name is empty when the statement names no index (a name is made up
+	// from the table's and the columns' names, as PostgreSQL does).
+	Name    Ident
+	Table   ObjectName
+	Columns []KeyPart
+}
+
+// DropIndex is DROP INDEX [IF EXISTS] name, ... [ON table].
+type DropIndex struct {
+	Span     Span
+	IfExists bool
+	Names    []Ident
+	// Table is MySQL's ON table, nil when not written.
+	Table *ObjectName
 }
 
 // CreateView is CREATE [OR REPLACE] [TEMPORARY] VIEW name [(cols)] AS query.
@@ -386,6 +458,8 @@ func (s *CreateView) StmtSpan() Span     { return s.Span }
 func (s *CreatePipeline) StmtSpan() Span { return s.Span }
 func (s *PipelineCmd) StmtSpan() Span    { return s.Span }
 func (s *Drop) StmtSpan() Span           { return s.Span }
+func (s *CreateIndex) StmtSpan() Span    { return s.Span }
+func (s *DropIndex) StmtSpan() Span      { return s.Span }
 func (s *Show) StmtSpan() Span           { return s.Span }
 func (s *Set) StmtSpan() Span            { return s.Span }
 func (s *Insert) StmtSpan() Span         { return s.Span }

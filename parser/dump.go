@@ -137,10 +137,42 @@ func (d *dumper) stmt(s Stmt, depth int) {
 			flags("or-replace", s.OrReplace, "if-not-exists", s.IfNotExists))
 		d.columns(depth+1, s.Columns)
 		if s.PrimaryKey != nil {
-			d.line(depth+1, "primary key (%s)", idents(s.PrimaryKey))
+			name := ""
+			if s.PrimaryKeyName.Name != "" {
+				name = " constraint " + identStr(s.PrimaryKeyName)
+			}
+			d.line(depth+1, "primary key (%s)%s", idents(s.PrimaryKey), name)
+		}
+		for _, c := range s.Constraints {
+			name := ""
+			if c.Name.Name != "" {
+				name = " constraint " + identStr(c.Name)
+			}
+			if c.Kind == ConstraintCheck {
+				d.line(depth+1, "check@%d %s%s", c.Pos, exprStr(*c.Check), name)
+			} else {
+				d.line(depth+1, "unique@%d (%s)%s", c.Pos, keyPartsStr(c.Columns), name)
+			}
 		}
 		d.options(depth+1, s.Options)
 		d.query(depth+1, "as", s.As)
+	case *CreateIndex:
+		name := "(unnamed)"
+		if s.Name.Name != "" {
+			name = identStr(s.Name)
+		}
+		d.line(depth, "create index %s on %s (%s) %s%s", name, objStr(s.Table), keyPartsStr(s.Columns), spanStr(s.Span),
+			flags("unique", s.Unique, "if-not-exists", s.IfNotExists))
+	case *DropIndex:
+		names := make([]string, len(s.Names))
+		for i, n := range s.Names {
+			names[i] = identStr(n)
+		}
+		on := ""
+		if s.Table != nil {
+			on = " on " + objStr(*s.Table)
+		}
+		d.line(depth, "drop index %s%s %s%s", strings.Join(names, ", "), on, spanStr(s.Span), flags("if-exists", s.IfExists))
 	case *CreateView:
 		d.line(depth, "create view %s %s%s", objStr(s.Name), spanStr(s.Span),
 			flags("or-replace", s.OrReplace, "temporary", s.Temporary))
@@ -263,4 +295,19 @@ func (d *dumper) stmt(s Stmt, depth int) {
 	default:
 		d.line(depth, "%T", s)
 	}
+}
+
+// keyPartsStr formats the columns of a key: name[(prefix)][ desc].
+func keyPartsStr(parts []KeyPart) string {
+	out := make([]string, len(parts))
+	for i, kp := range parts {
+		out[i] = identStr(kp.Column)
+		if kp.Prefix > 0 {
+			out[i] += fmt.Sprintf("(%d)", kp.Prefix)
+		}
+		if kp.Desc {
+			out[i] += " desc"
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -9,7 +10,7 @@ import (
 const CodeDuplicateColumn = "42701"
 
 // createKinds are the words CREATE accepts, for "did you mean" hints.
-var createKinds = []string{"SOURCE", "STREAM", "SINK", "TABLE", "VIEW", "PIPELINE"}
+var createKinds = []string{"SOURCE", "STREAM", "SINK", "TABLE", "VIEW", "PIPELINE", "INDEX"}
 
 func kindOf(word string) (ObjectKind, bool) {
 	switch strings.ToUpper(word) {
@@ -51,10 +52,16 @@ func (p *stmtParser) create() Stmt {
 		temp = p.i
 		p.i++
 	}
+	if p.peek().is("INDEX") || p.peek().is("UNIQUE") && p.at(p.i+1).is("INDEX") {
+		if orReplace || temp >= 0 {
+			p.fail(start+1, "CREATE INDEX takes neither OR REPLACE nor TEMPORARY")
+		}
+		return p.createIndex(start)
+	}
 	kw := p.peek()
 	kind, ok := kindOf(kw.text)
 	if kw.kind != tkIdent || !ok {
-		p.failHint(p.i, kindHint(kw.text), "expected SOURCE, STREAM, SINK, TABLE, VIEW or PIPELINE after CREATE, found %s", p.quote(p.i))
+		p.failHint(p.i, kindHint(kw.text), "expected SOURCE, STREAM, SINK, TABLE, VIEW, PIPELINE or INDEX after CREATE, found %s", p.quote(p.i))
 	}
 	if temp >= 0 && kind != KindView {
 		p.failCode(temp, CodeFeature, "TEMPORARY is only supported for views")
@@ -88,7 +95,9 @@ func (p *stmtParser) createRelation(start int, kind ObjectKind, orReplace bool) 
 		cols    []ColumnDef
 		wm      *Watermark
 		pk      []Ident
+		pkName  Ident
 		pkAt    = -1
+		cons    []Constraint
 		hasCols bool
 	)
 	if p.peek().isOp("(") {
@@ -112,13 +121,33 @@ func (p *stmtParser) createRelation(start int, kind ObjectKind, orReplace bool) 
 				}
 				pkAt = p.i
 				if p.accept("CONSTRAINT") {
-					p.ident("constraint name")
+					pkName = p.ident("constraint name")
 				}
 				p.i++
 				p.expect("KEY", " after PRIMARY")
-				pk = p.identList("column name", " after PRIMARY KEY")
+				for _, kp := range p.keyParts(" after PRIMARY KEY") {
+					if kp.Prefix > 0 {
+						p.sp.errorf(kp.Column.Pos, kp.Column.Pos+len(kp.Column.Name), CodeFeature, "",
+							"a key prefix length is not supported in PRIMARY KEY")
+						panic(bailout{})
+					}
+					pk = append(pk, kp.Column)
+				}
+			case p.tableConstraintAt(p.i):
+				if kind != KindTable {
+					p.failCode(p.i, CodeFeature, "UNIQUE and CHECK are only supported in CREATE TABLE")
+				}
+				cons = append(cons, p.tableConstraint())
 			default:
-				c, inlinePK := p.columnDef(kind)
+				c, inline := p.columnDef(kind)
+				inlinePK := inline.pk
+				if kind != KindTable && len(inline.cons) > 0 {
+					p.failCode(inline.consAt, CodeFeature, "UNIQUE and CHECK are only supported in CREATE TABLE")
+				}
+				cons = append(cons, inline.cons...)
+				if inline.pkName.Name != "" {
+					pkName = inline.pkName
+				}
 				for _, prev := range cols {
 					if prev.Name.Name == c.Name.Name {
 						p.sp.errorf(c.Name.Pos, c.Name.Pos+len(c.Name.Name), CodeDuplicateColumn, "",
@@ -151,6 +180,11 @@ func (p *stmtParser) createRelation(start int, kind ObjectKind, orReplace bool) 
 	for _, c := range pk {
 		p.checkColumn(c, cols, "PRIMARY KEY")
 	}
+	for _, c := range cons {
+		for _, kp := range c.Columns {
+			p.checkColumn(kp.Column, cols, "UNIQUE")
+		}
+	}
 	opts := p.options()
 	var as *Query
 	if p.peek().is("AS") {
@@ -176,7 +210,7 @@ func (p *stmtParser) createRelation(start int, kind ObjectKind, orReplace bool) 
 		p.fail(p.i, "expected a column list or AS query in CREATE TABLE, found %s", p.quote(p.i))
 	}
 	return &CreateTable{Span: span, OrReplace: orReplace, IfNotExists: ifNot, Name: name, Columns: cols,
-		PrimaryKey: pk, Options: opts, As: as}
+		PrimaryKey: pk, PrimaryKeyName: pkName, Constraints: cons, Options: opts, As: as}
 }
 
 // checkColumn reports a column name that is not among cols.
@@ -196,9 +230,21 @@ func (p *stmtParser) checkColumn(c Ident, cols []ColumnDef, where string) {
 	panic(bailout{})
 }
 
-// columnDef parses name TYPE [NOT NULL | NULL | DEFAULT e | PRIMARY KEY]...
-// It returns the index of an inline PRIMARY KEY, or -1.
-func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, int) {
+// inlineConstraints are the constraints a column definition declares
+// besides NOT NULL and DEFAULT: pk is the token of an inline PRIMARY KEY
+// (or -1) and pkName its CONSTRAINT name; cons are its UNIQUE and CHECK
+// constraints, the first at token consAt.
+type inlineConstraints struct {
+	pk     int
+	pkName Ident
+	cons   []Constraint
+	consAt int
+}
+
+// columnDef parses name TYPE followed by column constraints:
+// [CONSTRAINT name] NOT NULL | NULL | DEFAULT e | PRIMARY KEY | UNIQUE [KEY]
+// | CHECK (e), in any order.
+func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, inlineConstraints) {
 	c := ColumnDef{Name: p.ident("column name")}
 	typ, next, ok := parseType(p.sp.src.Text, p.toks, p.i, p.hi)
 	if !ok {
@@ -206,8 +252,17 @@ func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, int) {
 	}
 	c.Type = typ
 	p.i = next
-	pk := -1
+	in := inlineConstraints{pk: -1, consAt: -1}
 	for {
+		at := p.i
+		var name Ident
+		if p.accept("CONSTRAINT") {
+			name = p.ident("constraint name")
+			if t := p.peek(); !(t.is("NOT") || t.is("NULL") || t.is("DEFAULT") || t.is("PRIMARY") ||
+				t.is("UNIQUE") || t.is("CHECK") || t.is("REFERENCES")) {
+				p.fail(p.i, "expected NOT NULL, NULL, DEFAULT, PRIMARY KEY, UNIQUE or CHECK after CONSTRAINT %s, found %s", name.Name, p.quote(p.i))
+			}
+		}
 		switch {
 		case p.peek().is("NOT"):
 			p.i++
@@ -216,10 +271,24 @@ func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, int) {
 		case p.peek().is("NULL"):
 			p.i++
 		case p.peek().is("PRIMARY"):
-			pk = p.i
+			if in.pk >= 0 {
+				p.fail(p.i, "multiple primary keys are not allowed")
+			}
+			in.pk = p.i
+			in.pkName = name
 			p.i++
 			p.expect("KEY", " after PRIMARY")
 			c.NotNull = true
+		case p.peek().is("UNIQUE"):
+			p.i++
+			p.accept("KEY")
+			in.add(Constraint{Pos: p.toks[at].start, Kind: ConstraintUnique, Name: name,
+				Columns: []KeyPart{{Column: c.Name}}, Column: c.Name}, at)
+		case p.peek().is("CHECK"):
+			p.i++
+			in.add(Constraint{Pos: p.toks[at].start, Kind: ConstraintCheck, Name: name, Check: p.checkExpr(), Column: c.Name}, at)
+		case p.peek().is("REFERENCES"):
+			p.failCode(p.i, CodeFeature, "foreign keys (REFERENCES) are not supported")
 		case p.peek().is("DEFAULT"):
 			p.i++
 			lo := p.i
@@ -235,6 +304,8 @@ func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, int) {
 					return true
 				case t.is("PRIMARY") && p.at(i+1).is("KEY"):
 					return true
+				case t.is("UNIQUE") || t.is("CHECK") || t.is("CONSTRAINT") || t.is("REFERENCES"):
+					return true
 				}
 				return false
 			})
@@ -242,9 +313,114 @@ func (p *stmtParser) columnDef(kind ObjectKind) (ColumnDef, int) {
 			c.Default = &e
 			p.i = end
 		default:
-			return c, pk
+			return c, in
 		}
 	}
+}
+
+// add appends an inline UNIQUE or CHECK constraint that starts at token at.
+func (in *inlineConstraints) add(c Constraint, at int) {
+	if len(in.cons) == 0 {
+		in.consAt = at
+	}
+	in.cons = append(in.cons, c)
+}
+
+// checkExpr parses the parenthesised condition of CHECK (the CHECK
+// keyword is consumed).
+func (p *stmtParser) checkExpr() *Expr {
+	if !p.peek().isOp("(") {
+		p.fail(p.i, "expected '(' after CHECK, found %s", p.quote(p.i))
+	}
+	closeAt := p.closing(p.i, " after CHECK (")
+	e := p.expr(p.i+1, closeAt)
+	p.i = closeAt + 1
+	return &e
+}
+
+// tableConstraintAt reports whether token i starts a table constraint
+// other than PRIMARY KEY: [CONSTRAINT name] UNIQUE | CHECK | FOREIGN KEY.
+// A column may be called unique or check: UNIQUE starts a constraint
+// only before '(' or KEY / INDEX, CHECK only before '('.
+func (p *stmtParser) tableConstraintAt(i int) bool {
+	if p.at(i).is("CONSTRAINT") {
+		return true
+	}
+	t, next := p.at(i), p.at(i+1)
+	switch {
+	case t.is("UNIQUE"):
+		return next.isOp("(") || next.is("KEY") || next.is("INDEX")
+	case t.is("CHECK"):
+		return next.isOp("(")
+	case t.is("FOREIGN"):
+		return next.is("KEY")
+	}
+	return false
+}
+
+// tableConstraint parses [CONSTRAINT name] UNIQUE [KEY | INDEX] [name]
+// (key parts) or [CONSTRAINT name] CHECK (condition).
+func (p *stmtParser) tableConstraint() Constraint {
+	c := Constraint{Pos: p.peek().start}
+	if p.accept("CONSTRAINT") {
+		c.Name = p.ident("constraint name")
+	}
+	switch {
+	case p.accept("UNIQUE"):
+		c.Kind = ConstraintUnique
+		if !p.accept("KEY") {
+			p.accept("INDEX")
+		}
+		if !p.peek().isOp("(") && c.Name.Name == "" {
+			c.Name = p.ident("index name or '('")
+		}
+		c.Columns = p.keyParts(" after UNIQUE")
+	case p.accept("CHECK"):
+		c.Kind = ConstraintCheck
+		c.Check = p.checkExpr()
+	case p.peek().is("FOREIGN"):
+		p.failCode(p.i, CodeFeature, "foreign keys are not supported")
+	default:
+		p.fail(p.i, "expected PRIMARY KEY, UNIQUE or CHECK after CONSTRAINT %s, found %s", c.Name.Name, p.quote(p.i))
+	}
+	return c
+}
+
+// keyParts parses ( column [(prefix)] [ASC | DESC], ... ).
+func (p *stmtParser) keyParts(context string) []KeyPart {
+	p.expectOp("(", context)
+	var parts []KeyPart
+	for {
+		kp := KeyPart{Column: p.ident("column name")}
+		if p.acceptOp("(") {
+			t := p.peek()
+			n, err := strconv.Atoi(t.text)
+			if t.kind != tkNumber || err != nil || n <= 0 {
+				p.fail(p.i, "expected a prefix length (a positive integer), found %s", p.quote(p.i))
+			}
+			p.i++
+			kp.Prefix = n
+			p.expectOp(")", " after the prefix length")
+		}
+		if p.accept("DESC") {
+			kp.Desc = true
+		} else {
+			p.accept("ASC")
+		}
+		for _, prev := range parts {
+			if prev.Column.Name == kp.Column.Name {
+				p.sp.errorf(kp.Column.Pos, kp.Column.Pos+len(kp.Column.Name), CodeDuplicateColumn, "",
+					"column %q appears twice in the key", kp.Column.Name)
+				panic(bailout{})
+			}
+		}
+		parts = append(parts, kp)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	p.expectOp(")", " after the key's columns")
+	return parts
 }
 
 // watermark parses WATERMARK FOR column AS expression.
@@ -432,14 +608,90 @@ func (p *stmtParser) expectation() Expectation {
 	return e
 }
 
+// createIndex parses the rest of CREATE [UNIQUE] INDEX [IF NOT EXISTS]
+// [name] [USING method] ON table [USING method] (key parts); p.i is at
+// UNIQUE or INDEX.
+func (p *stmtParser) createIndex(start int) Stmt {
+	ci := &CreateIndex{}
+	ci.Unique = p.accept("UNIQUE")
+	p.expect("INDEX", "")
+	if p.peek().is("CONCURRENTLY") {
+		p.i++
+	}
+	ci.IfNotExists = p.ifNotExists()
+	if !p.peek().is("ON") && !p.peek().is("USING") {
+		ci.Name = p.ident("index name")
+	} else if ci.IfNotExists {
+		p.fail(p.i, "expected index name after IF NOT EXISTS, found %s", p.quote(p.i))
+	}
+	p.indexMethod()
+	p.expect("ON", " after the index name")
+	ci.Table = p.objectName("table name")
+	p.indexMethod()
+	ci.Columns = p.keyParts(" after the table name")
+	if p.peek().is("WHERE") {
+		p.failCode(p.i, CodeFeature, "partial indexes (WHERE) are not supported")
+	}
+	if p.peek().is("INCLUDE") {
+		p.failCode(p.i, CodeFeature, "INCLUDE columns are not supported")
+	}
+	ci.Span = p.span(start, p.i)
+	return ci
+}
+
+// indexMethod accepts USING method (btree, hash, ...): every index of etlc
+// is a record of a key in the catalog, so the method changes nothing.
+func (p *stmtParser) indexMethod() {
+	if p.accept("USING") {
+		p.ident("index method")
+	}
+}
+
+// dropIndex parses the rest of DROP INDEX [CONCURRENTLY] [IF EXISTS]
+// name, ... [ON table] [CASCADE | RESTRICT]; p.i is after INDEX.
+func (p *stmtParser) dropIndex(start int) Stmt {
+	d := &DropIndex{}
+	if p.peek().is("CONCURRENTLY") {
+		p.i++
+	}
+	if p.accept("IF") {
+		p.expect("EXISTS", " after IF")
+		d.IfExists = true
+	}
+	for {
+		id := p.ident("index name")
+		if p.peek().isOp(".") {
+			// public.name: indexes live in the one schema.
+			p.i++
+			id = p.ident("index name")
+		}
+		d.Names = append(d.Names, id)
+		if !p.acceptOp(",") {
+			break
+		}
+	}
+	if p.accept("ON") {
+		t := p.objectName("table name")
+		d.Table = &t
+	}
+	if !p.accept("CASCADE") {
+		p.accept("RESTRICT")
+	}
+	d.Span = p.span(start, p.i)
+	return d
+}
+
 // drop parses DROP kind [IF EXISTS] name, ...
 func (p *stmtParser) drop() Stmt {
 	start := p.i
 	p.i++
+	if p.accept("INDEX") {
+		return p.dropIndex(start)
+	}
 	kw := p.peek()
 	kind, ok := kindOf(kw.text)
 	if kw.kind != tkIdent || !ok {
-		p.failHint(p.i, kindHint(kw.text), "expected SOURCE, STREAM, SINK, TABLE, VIEW or PIPELINE after DROP, found %s", p.quote(p.i))
+		p.failHint(p.i, kindHint(kw.text), "expected SOURCE, STREAM, SINK, TABLE, VIEW, PIPELINE or INDEX after DROP, found %s", p.quote(p.i))
 	}
 	p.i++
 	d := &Drop{Kind: kind}
@@ -634,7 +886,15 @@ func (p *stmtParser) insert(end int) Stmt {
 				p.fail(p.i, "expected '(' to start a VALUES row, found %s", p.quote(p.i))
 			}
 			c := p.closing(p.i, " after VALUES row")
-			row := p.exprList(p.splitCommas(p.i+1, c))
+			ranges := p.splitCommas(p.i+1, c)
+			row := p.exprListWith(ranges, func(lw *lowerer) {
+				// A lone DEFAULT item: the target column's default.
+				for _, r := range ranges {
+					if t := p.toks[r[0]]; r[1]-r[0] == 1 && t.is("DEFAULT") {
+						lw.replace(t.start, t.end, DefaultMarker+"()")
+					}
+				}
+			})
 			if len(ins.Values) > 0 && len(row) != len(ins.Values[0]) {
 				p.fail(p.i, "VALUES rows must all have the same length (this row: %d, the first: %d)",
 					len(row), len(ins.Values[0]))

@@ -28,6 +28,9 @@ import (
 //	a IS DISTINCT FROM b      (NOT ((a) <=> (b)))
 //	a IS NOT DISTINCT FROM b  ((a) <=> (b))
 //	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
+//	(expr)[n]                 __etl_array_elem(expr, n)
+//	ARRAY(SELECT x FROM ..)   (SELECT concat('{', coalesce(string_agg(concat('', x), ','), ''), '}') FROM ..)
+//	x = ANY (expr)            __etl_any_eq(x, (expr))   (expr not ARRAY[..] nor a query)
 //	OPERATOR(pg_catalog.op)   op
 //	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
 //	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
@@ -81,6 +84,20 @@ var nonFuncWords = map[string]bool{
 	"RECURSIVE": true, "LATERAL": true, "REGEXP": true, "RLIKE": true, "ESCAPE": true,
 	"DIV": true, "MOD": true, "XOR": true, "ORDER": true, "GROUP": true,
 	"PARTITION": true, "RETURN": true, "INTO": true, "EXPECT": true, "ASSERT": true,
+}
+
+// tidbReservedLabels are words TiDB's grammar reserves that clients use as
+// column labels after AS (PostgreSQL takes any word there).
+var tidbReservedLabels = map[string]bool{
+	"SCHEMA": true, "SCHEMAS": true, "GENERATED": true, "DEFAULT": true, "INT1": true, "INT2": true,
+	"INT3": true, "INT4": true, "INT8": true, "FLOAT4": true, "FLOAT8": true, "KEY": true, "KEYS": true,
+	"INDEX": true, "TABLE": true, "COLUMN": true, "CHECK": true, "DATABASE": true, "RANGE": true,
+	"RANK": true, "ROW_NUMBER": true, "DENSE_RANK": true, "CONDITION": true, "PRIMARY": true,
+	"REFERENCES": true, "USAGE": true, "VIRTUAL": true, "STORED": true, "READ": true, "WRITE": true,
+	"PRECISION": true, "REAL": true, "NUMERIC": true, "DECIMAL": true, "DOUBLE": true, "CHAR": true,
+	"VARCHAR": true, "BINARY": true, "OPTION": true, "RELEASE": true, "REQUIRE": true, "SQL": true,
+	"OF": true, "TO": true, "TRIGGER": true, "CONSTRAINT": true, "FOREIGN": true, "ACCESSIBLE": true,
+	"CURRENT_USER": true, "CURRENT_ROLE": true, "MATCH": true, "ROWS": true, "GROUPS": true,
 }
 
 // operandWords are keywords that end an operand although they are words.
@@ -495,6 +512,18 @@ func (lw *lowerer) stepOp(i int) int {
 				lw.prim[i-lo] = lw.prim[m-1-lo]
 			}
 		}
+	case "[":
+		// (expr)[n], an element of an array: __etl_array_elem(expr, n).
+		if lw.tok(i-1).isOp(")") && lw.tok(i+2).isOp("]") &&
+			(lw.tok(i+1).kind == tkNumber || lw.tok(i+1).kind == tkIdent) {
+			if left := lw.primStart(i - 1); left >= 0 {
+				lw.open(lw.toks[left].start, "__etl_array_elem(")
+				lw.replace(t.start, t.end, ", ")
+				lw.replace(lw.toks[i+2].start, lw.toks[i+2].end, ")")
+				lw.override[i+2] = left
+				return i + 3
+			}
+		}
 	case "]":
 		if m := lw.matchOf(i); m > lo && lw.primStart(m-1) >= 0 {
 			lw.prim[i-lo] = lw.primStart(m - 1)
@@ -582,6 +611,19 @@ func (lw *lowerer) stepWord(i int) int {
 	case "IS":
 		if n := lw.lowerDistinct(i); n > i {
 			return n
+		}
+	case "ARRAY":
+		if n := lw.lowerArraySubquery(i); n > i {
+			return n
+		}
+	case "AS":
+		// A column label PostgreSQL accepts and TiDB reserves (AS schema,
+		// AS generated, AS int4): quoted, which names it the same.
+		n, after := lw.tok(i+1), lw.tok(i+2)
+		if n.kind == tkIdent && tidbReservedLabels[strings.ToUpper(n.text)] &&
+			(i+2 >= len(lw.toks) || after.isOp(",") || after.isOp(";") || after.is("FROM")) {
+			lw.replace(n.start, n.end, `"`+strings.ToLower(n.text)+`"`)
+			return i + 2
 		}
 	case "LIMIT":
 		if lw.tok(i + 1).is("ALL") {
@@ -738,6 +780,45 @@ func (lw *lowerer) lowerDistinct(i int) int {
 	return from + 1
 }
 
+// lowerArraySubquery lowers ARRAY(SELECT item FROM ...) at the ARRAY
+// token i to a scalar subquery that aggregates the items into an array's
+// text form, {a,b}, the way etlc's catalog emulation holds arrays. Only a
+// subquery of one column without DISTINCT is lowered.
+func (lw *lowerer) lowerArraySubquery(i int) int {
+	if !lw.tok(i+1).isOp("(") || !lw.tok(i+2).is("SELECT") || lw.tok(i+3).is("DISTINCT") {
+		return i
+	}
+	closeP := lw.matchOf(i + 1)
+	if closeP < 0 {
+		return i
+	}
+	end := -1
+	for j := i + 3; j < closeP; j++ {
+		t := lw.toks[j]
+		if t.isOp("(") || t.isOp("[") {
+			if m := lw.matchOf(j); m > j {
+				j = m
+				continue
+			}
+			return i
+		}
+		if t.isOp(",") {
+			return i
+		}
+		if t.is("FROM") {
+			end = j
+			break
+		}
+	}
+	if end <= i+3 {
+		return i
+	}
+	lw.replace(lw.toks[i].start, lw.toks[i].end, "")
+	lw.open(lw.toks[i+3].start, "concat('{', coalesce(string_agg(concat('', ")
+	lw.close(lw.toks[end-1].end, "), ','), ''), '}')")
+	return i + 3
+}
+
 // lowerAnyArray lowers "= ANY (ARRAY[..])" to "IN (..)" and "<> ALL
 // (ARRAY[..])" to "NOT IN (..)" at the comparison toks[i]; it returns i
 // when the form is not there.
@@ -751,6 +832,20 @@ func (lw *lowerer) lowerAnyArray(i int) int {
 		in = " NOT IN ("
 	default:
 		return i
+	}
+	if op.text == "=" && lw.tok(i+2).isOp("(") && !lw.tok(i+3).is("ARRAY") && !lw.tok(i+3).is("SELECT") &&
+		!lw.tok(i+3).is("WITH") && !lw.tok(i+3).is("VALUES") && !lw.tok(i+3).isOp("(") {
+		// x = ANY (array expression): __etl_any_eq(x, (array expression)).
+		closeP := lw.matchOf(i + 2)
+		left := lw.leftExtent(i, precCmp)
+		if closeP < 0 || closeP == i+3 || left < 0 {
+			return i
+		}
+		lw.open(lw.toks[left].start, "__etl_any_eq(")
+		lw.replace(op.start, q.end, ",")
+		lw.close(lw.toks[closeP].end, ")")
+		lw.override[closeP] = left
+		return i + 2
 	}
 	if !lw.tok(i+2).isOp("(") || !lw.tok(i+3).is("ARRAY") || !lw.tok(i+4).isOp("[") {
 		return i

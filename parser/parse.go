@@ -366,12 +366,21 @@ func (p *stmtParser) expr(lo, hi int) Expr {
 // ("SELECT (e1), (e2), ..."). Parenthesising every element keeps an
 // expression from swallowing what follows it (an alias, a FROM).
 func (p *stmtParser) exprList(ranges [][2]int) []Expr {
+	return p.exprListWith(ranges, nil)
+}
+
+// exprListWith is exprList with more lowering: edit, when not nil, adds
+// its edits to the lowerer after the usual ones.
+func (p *stmtParser) exprListWith(ranges [][2]int, edit func(lw *lowerer)) []Expr {
 	lo, hi := ranges[0][0], ranges[len(ranges)-1][1]
 	lw := p.sp.newLowerer(p.toks, lo, hi)
 	before := p.sp.nerrs
 	lw.run()
 	if p.sp.nerrs > before {
 		panic(bailout{}) // the lowering reported the problem
+	}
+	if edit != nil {
+		edit(lw)
 	}
 	for _, r := range ranges {
 		if r[0] >= r[1] {
@@ -455,7 +464,7 @@ var unsupportedStatements = map[string]string{
 	"TRUNCATE": "use INSERT OVERWRITE",
 	"UPSERT":   "use MERGE INTO",
 	"REPLACE":  "use MERGE INTO",
-	"COPY":     "",
+	"COPY":     "COPY ... FROM STDIN and TO STDOUT work over the wire (etlc serve); in a script use INSERT INTO ... SELECT",
 	"GRANT":    "",
 	"REVOKE":   "",
 	"USE":      "",

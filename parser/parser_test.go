@@ -17,6 +17,7 @@ import (
 //	errors [param=...]         diagnostics only
 //	lower                      each fragment's lowered text and where its nodes map
 //	expr [param=...]           ParseExpr: the restored expression and node positions
+//	copy                       ParseCopy: the COPY statement's parts, or its diagnostics
 //
 // Run with -rewrite to update the expected output.
 func TestDataDriven(t *testing.T) {
@@ -57,6 +58,14 @@ func TestDataDriven(t *testing.T) {
 					for _, f := range fragmentsOf(st) {
 						writeFragment(&b, src, f)
 					}
+				}
+				writeDiags(&b, src, diags)
+				return b.String()
+			case "copy":
+				c, diags := ParseCopy(src)
+				var b strings.Builder
+				if c != nil {
+					b.WriteString(dumpCopy(c))
 				}
 				writeDiags(&b, src, diags)
 				return b.String()
@@ -244,4 +253,36 @@ func tokenAt(text string, off int) string {
 		}
 	}
 	return fmt.Sprintf("(not a token start: %q)", text[off:min(len(text), off+5)])
+}
+
+// dumpCopy prints a parsed COPY statement, one part a line.
+func dumpCopy(c *Copy) string {
+	var b strings.Builder
+	dir := "TO STDOUT"
+	if c.From {
+		dir = "FROM STDIN"
+	}
+	if c.Query != nil {
+		fmt.Fprintf(&b, "copy (%s) %s\n", c.Query.Text, dir)
+	} else {
+		var cols []string
+		for _, col := range c.Columns {
+			cols = append(cols, col.Name)
+		}
+		fmt.Fprintf(&b, "copy %s (%s) %s\n", c.Table, strings.Join(cols, ", "), dir)
+	}
+	fmt.Fprintf(&b, "format=%s delimiter=%q null=%q header=%v quote=%q escape=%q\n",
+		c.Format, c.Delimiter, c.Null, c.Header, c.Quote, c.Escape)
+	names := func(ids []Ident) string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, id.Name)
+		}
+		return strings.Join(out, ",")
+	}
+	if c.ForceQuoteAll || len(c.ForceQuote)+len(c.ForceNotNull)+len(c.ForceNull) > 0 {
+		fmt.Fprintf(&b, "force_quote_all=%v force_quote=%s force_not_null=%s force_null=%s\n",
+			c.ForceQuoteAll, names(c.ForceQuote), names(c.ForceNotNull), names(c.ForceNull))
+	}
+	return b.String()
 }

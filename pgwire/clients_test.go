@@ -138,3 +138,133 @@ except psycopg2.Error as e:
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestPsycopg2CursorsAndCopy runs psycopg2's server-side (named) cursor
+// in a transaction, executemany, and copy_expert both ways.
+func TestPsycopg2CursorsAndCopy(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import psycopg2").Run(); err != nil {
+		t.Fatalf("psycopg2 is not installed for /usr/bin/python3 (apt-get install -y python3-psycopg2): %v", err)
+	}
+	ts := startServer(t, Config{})
+	prog := `
+import sys, io, psycopg2
+conn = psycopg2.connect(host="127.0.0.1", port=int(sys.argv[1]), user="etl", dbname="etl", sslmode="disable")
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("CREATE TABLE n (id BIGINT, name VARCHAR)")
+cur.executemany("INSERT INTO n VALUES (%s, %s)", [(i, "n%d" % i) for i in range(1, 6)])
+cur.copy_expert("COPY n FROM STDIN WITH (FORMAT csv)", io.StringIO("".join("%d,n%d\n" % (i, i) for i in range(6, 2501))))
+print(cur.rowcount)
+conn.autocommit = False
+named = conn.cursor(name="big")
+named.itersize = 1000
+named.execute("SELECT id, name FROM n ORDER BY id")
+total, last = 0, None
+for row in named:
+    total += 1
+    last = row
+print(total, last)
+named.close()
+two = conn.cursor(name="two")
+two.execute("SELECT id FROM n WHERE id <= %s ORDER BY id", (7,))
+print(two.fetchone(), two.fetchmany(3), two.fetchall())
+two.close()
+conn.commit()
+conn.autocommit = True
+out = io.StringIO()
+cur.copy_expert("COPY (SELECT id, name FROM n WHERE id % 1000 = 0 ORDER BY id) TO STDOUT WITH CSV HEADER", out)
+print(repr(out.getvalue()))
+try:
+    cur.copy_expert("COPY n FROM STDIN", io.StringIO("1\tok\nx\tbad\n"))
+except psycopg2.Error as e:
+    print(e.pgcode, e.diag.context)
+cur.execute("SELECT COUNT(*) FROM n")
+print(cur.fetchone()[0])
+`
+	out, err := exec.Command("/usr/bin/python3", "-c", prog, strconv.Itoa(ts.addr.Port)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	want := `2495
+2500 (2500, 'n2500')
+(1,) [(2,), (3,), (4,)] [(5,), (6,), (7,)]
+'id,name\n1000,n1000\n2000,n2000\n'
+22P02 COPY n, line 2, column id
+2500
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestJDBC runs pgJDBC (Debian's libpostgresql-jdbc-java) from a small
+// Java program compiled by the test: a PreparedStatement with every
+// supported type, and a fetch size with autocommit off.
+func TestJDBC(t *testing.T) {
+	jar := "/usr/share/java/postgresql.jar"
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("pgJDBC is not installed (apt-get install -y libpostgresql-jdbc-java): %v", err)
+	}
+	for _, tool := range []string{"java", "javac"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (apt-get install -y default-jdk-headless): %v", tool, err)
+		}
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("javac", "-d", dir, "-cp", jar, filepath.Join("testdata", "jdbc", "JdbcClient.java")).CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	ts := startServer(t, Config{})
+	cmd := exec.Command("java", "-cp", jar+string(os.PathListSeparator)+dir, "JdbcClient", strconv.Itoa(ts.addr.Port))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	want := `insert 1
+insert 1
+2|0|0|0.0|0.0|null|null|false|null|null|null
+3|3|3|0.75|3.0|0.300|r3|false|2024-03-03|2024-03-03 00:00:00.0|1
+4|4|4|1.0|4.0|0.400|r4|true|2024-03-04|2024-03-04 00:00:00.0|1
+6|6|6|1.5|6.0|0.600|r6|true|2024-03-06|2024-03-06 00:00:00.0|1
+7|7|7|1.75|7.0|0.700|r7|false|2024-03-07|2024-03-07 00:00:00.0|1
+9007199254740993|-42|7|0.1|1.5|12.345|it's|true|2024-02-29|2024-02-29 13:14:15.123456|3
+fetched 7 sum 9007199254741020
+error 42703
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestNodePostgres runs node-postgres (npm pg and pg-cursor, installed by
+// `make tools` into testdata/node): parameterized queries and a cursor.
+func TestNodePostgres(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is not installed (apt-get install -y nodejs npm): %v", err)
+	}
+	dir, err := filepath.Abs(filepath.Join("testdata", "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"pg", "pg-cursor"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", m, "package.json")); err != nil {
+			t.Fatalf("npm module %s is not installed (make tools, or npm ci in %s): %v", m, dir, err)
+		}
+	}
+	ts := startServer(t, Config{})
+	cmd := exec.Command("node", "client.js", strconv.Itoa(ts.addr.Port))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	want := `[{"id":"21","name":"n21","amount":"5.25","ok":false},{"id":"23","name":"n23","amount":"5.75","ok":false},{"id":"24","name":"n24","amount":"6.00","ok":true}] 3
+[{"n":"12","total":"39.00"}]
+[["3","n3"]]
+1,2,3,4,5,6,7,8,9,10 / 11,12,13,14,15,16,17,18,19,20 / 21,22,23,24,25
+42703 8
+`
+	if string(out) != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}

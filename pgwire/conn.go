@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/parser"
 )
 
 // errProtocol is a message the protocol does not allow where it came.
@@ -36,14 +38,20 @@ type conn struct {
 	// txStatus is what ReadyForQuery reports: 'I' idle, 'T' in a
 	// transaction block, 'E' in a failed one.
 	txStatus byte
+	// txWrites counts the statements that wrote data in the open block.
+	txWrites int
 	// reported are the setting values last sent in ParameterStatus.
 	reported map[string]string
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
+	cursors map[string]*cursor
 	// skipToSync discards extended-protocol messages after an error until
 	// the next Sync.
 	skipToSync bool
+
+	// rowBuf is reused to encode DataRows.
+	rowBuf []byte
 
 	qmu      sync.Mutex
 	qcancel  context.CancelFunc
@@ -120,12 +128,18 @@ func (c *conn) serve(ctx context.Context) error {
 		}
 	}
 	c.sess = c.srv.cfg.Engine.NewSession(session.Options{Settings: settings})
+	ci := session.ClientInfo{PID: int32(c.pid), User: c.user, Database: c.database}
+	if a, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+		ci.ClientAddr, ci.ClientPort = a.IP.String(), int32(a.Port)
+	}
+	c.sess.SetClientInfo(ci)
 	c.reported = map[string]string{}
 	c.reportSettings()
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: secretBytes(c.secret)})
 	c.txStatus = 'I'
 	c.stmts = map[string]*prepared{}
 	c.portals = map[string]*portal{}
+	c.cursors = map[string]*cursor{}
 	c.sendReady()
 	if err := c.be.Flush(); err != nil {
 		return err
@@ -189,6 +203,10 @@ func (c *conn) close() {
 		p.release()
 	}
 	c.portals = nil
+	for _, cu := range c.cursors {
+		cu.release()
+	}
+	c.cursors = nil
 	if c.sess != nil {
 		c.sess.Close()
 	}
@@ -364,16 +382,11 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 	if res.Err != nil {
 		return
 	}
-	switch strings.ToUpper(res.Info.Kind) {
-	case "BEGIN", "START", "START TRANSACTION":
-		o.c.txStatus = 'T'
-	case "COMMIT", "END", "ROLLBACK", "ABORT":
-		o.c.txStatus = 'I'
-	}
 	o.tag = res.Tag
 	if o.tag == "" {
 		o.tag = res.Info.Kind
 	}
+	o.c.noteTxStatement(res.Info.Kind, o.tag)
 	if o.send {
 		o.c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(o.tag)})
 	}
@@ -382,6 +395,25 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 // simpleQuery runs a Query message: every statement in it, each with its
 // rows and CommandComplete; an error stops the rest.
 func (c *conn) simpleQuery(ctx context.Context, q string) {
+	if c.txStatus == 'E' {
+		rest, run := c.failedBlock(q)
+		if !run {
+			return
+		}
+		q = rest
+	}
+	if parser.IsCopy(q) {
+		if err := c.copyStmt(ctx, q); err != nil {
+			c.sendError(c.errorResponse(err, q))
+		}
+		return
+	}
+	if handled, err := c.cursorStmt(ctx, q); handled {
+		if err != nil {
+			c.sendError(c.errorResponse(err, q))
+		}
+		return
+	}
 	obs := &observer{c: c, send: true}
 	run, err := c.exec(ctx, q, session.ExecOptions{
 		Observer: obs,
@@ -429,39 +461,56 @@ func (c *conn) sendRows(rows array.RecordReader, formats []int16, desc bool) err
 	return rows.Err()
 }
 
-// sendRecord sends rows [from, to) of rec as DataRows (to < 0: to the end).
+// sendRecord sends rows [from, to) of rec as DataRows (to < 0: to the
+// end). The rows are encoded straight into one buffer, column encoders
+// chosen once per batch, and handed to the backend in chunks.
 func (c *conn) sendRecord(rec arrow.Record, formats []int16, from, to int) error {
 	if to < 0 {
 		to = int(rec.NumRows())
 	}
 	cols := rec.Columns()
-	vals := make([][]byte, len(cols))
-	scratch := make([]byte, 0, 256) // never nil: an empty value is not NULL
-	ends := make([]int, len(cols))
-	nulls := make([]bool, len(cols))
+	encs := make([]valueEncoder, len(cols))
+	for j, col := range cols {
+		if col.DataType().ID() != arrow.NULL {
+			encs[j] = encoderFor(col, formatFor(formats, j))
+		}
+	}
+	const chunk = 256 << 10
+	buf := c.rowBuf[:0]
 	for i := from; i < to; i++ {
-		scratch = scratch[:0]
+		start := len(buf)
+		buf = append(buf, 'D', 0, 0, 0, 0)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(len(cols)))
 		for j, col := range cols {
-			var ok bool
+			if encs[j] == nil || col.IsNull(i) {
+				buf = append(buf, 0xff, 0xff, 0xff, 0xff)
+				continue
+			}
+			at := len(buf)
+			buf = append(buf, 0, 0, 0, 0)
 			var err error
-			scratch, ok, err = appendValue(scratch, col, i, formatFor(formats, j))
-			if err != nil {
+			if buf, err = encs[j](buf, i); err != nil {
 				return &codedError{code: "0A000", msg: fmt.Sprintf("column %q: %v", rec.ColumnName(j), err)}
 			}
-			nulls[j] = !ok
-			ends[j] = len(scratch)
+			binary.BigEndian.PutUint32(buf[at:], uint32(len(buf)-at-4))
 		}
-		start := 0
-		for j := range cols {
-			if nulls[j] {
-				vals[j] = nil
-			} else {
-				vals[j] = scratch[start:ends[j]:ends[j]]
+		binary.BigEndian.PutUint32(buf[start+1:], uint32(len(buf)-start-1))
+		if len(buf) >= chunk {
+			// A full chunk goes straight to the connection, after what the
+			// backend holds: no copy into its buffer.
+			if err := c.be.Flush(); err != nil {
+				return err
 			}
-			start = ends[j]
+			if _, err := c.nc.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
 		}
-		c.be.Send(&pgproto3.DataRow{Values: vals})
 	}
+	if len(buf) > 0 {
+		c.be.Send(rawMessages(buf))
+	}
+	c.rowBuf = buf[:0]
 	return nil
 }
 

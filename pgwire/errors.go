@@ -25,6 +25,7 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		ds parser.Diagnostics
 		se *session.StmtError
 		ce *codedError
+		cp *copyErr
 	)
 	switch {
 	case errors.As(err, &ds):
@@ -53,12 +54,14 @@ func (c *conn) errorResponse(err error, query string) *pgproto3.ErrorResponse {
 		if len(rest) > 0 {
 			e.Detail = "further errors:\n" + strings.Join(rest, "\n")
 		}
+	case errors.As(err, &cp):
+		e.Code, e.Message, e.Where = cp.code, cp.msg, cp.where
 	case errors.As(err, &ce):
 		// The gateway's own errors, also when a statement failed because
 		// of one (its *session.StmtError wraps it).
 		e.Code, e.Message = ce.code, ce.msg
 	case errors.As(err, &se):
-		e.Code, e.Message, e.Hint = se.Code, se.Message, se.Hint
+		e.Code, e.Message, e.Detail, e.Hint = se.Code, se.Message, se.Detail, se.Hint
 		switch {
 		case se.Code == "57014" && c.wasCanceled():
 			e.Message = "canceling statement due to user request"

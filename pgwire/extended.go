@@ -3,6 +3,7 @@ package pgwire
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -20,7 +22,9 @@ type prepared struct {
 	// empty marks a query with no statement: Execute answers
 	// EmptyQueryResponse.
 	empty bool
-	desc  session.StmtDescription
+	// copy marks a COPY statement: Execute runs the COPY sub-protocol.
+	copy bool
+	desc session.StmtDescription
 	// paramOIDs are the parameter types: the client's where it gave one,
 	// the planner's inference elsewhere.
 	paramOIDs []uint32
@@ -83,7 +87,22 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 	if _, ok := c.stmts[m.Name]; ok && m.Name != "" {
 		return &codedError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 	}
+	if c.txStatus == 'E' {
+		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" {
+			return errInFailedBlock
+		}
+	}
 	ps := &prepared{query: m.Query}
+	if parser.IsCopy(m.Query) {
+		if _, diags := parser.ParseCopy(newSource(m.Query)); diags.HasErrors() {
+			return diags
+		}
+		ps.copy = true
+		ps.paramOIDs = []uint32{}
+		c.stmts[m.Name] = ps
+		c.be.Send(&pgproto3.ParseComplete{})
+		return nil
+	}
 	descs, diags := c.sess.Describe(ctx, newSource(m.Query))
 	if diags.HasErrors() {
 		return diags
@@ -143,7 +162,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 			params[i] = v
 			continue
 		}
-		params[i] = string(raw)
+		params[i] = textParam(ps.paramOIDs[i], string(raw))
 	}
 	if old := c.portals[m.DestinationPortal]; old != nil {
 		old.release()
@@ -194,6 +213,17 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	if p.stmt.empty {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
+	}
+	if c.txStatus == 'E' {
+		if v := txVerb(p.stmt.query); v != "COMMIT" && v != "ROLLBACK" {
+			return errInFailedBlock
+		}
+		c.endBlock()
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+		return nil
+	}
+	if p.stmt.copy {
+		return c.copyStmt(ctx, p.stmt.query)
 	}
 	limit := int64(m.MaxRows)
 	if p.ran {
@@ -315,4 +345,27 @@ func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16
 		}
 	}
 	return nil
+}
+
+// zoneSuffix is a trailing UTC offset as pgJDBC appends it to dates and
+// timestamps it sends as text: " +00", "+01:00", "-05".
+var zoneSuffix = regexp.MustCompile(`\s*[+-]\d{2}(:?\d{2})?(:?\d{2})?$`)
+
+// textParam adjusts a parameter sent as text for its type as PostgreSQL's
+// input functions do: a DATE or TIMESTAMP (without time zone) ignores a
+// time zone written after it.
+func textParam(oid uint32, s string) string {
+	switch oid {
+	case catalog.PGOIDDate:
+		if i := strings.IndexByte(s, ' '); i > 0 && zoneSuffix.MatchString(s[i:]) {
+			return s[:i]
+		}
+	case catalog.PGOIDTimestamp:
+		if len(s) > 19 && strings.ContainsAny(s[:11], "-/") {
+			if loc := zoneSuffix.FindStringIndex(s); loc != nil && loc[0] >= 16 {
+				return s[:loc[0]]
+			}
+		}
+	}
+	return s
 }

@@ -39,6 +39,13 @@ func FuzzMessageLoop(f *testing.F) {
 	f.Add(encode(f, &pgproto3.Bind{PreparedStatement: "missing"}, &pgproto3.Execute{Portal: "nope"}, &pgproto3.Sync{}))
 	f.Add(encode(f, &pgproto3.Parse{Query: "SELECT $1"}, &pgproto3.Bind{Parameters: [][]byte{{1, 2}}, ParameterFormatCodes: []int16{1}},
 		&pgproto3.Execute{}, &pgproto3.Close{ObjectType: 'P'}, &pgproto3.Flush{}, &pgproto3.Sync{}))
+	f.Add(encode(f, &pgproto3.Query{String: "CREATE TABLE c (a INT, b VARCHAR)"}, &pgproto3.Query{String: "COPY c FROM STDIN (FORMAT csv)"},
+		&pgproto3.CopyData{Data: []byte("1,\"x\n")}, &pgproto3.CopyData{Data: []byte("y\"\n2,z\n")}, &pgproto3.CopyDone{},
+		&pgproto3.Query{String: "COPY c TO STDOUT (FORMAT binary)"}))
+	f.Add(encode(f, &pgproto3.Query{String: "CREATE TABLE c (a INT)"}, &pgproto3.Query{String: "COPY c FROM STDIN BINARY"},
+		&pgproto3.CopyData{Data: append([]byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00"), 1, 0, 0, 0, 4, 0, 0, 0, 7, 0xff, 0xff)}, &pgproto3.CopyDone{}))
+	f.Add(encode(f, &pgproto3.Query{String: "BEGIN; DECLARE k CURSOR FOR SELECT 1 AS x"}, &pgproto3.Query{String: "FETCH 2 FROM k"},
+		&pgproto3.Query{String: "SELECT 1/0"}, &pgproto3.Query{String: "COMMIT"}))
 	f.Add([]byte("Q\x00\x00\x00\x04"))
 	f.Add([]byte("B\xff\xff\xff\xff"))
 	f.Add([]byte{'P', 0, 0, 0, 8, 0, 0, 0, 0})

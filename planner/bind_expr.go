@@ -281,7 +281,34 @@ func (b *binder) bindBinary(c exprCtx, n *ast.BinaryOperationExpr, p int) Expr {
 	if !ok {
 		return b.unsupported(p, "operator %s", n.Op)
 	}
-	return b.call(c, fn, []Expr{b.bindExpr(c, n.L, p), b.bindExpr(c, n.R, p)}, p)
+	l, r := b.bindExpr(c, n.L, p), b.bindExpr(c, n.R, p)
+	switch fn {
+	case "add", "sub", "mul", "div", "intdiv", "mod":
+		// An untyped parameter takes the type of the number on the other
+		// side, as PostgreSQL types an unknown operand: amount + $1 with
+		// amount DECIMAL(12,2) makes $1 DECIMAL(12,2), not BIGINT.
+		typeParamLike(l, r)
+		typeParamLike(r, l)
+	}
+	return b.call(c, fn, []Expr{l, r}, p)
+}
+
+// typeParamLike gives the untyped parameter e the type of other when
+// other is a typed number.
+func typeParamLike(e, other Expr) {
+	pr, ok := e.(*Param)
+	if !ok || pr.T.Kind != catalog.KindNull || isBad(other) {
+		return
+	}
+	if _, isParam := other.(*Param); isParam {
+		return
+	}
+	if k, ok := other.(*Const); ok && k.lit != litNone {
+		return // a literal's type is not settled either: 1 + $1 stays BIGINT
+	}
+	if t := other.Type(); t.IsNumeric() {
+		pr.T = t
+	}
 }
 
 func (b *binder) bindRowCompare(c exprCtx, op string, l, r *ast.RowExpr, p int) Expr {
@@ -386,6 +413,16 @@ func (b *binder) bindColumn(c exprCtx, cn *ast.ColumnName, p int) Expr {
 		for _, a := range c.aliases {
 			if a.name == name {
 				return b.bindExpr(c.with(func(x *exprCtx) { x.aliases = nil }), a.node, p)
+			}
+		}
+	}
+	// SQL's niladic functions PostgreSQL takes without parentheses
+	// (session_user, current_schema, current_catalog, user).
+	if qual == "" {
+		switch cn.Name.L {
+		case "session_user", "current_schema", "current_catalog", "user", "current_role", "current_user":
+			if e, ok := b.bindPGMacro(c, &ast.FuncCallExpr{FnName: cn.Name}, cn.Name.L, p); ok {
+				return e
 			}
 		}
 	}

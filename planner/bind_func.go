@@ -95,6 +95,9 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 			}
 		}
 	}
+	if e, ok := b.bindPGMacro(c, n, name, p); ok {
+		return e
+	}
 	f, ok := b.reg.Lookup(name)
 	if !ok {
 		b.errorf(p, parser.CodeUndefinedFunc, b.didYouMean(name, b.reg.Names()), "function %s does not exist", name)
@@ -162,6 +165,9 @@ func (b *binder) bindCast(c exprCtx, n *ast.FuncCallExpr, try bool, p int) Expr 
 	}
 	if ts == "" {
 		return b.unsupported(p, "a CAST to a computed type")
+	}
+	if e, ok := b.regCast(arg, strings.ToUpper(ts), p); ok {
+		return e
 	}
 	t, err := catalog.ParseTypeString(ts)
 	if err != nil {

@@ -541,9 +541,12 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 	// hidden columns.
 	inCols := input.Schema()
 	proj := &Project{Input: input}
-	for _, it := range items {
+	for i, it := range items {
 		if pr, ok := it.expr.(*Param); ok && pr.T.Kind == catalog.KindNull {
 			pr.T = catalog.String // SELECT $1 returns text, as in PostgreSQL
+			if ts := b.selectTypes[sel]; i < len(ts) && ts[i].Kind != catalog.KindNull {
+				pr.T = ts[i] // INSERT INTO t SELECT $1: the column's type
+			}
 		}
 		proj.Exprs = append(proj.Exprs, it.expr)
 		proj.Columns = append(proj.Columns, Column{Name: it.name, Qualifier: exprQualifier(it.expr, inCols), Type: it.expr.Type(), Nullable: exprNullable(it.expr, inCols)})

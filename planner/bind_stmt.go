@@ -38,6 +38,10 @@ func (b *binder) bindStmt(s parser.Stmt) BoundStmt {
 		return b.bindMerge(s)
 	case *parser.Drop:
 		return b.bindDrop(s)
+	case *parser.CreateIndex:
+		return b.bindCreateIndex(s)
+	case *parser.DropIndex:
+		return b.bindDropIndex(s)
 	case *parser.Explain:
 		out := &ExplainStmt{Stmt: s, Analyze: s.Analyze}
 		if s.Stmt != nil {
@@ -129,27 +133,37 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 	out := &InsertStmt{Stmt: s, Overwrite: s.Overwrite}
 	var plan Node
 	target, ok := b.cat.lookup(s.Target.String())
-	if s.Query != nil {
-		plan = b.bindTopQuery(s.Query)
-	} else {
-		// VALUES items take the types of the target columns they go to.
-		var types []catalog.Type
-		if ok {
-			if len(s.Columns) > 0 {
-				for _, id := range s.Columns {
-					if i := target.Columns.Index(id.Name); i >= 0 {
-						types = append(types, target.Columns[i].Type)
-					} else {
-						types = append(types, catalog.Null)
-					}
-				}
-			} else {
-				for _, c := range target.Columns {
-					types = append(types, c.Type)
+	// VALUES items, and the parameters of a SELECT list, take the types of
+	// the target columns they go to; an item DEFAULT is the column's DEFAULT.
+	var (
+		types    []catalog.Type
+		defaults []Expr
+	)
+	if ok {
+		if len(s.Columns) > 0 {
+			for _, id := range s.Columns {
+				if i := target.Columns.Index(id.Name); i >= 0 {
+					types = append(types, target.Columns[i].Type)
+					defaults = append(defaults, b.columnDefault(target, i))
+				} else {
+					types = append(types, catalog.Null)
+					defaults = append(defaults, nil)
 				}
 			}
+		} else {
+			for i, c := range target.Columns {
+				types = append(types, c.Type)
+				defaults = append(defaults, b.columnDefault(target, i))
+			}
 		}
-		plan = b.bindValues(s.Values, s.Span.Start, types)
+	}
+	if s.Query != nil {
+		if sel, isSel := s.Query.Node.(*ast.SelectStmt); isSel && b.selectTypes != nil {
+			b.selectTypes[sel] = types
+		}
+		plan = b.bindTopQuery(s.Query)
+	} else {
+		plan = b.bindValuesDefaults(s.Values, s.Span.Start, types, defaults, ok)
 	}
 	out.Plan = plan
 	if !ok {
@@ -216,12 +230,21 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		}
 	}
 	out.Columns = targets
+	out.Defaults = b.defaultsFor(target, targets)
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
 // bindValues binds INSERT ... VALUES rows. types, when known, are the
 // target column types: literals are read as those types at compile time.
 func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) Node {
+	return b.bindValuesDefaults(rows, p, types, nil, false)
+}
+
+// bindValuesDefaults is bindValues for INSERT ... VALUES, where an item
+// DEFAULT (parser.DefaultMarker) is defaults[j] of its column j, or NULL
+// when that is nil. insert says DEFAULT is allowed.
+func (b *binder) bindValuesDefaults(rows [][]parser.Expr, p int, types []catalog.Type, defaults []Expr, insert bool) Node {
 	v := &Values{}
 	if len(rows) == 0 {
 		return v
@@ -233,7 +256,19 @@ func (b *binder) bindValues(rows [][]parser.Expr, p int, types []catalog.Type) N
 			b.errorf(p, parser.CodeSyntax, "", "VALUES lists must all be the same length")
 			return v
 		}
-		for _, e := range r {
+		for j, e := range r {
+			if isDefaultItem(e.Node) {
+				switch {
+				case !insert:
+					b.errorf(e.Pos(), parser.CodeSyntax, "", "DEFAULT is only allowed as an item of INSERT ... VALUES")
+					bound[i] = append(bound[i], bad())
+				case j < len(defaults) && defaults[j] != nil:
+					bound[i] = append(bound[i], defaults[j])
+				default:
+					bound[i] = append(bound[i], &Const{T: catalog.Null, lit: litNull})
+				}
+				continue
+			}
 			c.frag = e.Frag
 			bound[i] = append(bound[i], b.bindExpr(c, e.Node, e.Pos()))
 		}
@@ -368,6 +403,7 @@ func (b *binder) bindCreateSink(s *parser.CreateSink) *CreateStmt {
 func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	o, mode := b.fromCreate(s)
 	out := &CreateStmt{Stmt: s, Object: o, Mode: mode}
+	b.bindTableConstraints(s, o)
 	if s.As != nil {
 		out.Query = b.bindTopQuery(s.As)
 		o.Columns = nil
@@ -382,6 +418,13 @@ func (b *binder) bindCreateTable(s *parser.CreateTable) *CreateStmt {
 	}
 	b.register(s.Name, o, out.Mode)
 	return out
+}
+
+// isDefaultItem reports whether n is an item DEFAULT of INSERT ... VALUES
+// (lowered to parser.DefaultMarker()).
+func isDefaultItem(n ast.ExprNode) bool {
+	f, ok := n.(*ast.FuncCallExpr)
+	return ok && f.FnName.L == parser.DefaultMarker && len(f.Args) == 0
 }
 
 func nullToString(t catalog.Type) catalog.Type {
@@ -559,6 +602,15 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 				}
 				a.InsertValues = append(a.InsertValues, e)
 			}
+			if cl.Columns != nil && !broken && target != nil {
+				// Columns the clause does not list get their DEFAULT.
+				for i, d := range b.defaultsFor(target, idxs) {
+					if d != nil {
+						idxs = append(idxs, i)
+						a.InsertValues = append(a.InsertValues, d)
+					}
+				}
+			}
 			a.InsertColumns = idxs
 		case parser.MergeDelete:
 			if !cl.Matched {
@@ -567,6 +619,7 @@ func (b *binder) bindMerge(s *parser.Merge) *MergeStmt {
 		}
 		out.Actions = append(out.Actions, a)
 	}
+	out.Checks = b.tableChecks(target)
 	return out
 }
 
@@ -595,6 +648,11 @@ func (b *binder) targetColumn(target *catalog.Object, id parser.Ident, broken bo
 func (b *binder) assign(v Expr, col catalog.Column, p int) Expr {
 	if isBad(v) || v.Type() == col.Type {
 		return v
+	}
+	if pr, ok := v.(*Param); ok && pr.T.Kind == catalog.KindNull && col.Type.Kind != catalog.KindNull {
+		// INSERT ... VALUES ($1): the parameter has the column's type.
+		pr.T = col.Type
+		return pr
 	}
 	if k, ok := v.(*Const); ok && (k.lit != litNone || k.Value == nil) {
 		out := b.coerce(v, col.Type, p, "value")

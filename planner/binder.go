@@ -37,6 +37,9 @@ type binder struct {
 	dollar, marker bool
 	streams        map[string]bool
 	tableSeen      map[*parser.Fragment]map[string]int
+	// selectTypes are the target column types of an INSERT's SELECT: an
+	// untyped parameter in its select list takes its column's type.
+	selectTypes map[*ast.SelectStmt][]catalog.Type
 	// capture, when set, records the FROM clause of one SELECT.
 	capture *fromCapture
 	// expanding holds the stored views being expanded (against cycles).
@@ -44,6 +47,10 @@ type binder struct {
 	// unknownSchema holds the sources whose schema could not be inferred:
 	// their columns are not reported as missing again.
 	unknownSchema map[string]bool
+	// session answers current_user, version() and the like; macros are
+	// the PostgreSQL catalog functions (pgfuncs.go), built when first used.
+	session SessionInfo
+	macros  map[string]pgMacro
 }
 
 func (b *binder) errorf(pos int, code, hint, format string, args ...any) {
@@ -93,6 +100,7 @@ func (b *binder) resetStmt() {
 	b.dollar, b.marker = false, false
 	b.streams = map[string]bool{}
 	b.tableSeen = map[*parser.Fragment]map[string]int{}
+	b.selectTypes = map[*ast.SelectStmt][]catalog.Type{}
 }
 
 // param makes one occurrence of parameter n ($n when dollar, else the
@@ -295,7 +303,7 @@ func (b *binder) expandView(obj *catalog.Object, p int) {
 		return
 	}
 	inner := &binder{ctx: b.ctx, reg: b.reg, cat: b.cat, src: src, infer: b.infer, pos: b.pos, views: b.views,
-		expanding: b.expanding, unknownSchema: b.unknownSchema}
+		expanding: b.expanding, unknownSchema: b.unknownSchema, session: b.session, macros: b.macros}
 	inner.resetStmt()
 	plan := inner.bindTopQuery(q)
 	if len(inner.diags) > 0 {

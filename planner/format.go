@@ -9,7 +9,14 @@ import (
 // indented under their parent and subquery plans under the operator that
 // uses them. The text is stable: golden tests and EXPLAIN print it.
 func Format(n Node) string {
-	f := &formatter{seen: map[Node]bool{}}
+	return FormatWith(n, nil)
+}
+
+// FormatWith renders a plan as Format does, with note(op)'s text (when not
+// empty) at the end of each operator's first line: EXPLAIN adds estimates
+// and measurements this way.
+func FormatWith(n Node, note func(Node) string) string {
+	f := &formatter{seen: map[Node]bool{}, note: note}
 	f.node(n, 0)
 	return f.b.String()
 }
@@ -17,11 +24,19 @@ func Format(n Node) string {
 type formatter struct {
 	b    strings.Builder
 	seen map[Node]bool
+	note func(Node) string
+	// pending is the note for the next line written.
+	pending string
 }
 
 func (f *formatter) line(depth int, format string, args ...any) {
 	f.b.WriteString(strings.Repeat("  ", depth))
 	fmt.Fprintf(&f.b, format, args...)
+	if f.pending != "" {
+		f.b.WriteString("  ")
+		f.b.WriteString(f.pending)
+		f.pending = ""
+	}
 	f.b.WriteByte('\n')
 }
 
@@ -42,6 +57,9 @@ func keyList(keys []SortKey) string {
 }
 
 func (f *formatter) node(n Node, depth int) {
+	if f.note != nil {
+		f.pending = f.note(n)
+	}
 	switch n := n.(type) {
 	case *Scan:
 		name := n.Object.Name
@@ -55,6 +73,9 @@ func (f *formatter) node(n Node, depth int) {
 		f.line(depth, "Scan%s %s (%s)", stream, name, colList(n.Columns))
 		if n.Cols != nil {
 			f.line(depth+1, "columns %v of %d", n.Cols, len(n.Object.Columns))
+		}
+		if len(n.Filters) > 0 {
+			f.line(depth+1, "prune by %s", joinExprs(n.Filters))
 		}
 	case *Values:
 		if len(n.Columns) == 0 && len(n.Rows) == 1 {

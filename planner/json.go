@@ -83,6 +83,13 @@ func stmtJSON(src *parser.Source, s BoundStmt) map[string]any {
 			})
 		}
 		m["actions"] = acts
+	case *CreateIndexStmt:
+		m["kind"], m["index"], m["if_not_exists"] = "create_index", indexJSON(s.Index), s.IfNotExists
+		if s.Table != nil {
+			m["table"] = s.Table.Name
+		}
+	case *DropIndexStmt:
+		m["kind"], m["names"] = "drop_index", s.Names
 	case *DropStmt:
 		var objs []any
 		for _, o := range s.Objects {
@@ -119,6 +126,36 @@ func objectJSON(o *catalog.Object) any {
 	}
 	if len(o.PrimaryKey) > 0 {
 		m["primary_key"] = o.PrimaryKey
+	}
+	for i, c := range o.Columns {
+		if c.Default != "" {
+			cols[i].(map[string]any)["default"] = c.Default
+		}
+	}
+	if len(o.Indexes) > 0 {
+		ixs := make([]any, len(o.Indexes))
+		for i, ix := range o.Indexes {
+			ixs[i] = indexJSON(ix)
+		}
+		m["indexes"] = ixs
+	}
+	if len(o.Checks) > 0 {
+		cks := make([]any, len(o.Checks))
+		for i, c := range o.Checks {
+			cks[i] = map[string]any{"name": c.Name, "expr": c.Expr}
+		}
+		m["checks"] = cks
+	}
+	return m
+}
+
+func indexJSON(ix catalog.Index) map[string]any {
+	m := map[string]any{"name": ix.Name, "columns": ix.Columns, "unique": ix.Unique}
+	if ix.Prefix != nil {
+		m["prefix"] = ix.Prefix
+	}
+	if ix.Primary {
+		m["primary"] = true
 	}
 	return m
 }

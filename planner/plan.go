@@ -31,6 +31,12 @@ type Scan struct {
 	// Columns: the scan reads only those (the optimizer prunes the columns
 	// nothing uses). Nil means all of the relation's columns, in order.
 	Cols []int
+	// Filters are conditions over Columns that hold for every row the
+	// plan keeps from this scan (the optimizer copies them from the filter
+	// right above). A reader may use them to skip data it can tell no row
+	// of satisfies (Parquet row groups by their min/max statistics); the
+	// filter above still applies them to the rows read.
+	Filters []Expr
 }
 
 // Values is an inline table (VALUES rows, or the one empty row of a SELECT

@@ -21,6 +21,9 @@ type CompileOptions struct {
 	Infer InferFunc
 	// Registry is the function registry; nil means NewRegistry().
 	Registry *Registry
+	// Session is what current_user, current_database(), version() and
+	// pg_backend_pid() answer.
+	Session SessionInfo
 	// Apply writes the script's CREATE and DROP statements through to the
 	// catalog as they are bound. Without it the catalog is never changed:
 	// the script is bound against a scratch view of it.
@@ -61,6 +64,7 @@ func BindScript(ctx context.Context, script *parser.Script, cat *catalog.Catalog
 
 		expanding:     map[string]bool{},
 		unknownSchema: map[string]bool{},
+		session:       opts.Session,
 	}
 	prog := &Program{Source: script.Source}
 	for _, s := range script.Stmts {
@@ -182,6 +186,14 @@ func FormatStmt(s BoundStmt) string {
 			sb.WriteString("  " + m + "\n")
 		}
 		plan("  USING", s.Source)
+	case *CreateIndexStmt:
+		table := "<error>"
+		if s.Table != nil {
+			table = s.Table.Name
+		}
+		fmt.Fprintf(&sb, "CREATE INDEX %s ON %s\n", s.Index, table)
+	case *DropIndexStmt:
+		fmt.Fprintf(&sb, "DROP INDEX %s\n", strings.Join(s.Names, ", "))
 	case *DropStmt:
 		var names []string
 		for _, o := range s.Objects {

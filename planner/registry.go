@@ -350,6 +350,11 @@ func commonLiteralAware(acc, t catalog.Type, lit litKind) (catalog.Type, bool) {
 	if lit == litInt && (acc.Kind == catalog.KindDecimal || acc.IsInteger() && !narrowInt(acc)) {
 		return acc, true
 	}
+	// A quoted literal next to a number is read as a number, as
+	// PostgreSQL reads an unknown-typed literal: oid = '16384'.
+	if lit == litString && acc.IsNumeric() {
+		return acc, true
+	}
 	return commonType(acc, t)
 }
 

@@ -50,7 +50,8 @@ func (s *scratchCatalog) names() []string {
 	set := map[string]bool{}
 	if s.base != nil {
 		for _, o := range s.base.List() {
-			if !s.dropped[catalogKey(o.Name)] {
+			// The PostgreSQL catalog emulation is left out of hints.
+			if !s.dropped[catalogKey(o.Name)] && !catalog.IsPGCatalogName(o.Name) {
 				set[o.Name] = true
 			}
 		}

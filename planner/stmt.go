@@ -26,6 +26,34 @@ type InsertStmt struct {
 	Overwrite bool
 	Columns   []int
 	Plan      Node
+	// Defaults holds, per target column, the bound DEFAULT of a column the
+	// statement does not write (nil for the others: they get NULL).
+	Defaults []Expr
+	// Checks are the target table's CHECK constraints, bound over its
+	// columns.
+	Checks []*TableCheck
+}
+
+// TableCheck is a CHECK constraint of a table bound over the table's
+// columns: a row for which Cond is FALSE is refused.
+type TableCheck struct {
+	Name string
+	Cond Expr
+}
+
+// CreateIndexStmt is CREATE [UNIQUE] INDEX: Index is what the catalog
+// records on Table (its name made up when the statement gave none).
+type CreateIndexStmt struct {
+	Stmt        *parser.CreateIndex
+	Table       *catalog.Object
+	Index       catalog.Index
+	IfNotExists bool
+}
+
+// DropIndexStmt is DROP INDEX of the named indexes.
+type DropIndexStmt struct {
+	Stmt  *parser.DropIndex
+	Names []string
 }
 
 // CreateStmt creates a source, stream, sink, table or view. Object is what
@@ -101,8 +129,11 @@ type MergeAction struct {
 // MergeStmt is MERGE INTO a table. On and every clause are bound over the
 // target's columns followed by the source's columns.
 type MergeStmt struct {
-	Stmt    *parser.Merge
-	Target  *catalog.Object
+	Stmt   *parser.Merge
+	Target *catalog.Object
+	// Checks are the target table's CHECK constraints, bound over its
+	// columns.
+	Checks  []*TableCheck
 	Source  Node
 	On      Expr
 	Actions []*MergeAction
@@ -136,14 +167,16 @@ type UtilityStmt struct {
 }
 
 // Source implementations.
-func (s *QueryStmt) Parsed() parser.Stmt    { return s.Stmt }
-func (s *InsertStmt) Parsed() parser.Stmt   { return s.Stmt }
-func (s *CreateStmt) Parsed() parser.Stmt   { return s.Stmt }
-func (s *PipelineStmt) Parsed() parser.Stmt { return s.Stmt }
-func (s *ValidateStmt) Parsed() parser.Stmt { return s.Stmt }
-func (s *AssertStmt) Parsed() parser.Stmt   { return s.Stmt }
-func (s *MergeStmt) Parsed() parser.Stmt    { return s.Stmt }
-func (s *DropStmt) Parsed() parser.Stmt     { return s.Stmt }
-func (s *ExplainStmt) Parsed() parser.Stmt  { return s.Stmt }
-func (s *DeclareStmt) Parsed() parser.Stmt  { return s.Stmt }
-func (s *UtilityStmt) Parsed() parser.Stmt  { return s.Stmt }
+func (s *QueryStmt) Parsed() parser.Stmt       { return s.Stmt }
+func (s *InsertStmt) Parsed() parser.Stmt      { return s.Stmt }
+func (s *CreateStmt) Parsed() parser.Stmt      { return s.Stmt }
+func (s *PipelineStmt) Parsed() parser.Stmt    { return s.Stmt }
+func (s *ValidateStmt) Parsed() parser.Stmt    { return s.Stmt }
+func (s *AssertStmt) Parsed() parser.Stmt      { return s.Stmt }
+func (s *MergeStmt) Parsed() parser.Stmt       { return s.Stmt }
+func (s *DropStmt) Parsed() parser.Stmt        { return s.Stmt }
+func (s *CreateIndexStmt) Parsed() parser.Stmt { return s.Stmt }
+func (s *DropIndexStmt) Parsed() parser.Stmt   { return s.Stmt }
+func (s *ExplainStmt) Parsed() parser.Stmt     { return s.Stmt }
+func (s *DeclareStmt) Parsed() parser.Stmt     { return s.Stmt }
+func (s *UtilityStmt) Parsed() parser.Stmt     { return s.Stmt }

@@ -122,7 +122,7 @@ func runCompile(ctx context.Context, sys *system, f *compileFlags, args []string
 		return errors.New("-o - and --format json both write to standard output: write the plans to a file")
 	}
 
-	inputs, err := readInputs(sys.stdin, args)
+	inputs, err := readInputs(ctx, sys.stdin, args)
 	if err != nil {
 		return &ioError{err}
 	}
@@ -203,9 +203,10 @@ func validParamName(s string) bool {
 }
 
 // readInputs reads every script named in args, "-" meaning stdin (at most
-// once). A file named twice is compiled once. Any unreadable file is a usage
+// once), s3://bucket/key an object on S3 (how a pod deployed with
+// `etlc deploy --script-uri` finds its script). A file named twice is compiled once. Any unreadable file is a usage
 // error naming every file that could not be read.
-func readInputs(stdin io.Reader, args []string) ([]input, error) {
+func readInputs(ctx context.Context, stdin io.Reader, args []string) ([]input, error) {
 	var (
 		inputs   []input
 		problems []string
@@ -230,6 +231,8 @@ func readInputs(stdin io.Reader, args []string) ([]input, error) {
 			} else {
 				data, err = io.ReadAll(stdin)
 			}
+		} else if strings.HasPrefix(a, "s3://") || strings.HasPrefix(a, "s3a://") {
+			data, err = readS3Script(ctx, a)
 		} else {
 			data, err = os.ReadFile(a)
 		}

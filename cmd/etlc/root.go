@@ -105,7 +105,7 @@ Exit codes: see each command's help and docs/cli.md.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	root.AddCommand(newVersionCmd(), newCompileCmd(sys), newRunCmd(sys), newServeCmd(sys))
+	root.AddCommand(newVersionCmd(), newCompileCmd(sys), newRunCmd(sys), newServeCmd(sys), newDeployCmd(sys))
 	return root
 }
 

@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -18,6 +20,7 @@ import (
 
 	"github.com/etlc/etlc/exec/observe"
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -31,6 +34,7 @@ type runFlags struct {
 	dataDir     string
 	logFormat   string
 	noProgress  bool
+	untilIdle   bool
 	metricsAddr string
 	threads     int
 }
@@ -83,6 +87,7 @@ or compile errors (nothing ran).`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log and summary format: text or json")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "do not draw live progress on a terminal")
 	fl.IntVar(&f.threads, "threads", runtime.NumCPU(), "worker threads of a query's parallel pipelines (SET threads overrides it)")
+	fl.BoolVar(&f.untilIdle, "until-idle", false, "stop the script's pipelines once their streams are drained (the input ends there)")
 	fl.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz and /readyz on `host:port` while the run lasts (default: off)")
 	return cmd
 }
@@ -116,7 +121,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 		defer stopMetrics(srv)
 		fmt.Fprintf(sys.stderr, "etlc run: metrics on http://%s/metrics\n", srv.Addr())
 	}
-	inputs, err := readInputs(sys.stdin, args)
+	inputs, err := readInputs(ctx, sys.stdin, args)
 	if err != nil {
 		return &ioError{err}
 	}
@@ -129,7 +134,17 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 
 	out := newRunOutput(sys, f)
 	for _, in := range inputs {
-		s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
+		var started []string
+		s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv,
+			Pipelines: func(_ context.Context, name string, start bool) error {
+				if i := slices.Index(started, name); i >= 0 {
+					started = slices.Delete(started, i, i+1)
+				}
+				if start {
+					started = append(started, name)
+				}
+				return nil
+			}})
 		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out})
 		s.Close()
 		var ds parser.Diagnostics
@@ -146,8 +161,84 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 		if err != nil {
 			return &exitError{code: exitErrors}
 		}
+		names := session.Pipelines(parser.NewSource(in.name, in.text), params, sys.lookupEnv)
+		for _, n := range started {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		// Only pipelines that read a stream run here; START PIPELINE ran
+		// the others as batches.
+		check := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
+		names = slices.DeleteFunc(names, func(n string) bool {
+			streaming, err := check.StreamingPipeline(ctx, n)
+			return err == nil && !streaming
+		})
+		check.Close()
+		if len(names) > 0 {
+			if err := runPipelines(ctx, sys, eng, f, params, names, out); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// runPipelines runs the pipelines a script created, in the foreground and
+// side by side, until ctx is done (SIGTERM or interrupt: each takes a last
+// checkpoint) or, with --until-idle, until their streams are drained.
+func runPipelines(ctx context.Context, sys *system, eng *session.Engine, f *runFlags, params map[string]string, names []string, out *runOutput) error {
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
+			defer s.Close()
+			out.pipelineEvent(name, "started", nil)
+			errs[i] = s.RunPipeline(ctx, name, session.PipelineOptions{UntilIdle: f.untilIdle})
+		}()
+	}
+	wg.Wait()
+	failed := false
+	status := map[string]stream.Snapshot{}
+	for _, st := range eng.PipelineStatus() {
+		status[st.Name] = st
+	}
+	for i, name := range names {
+		st := status[name]
+		out.pipelineEvent(name, "", &st)
+		if errs[i] != nil {
+			failed = true
+			fmt.Fprintf(sys.stderr, "etlc: pipeline %s: %v\n", name, errs[i])
+		}
+	}
+	if failed {
+		return &exitError{code: exitErrors}
+	}
+	return nil
+}
+
+// pipelineEvent logs a pipeline starting or, with its figures, ending.
+func (o *runOutput) pipelineEvent(name, what string, st *stream.Snapshot) {
+	if st == nil {
+		if o.json {
+			o.log.Info("pipeline "+what, slog.String("pipeline", name))
+		} else {
+			fmt.Fprintf(o.sys.stderr, "pipeline %s %s\n", name, what)
+		}
+		return
+	}
+	if o.json {
+		o.log.Info("pipeline "+st.State, slog.String("pipeline", name), slog.Int64("rows_in", st.RowsIn),
+			slog.Int64("rows_out", st.RowsOut), slog.Int64("late_rows", st.LateRows), slog.Int64("files", st.Files),
+			slog.Uint64("checkpoints", st.Checkpoints))
+		return
+	}
+	fmt.Fprintf(o.sys.stderr, "pipeline %s %s: %s read from %s, %s written, %s late; %s\n", name, st.State,
+		plural(st.RowsIn, "row"), plural(st.Files, "file"), plural(st.RowsOut, "row"), plural(st.LateRows, "row"),
+		plural(int64(st.Checkpoints), "checkpoint"))
 }
 
 // openRunEngine opens the data directory of `etlc run`.

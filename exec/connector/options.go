@@ -89,6 +89,11 @@ const DefaultSampleRows = 1000
 
 // Options are the validated WITH options of a file source or sink.
 type Options struct {
+	// Ranges are conditions every row a reader returns must meet for the
+	// query that reads it; the Parquet reader skips the row groups whose
+	// statistics show that none of their rows does. Not an option of SQL:
+	// the engine sets it from the plan.
+	Ranges []ColumnRange
 	// Path is a local path or an s3://bucket/prefix URL: one file, a
 	// directory/prefix (every file under it whose name does not start with
 	// '_' or '.'), or a glob (*, ?, [...] within a name, ** across
@@ -146,6 +151,11 @@ var knownOptions = map[string]int{
 	"sample_rows":  int(RoleSource),
 	"mode":         int(RoleSink),
 	"partition_by": int(RoleSink),
+	// The Glue Data Catalog registration of a sink: the engine's, after
+	// the connector committed (see package glue).
+	"catalog":  int(RoleSink),
+	"database": int(RoleSink),
+	"table":    int(RoleSink),
 }
 
 // OptionError is an invalid WITH option. Key is the option's name.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -122,7 +123,21 @@ func (r *parquetReader) open(ctx context.Context) error {
 			leaves = append(leaves, sf.ColIndex)
 		}
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, rowGroups)
+	groups := keepRowGroups(pf, r.fc.opts.Ranges)
+	if rowGroups != nil {
+		// A parallel scan's piece: one row group, unless pruned.
+		if groups != nil && !slices.Contains(groups, rowGroups[0]) {
+			groups = []int{}
+		} else {
+			groups = rowGroups
+		}
+	}
+	if groups != nil && len(groups) == 0 {
+		// No row group can hold a wanted row.
+		r.noCols, r.count = true, 0
+		return nil
+	}
+	rr, err := fr.GetRecordReader(ctx, leaves, groups)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
 	}

@@ -72,3 +72,25 @@ func unhex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// PartitionDir splits the path of a sink's file relative to the sink
+// (state=CA/part-0.parquet) into its partition directory ("state=CA/", as
+// written, escapes and all) and the values of the partition columns it
+// encodes, unescaped, in order. A NULL value is Hive's
+// __HIVE_DEFAULT_PARTITION__, as in the directory. A file outside any
+// partition directory gives "" and nil.
+func PartitionDir(rel string) (dir string, values []string) {
+	i := strings.LastIndexByte(rel, '/')
+	if i < 0 {
+		return "", nil
+	}
+	dir = rel[:i+1]
+	for _, part := range strings.Split(rel[:i], "/") {
+		_, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return "", nil
+		}
+		values = append(values, unescapePartition(v))
+	}
+	return dir, values
+}

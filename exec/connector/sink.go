@@ -100,7 +100,8 @@ type Sink struct {
 	files      map[string]*sinkFile
 	order      []string
 	rows       int64
-	state      int // 0 open, 1 committed, 2 aborted
+	state      int // 0 open, 1 committed, 2 aborted, 3 prepared
+	prepared   *Manifest
 	// hook, when set (tests), is called at each step of Commit; a non-nil
 	// error stops Commit there, as a crash would.
 	hook func(step string) error
@@ -371,24 +372,30 @@ func (s *Sink) step(name string) error {
 // the manifest it published. On an error before the commit point the
 // output is discarded as by Abort.
 func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
-	defer recoverErr(&err, s.fs.URI(s.dir))
 	if s.state != 0 {
 		return nil, errors.New("commit of a sink that is committed or aborted")
 	}
-	published := false
-	var moved []string
+	if _, err := s.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return s.Publish(ctx)
+}
+
+// Prepare does steps 1 to 3 of the commit protocol (see Sink): the files
+// are closed and the new manifest is staged, but nothing is visible yet.
+// After Prepare, Publish makes the output visible; Abort discards it. A
+// process that records the run id (RunID) durably after Prepare can, after
+// a crash, publish the prepared run with FileConnector.PublishStaged
+// instead of letting the next OpenSink roll it back: this is how the
+// stream runtime commits sink output and its checkpoint together.
+func (s *Sink) Prepare(ctx context.Context) (m *Manifest, err error) {
+	defer recoverErr(&err, s.fs.URI(s.dir))
+	if s.state != 0 {
+		return nil, errors.New("prepare of a sink that is committed, prepared or aborted")
+	}
 	defer func() {
-		if err != nil && !published {
-			// Take back the files already moved into place, then the
-			// staging directory; the old _SUCCESS does not list them.
-			cctx := context.WithoutCancel(ctx)
-			for _, rel := range moved {
-				s.fs.Remove(cctx, s.dir+rel)
-			}
-			if _, ok := s.fs.(LocalFS); ok && len(moved) > 0 {
-				removeEmptyDirs(s.dir)
-			}
-			s.Abort(cctx)
+		if err != nil {
+			s.Abort(context.WithoutCancel(ctx))
 		}
 	}()
 	// An unpartitioned output always has a file, so that an empty result
@@ -452,12 +459,48 @@ func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
 	if err := s.step("staged"); err != nil {
 		return nil, err
 	}
-	for i, f := range newFiles {
+	s.prepared = m
+	s.state = 3
+	return m, nil
+}
+
+// Publish does steps 4 to 7 of the commit protocol for a prepared sink
+// and returns the manifest it published. On an error before the commit
+// point the output is discarded as by Abort.
+func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
+	defer recoverErr(&err, s.fs.URI(s.dir))
+	if s.state != 3 {
+		return nil, errors.New("publish of a sink that is not prepared")
+	}
+	m = s.prepared
+	published := false
+	var moved []string
+	defer func() {
+		if err != nil && !published {
+			// Take back the files already moved into place, then the
+			// staging directory; the old _SUCCESS does not list them.
+			cctx := context.WithoutCancel(ctx)
+			for _, rel := range moved {
+				s.fs.Remove(cctx, s.dir+rel)
+			}
+			if _, ok := s.fs.(LocalFS); ok && len(moved) > 0 {
+				removeEmptyDirs(s.dir)
+			}
+			s.state = 0
+			s.Abort(cctx)
+		}
+	}()
+	i := 0
+	for _, f := range m.Files {
+		if f.RunID != s.runID {
+			continue
+		}
 		moved = append(moved, f.Path) // before: a failed S3 move may have copied
 		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
 			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
 		}
-		if err := s.step(fmt.Sprintf("moved %d", i+1)); err != nil {
+		i++
+		if err := s.step(fmt.Sprintf("moved %d", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -474,6 +517,63 @@ func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
 		return m, fmt.Errorf("committed, but cleaning up failed (the next run finishes it): %w", err)
 	}
 	return m, nil
+}
+
+// PublishStaged finishes the commit of a run that Sink.Prepare staged at
+// the sink path of opts and a crash interrupted: the staged files still in
+// staging are moved into place, the staged manifest is published and the
+// staging directory removed. A run already published is only cleaned up;
+// a run of which nothing is left (published and cleaned up) is no error.
+// Call it before OpenSink on the path, which would roll the run back.
+func (c *FileConnector) PublishStaged(ctx context.Context, opts Options, runID string) (err error) {
+	defer recoverErr(&err, opts.Path)
+	fs, name, err := c.Resolve(ctx, opts.Path)
+	if err != nil {
+		return err
+	}
+	dir := dirName(name)
+	s := &Sink{opts: opts, fs: fs, dir: dir, runID: runID, staging: dir + stagingPrefix + runID + "/"}
+	cur, err := readManifest(ctx, fs, dir)
+	if err != nil {
+		return err
+	}
+	if cur != nil && cur.RunID == runID {
+		return s.finish(ctx, cur)
+	}
+	staged, err := readManifestFile(ctx, fs, s.staging+stagedManifestName)
+	if err != nil {
+		return err
+	}
+	if staged == nil {
+		if cur == nil {
+			return fmt.Errorf("run %s was prepared at %s but neither its staging nor its manifest is there", runID, fs.URI(dir))
+		}
+		for _, f := range cur.Files {
+			if f.RunID == runID {
+				return nil // published, and a later run's manifest lists it
+			}
+		}
+		return fmt.Errorf("run %s was prepared at %s but neither its staging nor its manifest is there", runID, fs.URI(dir))
+	}
+	for _, f := range staged.Files {
+		if f.RunID != runID {
+			continue
+		}
+		if _, err := fs.Stat(ctx, s.staging+f.Path); err != nil {
+			if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
+				continue // moved before the crash
+			}
+			return err
+		}
+		if err := fs.Rename(ctx, s.staging+f.Path, dir+f.Path); err != nil {
+			return fmt.Errorf("move %s into place: %w", fs.URI(s.staging+f.Path), err)
+		}
+	}
+	staged.CommittedAt = now()
+	if err := s.publish(ctx, staged); err != nil {
+		return err
+	}
+	return s.finish(ctx, staged)
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
@@ -537,7 +637,7 @@ func (s *Sink) publish(ctx context.Context, m *Manifest) error {
 // previous output stays as it was. It does nothing after Commit succeeded.
 func (s *Sink) Abort(ctx context.Context) (err error) {
 	defer recoverErr(&err, s.fs.URI(s.dir))
-	if s.state != 0 {
+	if s.state != 0 && s.state != 3 {
 		return nil
 	}
 	s.state = 2

@@ -293,3 +293,58 @@ func TestSinkAbortAndReuse(t *testing.T) {
 		t.Errorf("sink on a file: %v", err)
 	}
 }
+
+// TestPublishStaged: a run prepared (Prepare) and left there, as by a
+// crash after the caller recorded its id, is published by PublishStaged,
+// also when the crash came after some of its files were moved into place;
+// publishing it again, or a run already published, is a no-op.
+func TestPublishStaged(t *testing.T) {
+	ctx := context.Background()
+	for _, stop := range []string{"staged", "moved 1", "published"} {
+		t.Run(stop, func(t *testing.T) {
+			c := checkedConnector(t)
+			dir := t.TempDir()
+			setupOld(t, c, dir)
+			s, err := writeSinkRows(t, c, dir, "append", "3,a\n4,b", func(step string) error {
+				if step == stop && step != "staged" {
+					return errCrash
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			run := s.RunID()
+			if stop != "staged" {
+				// A crash inside Publish: the deferred clean-up of a
+				// failing Publish must not run, as in a killed process.
+				s.hook = func(step string) error {
+					if step == stop {
+						panic(errCrash)
+					}
+					return nil
+				}
+				func() {
+					defer func() { recover() }()
+					s.Publish(ctx)
+				}()
+			}
+			if got := readOut(t, c, dir); stop != "published" && got != oldOutput {
+				t.Fatalf("before PublishStaged:\n%s", got)
+			}
+			opts, _ := ParseOptions(map[string]string{"path": dir + "/out/", "format": "parquet", "partition_by": "p"}, RoleSink)
+			for i := 0; i < 2; i++ {
+				if err := c.PublishStaged(ctx, opts, run); err != nil {
+					t.Fatalf("PublishStaged %d: %v", i+1, err)
+				}
+				checkClean(t, dir)
+				if got := readOut(t, c, dir); got != newAppend {
+					t.Errorf("after PublishStaged %d:\n%s\nwant:\n%s", i+1, got, newAppend)
+				}
+			}
+		})
+	}
+}

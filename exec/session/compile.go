@@ -71,6 +71,8 @@ type CompileOptions struct {
 	// session's temporary views); they shadow base's objects of the same
 	// name.
 	Temporary []catalog.Object
+	// Session is what current_user, version() and the like answer.
+	Session planner.SessionInfo
 }
 
 // CompileScript parses src and binds every statement against a copy of base
@@ -92,6 +94,7 @@ func CompileScript(ctx context.Context, src *parser.Source, base *catalog.Catalo
 	}
 	prog, bdiags := planner.BindScript(ctx, script, snap, planner.CompileOptions{
 		Params: opts.Params, LookupEnv: opts.LookupEnv, Infer: opts.Infer, Registry: opts.Registry,
+		Session: opts.Session,
 	})
 	diags = append(diags, bdiags...)
 	diags.Sort()
@@ -104,10 +107,9 @@ func CompileScript(ctx context.Context, src *parser.Source, base *catalog.Catalo
 func compileCatalog(ctx context.Context, base *catalog.Catalog, temps []catalog.Object, script *parser.Script) (*catalog.Catalog, error) {
 	snap := catalog.NewMemory()
 	if base != nil {
-		for _, o := range base.List() {
-			if o.Kind == catalog.ObjectSystem {
-				continue
-			}
+		// The system tables are in every catalog already.
+		for _, o := range base.List(catalog.ObjectSource, catalog.ObjectStream, catalog.ObjectSink,
+			catalog.ObjectTable, catalog.ObjectView, catalog.ObjectPipeline) {
 			if _, err := snap.Create(ctx, o, catalog.CreateOrReplace); err != nil {
 				return nil, err
 			}

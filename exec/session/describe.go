@@ -57,9 +57,6 @@ func resultColumns(st planner.BoundStmt) []planner.Column {
 	case *planner.QueryStmt:
 		return st.Plan.Schema()
 	case *planner.ExplainStmt:
-		if st.Analyze {
-			return nil
-		}
 		return text("QUERY PLAN")
 	case *planner.UtilityStmt:
 		u, ok := st.Stmt.(*parser.Show)

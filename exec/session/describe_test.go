@@ -85,3 +85,32 @@ func TestExecParams(t *testing.T) {
 		t.Errorf("missing parameter: code %s (%v)", se.Code, err)
 	}
 }
+
+func TestDescribeParamTypesFromContext(t *testing.T) {
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	mustExec(t, s, "CREATE TABLE t (id INT, amount DECIMAL(12,2), name VARCHAR, day DATE, f REAL);")
+	for q, want := range map[string]string{
+		"INSERT INTO t VALUES ($1, $2, $3, $4, $5)":                                "INT,DECIMAL(12,2),VARCHAR,DATE,REAL",
+		"INSERT INTO t (name, id) VALUES ($1, $2), ($3, 7)":                        "VARCHAR,INT,VARCHAR",
+		"SELECT amount + $1, id - $2, f * $3, $4 / amount FROM t":                  "DECIMAL(12,2),INT,REAL,DECIMAL(12,2)",
+		"SELECT 1 FROM t WHERE id = $1 AND amount = $2 AND day > $3 AND $4 = name": "INT,DECIMAL(12,2),DATE,VARCHAR",
+		"SELECT $1 + 1, $2 + $3":                                                   "BIGINT,BIGINT,BIGINT",
+		"SELECT id FROM t WHERE id IN ($1, $2) AND amount BETWEEN $3 AND $4":       "INT,INT,DECIMAL(12,2),DECIMAL(12,2)",
+		"SELECT $1": "VARCHAR",
+		"SELECT id FROM t WHERE amount * $1 > 10 AND id = $2::BIGINT": "DECIMAL(12,2),BIGINT",
+	} {
+		ds, diags := s.Describe(context.Background(), parser.NewSource("q.sql", q))
+		if diags.HasErrors() {
+			t.Errorf("%s: %v", q, diags)
+			continue
+		}
+		var got []string
+		for _, p := range ds[0].ParamTypes {
+			got = append(got, p.String())
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: params %s, want %s", q, strings.Join(got, ","), want)
+		}
+	}
+}

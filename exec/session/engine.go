@@ -14,6 +14,8 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/glue"
+	"github.com/etlc/etlc/exec/stream"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -27,6 +29,9 @@ type Config struct {
 	// Threads is the number of workers parallel pipelines run in (0: the
 	// number of CPUs); a session's threads setting overrides it.
 	Threads int
+	// Glue configures the registration of sinks with catalog = 'glue' in
+	// the AWS Glue Data Catalog (endpoint, attempts, back-off).
+	Glue glue.Config
 }
 
 // Engine runs scripts against one data directory. It is safe for
@@ -45,7 +50,11 @@ type Engine struct {
 	sinks   map[string]*SinkStats
 	runs    []RunRecord
 	locks   map[string]*sync.Mutex // by target key
+	pipes   map[string]*stream.Status
+	live    map[*Session]bool // wire sessions, for pg_stat_activity
 	closed  bool
+	// glue registers sinks in the Glue Data Catalog; made on first use.
+	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
 	// stmts counts finished statements for the metrics.
@@ -84,6 +93,21 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 	}
 	e.runs = runs
 	return e, nil
+}
+
+// glueRegistrar returns the engine's Glue registrar, making it on first use.
+func (e *Engine) glueRegistrar(ctx context.Context) (*glue.Registrar, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.glue != nil {
+		return e.glue, nil
+	}
+	r, err := glue.New(ctx, e.cfg.Glue)
+	if err != nil {
+		return nil, err
+	}
+	e.glue = r
+	return r, nil
 }
 
 // Dir is the engine's data directory (absolute).

@@ -105,18 +105,25 @@ type Observer interface {
 // and the message for people. Validation is set when a VALIDATE or ASSERT
 // failed.
 type StmtError struct {
-	Pos        parser.Position
-	Title      string
-	Code       string
-	Message    string
+	Pos     parser.Position
+	Title   string
+	Code    string
+	Message string
+	// Detail adds facts to the message, as PostgreSQL's DETAIL does: the
+	// key of a row that violates a unique constraint.
+	Detail     string
 	Hint       string
 	Validation *Validation
 	Err        error
 }
 
-// Error formats the error as "file:line:col: TITLE failed: message".
+// Error formats the error as "file:line:col: TITLE failed: message
+// (detail) (hint)".
 func (e *StmtError) Error() string {
 	s := fmt.Sprintf("%s: %s failed: %s", e.Pos, e.Title, e.Message)
+	if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
 	if e.Hint != "" {
 		s += " (" + e.Hint + ")"
 	}

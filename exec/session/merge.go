@@ -165,6 +165,10 @@ func (r *stmtRun) merge(ctx context.Context, st *planner.MergeStmt) error {
 	if err != nil {
 		return err
 	}
+	defer w.releaseKeys()
+	if err := w.enforce(ctx, st.Checks, r.liveIndexes(target), false); err != nil {
+		return err
+	}
 	outSchema := projectSchema(target.Columns, seq(nt))
 	var affected bitset
 	var inserted, updated, deleted int64

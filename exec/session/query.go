@@ -287,22 +287,6 @@ func (r *stmtRun) textRows(ctx context.Context, names []string, rows [][]string)
 	return err
 }
 
-// explain prints the statement's plan, one line a row of "QUERY PLAN".
-func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
-	r.res.Tag = "EXPLAIN"
-	if st.Analyze {
-		return &featureError{msg: "EXPLAIN ANALYZE is not supported yet; use EXPLAIN"}
-	}
-	if st.Inner == nil {
-		return fmt.Errorf("nothing to explain")
-	}
-	var rows [][]string
-	for _, l := range strings.Split(strings.TrimRight(planner.FormatStmt(st.Inner), "\n"), "\n") {
-		rows = append(rows, []string{l})
-	}
-	return r.textRows(ctx, []string{"QUERY PLAN"}, rows)
-}
-
 // utility runs SHOW, SET, RESET, BEGIN/COMMIT/ROLLBACK, START/STOP
 // PIPELINE and ANALYZE.
 func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
@@ -341,12 +325,35 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = u.Word
 		return nil
 	case *parser.PipelineCmd:
-		if u.Action == parser.PipelineStart {
+		start := u.Action == parser.PipelineStart
+		if r.s.pipes != nil {
+			// etlc run: a pipeline that reads a stream runs after the
+			// script; one that reads none runs now, as a batch.
+			if start {
+				ps, err := r.bindPipeline(ctx, u.Name)
+				if err != nil {
+					return err
+				}
+				if !readsStream(ps.Insert.Plan) {
+					return r.startPipeline(ctx, u)
+				}
+			}
+			name := u.Name.String()
+			if st.Object != nil {
+				name = st.Object.Name
+			}
+			r.res.Tag = "STOP PIPELINE"
+			if start {
+				r.res.Tag = "START PIPELINE"
+			}
+			return r.s.pipes(ctx, name, start)
+		}
+		if start {
 			return r.startPipeline(ctx, u)
 		}
-		return &featureError{msg: "streaming pipelines cannot be started or stopped by this engine yet"}
+		return &featureError{msg: "streaming pipelines cannot be stopped here; etlc run runs a script's pipelines"}
 	case *parser.Analyze:
-		return &featureError{msg: "ANALYZE is not supported yet"}
+		return r.analyze(ctx, st.Object)
 	}
 	return fmt.Errorf("statement %T cannot run", st.Stmt)
 }
@@ -429,4 +436,57 @@ func condEnd(text string) int {
 		return len(text)
 	}
 	return j
+}
+
+// optimizedStmt returns a copy of st whose plans are the ones running st
+// builds: a query's, a VALIDATE's and a CREATE TABLE AS query's plan
+// optimized, an INSERT's plan with its projection to the target's columns
+// and optimized. Other statements (MERGE, ASSERT, ...) are returned as
+// they are.
+func (r *stmtRun) optimizedStmt(ctx context.Context, st planner.BoundStmt) (planner.BoundStmt, error) {
+	switch st := st.(type) {
+	case *planner.QueryStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.ValidateStmt:
+		plan, err := r.optimize(ctx, st.Plan, false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.InsertStmt:
+		if st.Target == nil || st.Plan == nil {
+			return st, nil
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Plan, st.Target, st.Columns, st.Defaults), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Plan = plan
+		return &out, nil
+	case *planner.CreateStmt:
+		if st.Query == nil || st.Object == nil || st.Object.Kind != catalog.ObjectTable {
+			return st, nil
+		}
+		cols := make([]int, len(st.Object.Columns))
+		for i := range cols {
+			cols[i] = i
+		}
+		plan, err := r.optimize(ctx, targetPlan(st.Query, st.Object, cols, nil), false)
+		if err != nil {
+			return nil, err
+		}
+		out := *st
+		out.Query = plan
+		return &out, nil
+	}
+	return st, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/planner"
 )
 
 // scanFactory opens the relations a statement's plans read: sources and
@@ -502,4 +503,107 @@ func projectRecord(rec arrow.Record, columns []int, schema *arrow.Schema) arrow.
 		cols[i] = rec.Column(c)
 	}
 	return array.NewRecord(schema, cols, rec.NumRows())
+}
+
+// OpenScanFiltered implements exec.FilteredScanFactory: a Parquet source
+// read with on_error = 'fail' skips the row groups whose statistics rule
+// out the scan's filters (comparisons of a column with a constant). Other
+// relations are read whole: under drop and quarantine every read must find
+// the same bad rows, and table reads are shared by their columns.
+func (f *scanFactory) OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (exec.Operator, error) {
+	if obj.Kind != catalog.ObjectSource || f.rowid != nil && obj == f.rowid {
+		return f.OpenScan(ctx, obj, columns)
+	}
+	if _, isErr := isErrorsObject(obj); isErr {
+		return f.OpenScan(ctx, obj, columns)
+	}
+	op, err := f.OpenScan(ctx, obj, columns)
+	if err != nil {
+		return nil, err
+	}
+	sc, ok := op.(*fileScan)
+	if !ok || sc.opts.Format != connector.FormatParquet || sc.opts.OnError != connector.OnErrorFail {
+		return op, nil
+	}
+	sc.opts.Ranges = scanRanges(obj, columns, filters)
+	return sc, nil
+}
+
+// scanRanges turns a scan's filters into column ranges for the reader.
+func scanRanges(obj *catalog.Object, columns []int, filters []planner.Expr) []connector.ColumnRange {
+	var out []connector.ColumnRange
+	for _, e := range filters {
+		call, ok := e.(*planner.Call)
+		if !ok || len(call.Args) != 2 {
+			continue
+		}
+		op := call.Name
+		colE, constE := call.Args[0], call.Args[1]
+		if _, isConst := colE.(*planner.Const); isConst {
+			colE, constE = constE, colE
+			op = map[string]string{"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq"}[op]
+		}
+		ref, ok := widened(colE)
+		if !ok || ref.Index < 0 || ref.Index >= len(columns) {
+			continue
+		}
+		k, ok := constE.(*planner.Const)
+		if !ok || k.Value == nil {
+			continue
+		}
+		col := obj.Columns[columns[ref.Index]]
+		// The constant must be on the column's scale: numbers with
+		// numbers, a temporal type with the same one.
+		switch {
+		case col.Type.IsNumeric() && k.T.IsNumeric():
+		case col.Type.IsTemporal() && sameScale(col.Type, k.T):
+		default:
+			continue
+		}
+		v, ok := catalog.NumericValue(k.Value, k.T)
+		if !ok {
+			continue
+		}
+		r := connector.ColumnRange{Column: col.Name}
+		switch op {
+		case "eq":
+			r.Min, r.Max, r.HasMin, r.HasMax = v, v, true, true
+		case "lt", "le":
+			r.Max, r.HasMax = v, true
+		case "gt", "ge":
+			r.Min, r.HasMin = v, true
+		default:
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// widened returns the column an expression reads when it is the column
+// itself or the column under casts that keep every value (a wider integer,
+// a DECIMAL or DOUBLE of at least its scale): the cast value compares
+// like the stored one.
+func widened(e planner.Expr) (*planner.ColRef, bool) {
+	switch x := e.(type) {
+	case *planner.ColRef:
+		return x, true
+	case *planner.Cast:
+		from, to := x.Arg.Type(), x.T
+		ok := from.IsInteger() && (to.IsInteger() && to.Kind >= from.Kind || to.Kind == catalog.KindDecimal || to.Kind == catalog.KindFloat64) ||
+			from.Kind == catalog.KindDecimal && (to.Kind == catalog.KindDecimal && to.Scale >= from.Scale || to.Kind == catalog.KindFloat64)
+		if !ok || x.Try {
+			return nil, false
+		}
+		return widened(x.Arg)
+	}
+	return nil, false
+}
+
+// sameScale reports whether two temporal types put values on one scale
+// (days for DATE, microseconds for TIME, and for TIMESTAMP with or
+// without time zone).
+func sameScale(a, b catalog.Type) bool {
+	ts := func(t catalog.Type) bool { return t.Kind == catalog.KindTimestamp || t.Kind == catalog.KindTimestampTZ }
+	return a.Kind == b.Kind || ts(a) && ts(b)
 }

@@ -33,6 +33,12 @@ type Options struct {
 	LookupEnv func(string) (string, bool)
 	// Settings are initial SET values (names in lower case).
 	Settings map[string]string
+	// Pipelines, when set, is told of every START PIPELINE (start true)
+	// and STOP PIPELINE statement the session runs, after the pipeline was
+	// found in the catalog: `etlc run` runs the started pipelines in the
+	// foreground after the script. When nil, those statements fail as not
+	// supported.
+	Pipelines func(ctx context.Context, name string, start bool) error
 }
 
 // Session runs scripts for one client: a script run by `etlc run`, or one
@@ -44,7 +50,10 @@ type Session struct {
 	env      func(string) (string, bool)
 	settings map[string]string
 	temps    map[string]catalog.Object
+	pipes    func(ctx context.Context, name string, start bool) error
 	mu       sync.Mutex // guards against concurrent Exec
+	// info is what pg_stat_activity shows; guarded by eng.mu.
+	info sessionInfo
 }
 
 // NewSession returns a session of the engine.
@@ -55,6 +64,7 @@ func (e *Engine) NewSession(opts Options) *Session {
 		env:      opts.LookupEnv,
 		settings: defaultSettings(),
 		temps:    map[string]catalog.Object{},
+		pipes:    opts.Pipelines,
 	}
 	for k, v := range opts.Settings {
 		s.settings[strings.ToLower(k)] = v
@@ -67,6 +77,9 @@ func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.temps = map[string]catalog.Object{}
+	s.eng.mu.Lock()
+	delete(s.eng.live, s)
+	s.eng.mu.Unlock()
 	return nil
 }
 
@@ -90,11 +103,24 @@ func (s *Session) tempObjects() []catalog.Object {
 
 // Compile parses and binds a script against the engine's catalog and the
 // session's temporary views, changing neither.
+//
+// A query that does not compile but reads only catalog relations etlc
+// always leaves empty is answered with no rows (see emptyCatalogQuery).
 func (s *Session) Compile(ctx context.Context, src *parser.Source) (*planner.Program, parser.Diagnostics) {
-	return CompileScript(ctx, src, s.eng.cat, CompileOptions{
+	opts := CompileOptions{
 		Params: s.params, LookupEnv: s.env, Infer: s.eng.inferFunc(), Registry: s.eng.reg,
-		Temporary: s.tempObjects(),
-	})
+		Temporary: s.tempObjects(), Session: s.sessionInfo(),
+	}
+	prog, diags := CompileScript(ctx, src, s.eng.cat, opts)
+	if diags.HasErrors() {
+		if cols, ok := emptyCatalogQuery(src.Text); ok {
+			alt := parser.NewSource(src.Name, emptyQueryText(cols))
+			if p, d := CompileScript(ctx, alt, s.eng.cat, opts); !d.HasErrors() {
+				return p, d
+			}
+		}
+	}
+	return prog, diags
 }
 
 // ExecOptions configure one Exec.
@@ -138,6 +164,8 @@ type runState struct {
 func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions) (run *Run, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.setActivity("active", src.Text)
+	defer s.setActivity("idle", "")
 	run = &Run{ID: newRunID(), Job: src.Name, StartedAt: time.Now().UTC()}
 	defer func() {
 		if r := recover(); r != nil {

@@ -96,6 +96,10 @@ func describe(st planner.BoundStmt) (kind, object string) {
 			names = append(names, n.String())
 		}
 		return "DROP " + st.Stmt.Kind.String(), strings.Join(names, ", ")
+	case *planner.CreateIndexStmt:
+		return "CREATE INDEX", st.Index.Name
+	case *planner.DropIndexStmt:
+		return "DROP INDEX", strings.Join(st.Names, ", ")
 	case *planner.ExplainStmt:
 		return "EXPLAIN", ""
 	case *planner.DeclareStmt:
@@ -200,6 +204,10 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 		return r.merge(ctx, st)
 	case *planner.DropStmt:
 		return r.drop(ctx, st)
+	case *planner.CreateIndexStmt:
+		return r.createIndex(ctx, st)
+	case *planner.DropIndexStmt:
+		return r.dropIndex(ctx, st)
 	case *planner.ExplainStmt:
 		return r.explain(ctx, st)
 	case *planner.DeclareStmt:
@@ -242,7 +250,7 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 	)
 	switch {
 	case errors.As(err, &ce):
-		e.Code = ce.code
+		e.Code, e.Detail = ce.code, ce.detail
 	case errors.As(err, &ee):
 		e.Code = ee.Code
 	case errors.As(err, &oe):
@@ -268,8 +276,9 @@ func (r *stmtRun) stmtError(err error) *StmtError {
 
 // codeError is an error with its SQLSTATE.
 type codeError struct {
-	code string
-	msg  string
+	code   string
+	msg    string
+	detail string
 }
 
 func (e *codeError) Error() string { return e.msg }

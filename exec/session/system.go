@@ -1,7 +1,9 @@
 package session
 
 import (
+	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -54,18 +56,31 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 				timeOrNil(r.FinishedAt), r.RowsIn, r.RowsOut, nullIfEmpty(r.Error)})
 		}
 	case catalog.SysPipelines:
-		// Pipelines are registered, not run, by this engine.
-		for _, o := range eng.cat.List(catalog.ObjectPipeline) {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
+		rows = eng.pipelineRows()
+	case catalog.SysStats:
+		for _, ts := range eng.cat.AllStats() {
+			at := timeOrNil(ts.AnalyzedAt)
+			if at == nil {
+				at = time.Unix(0, 0).UTC()
+			}
+			rows = append(rows, []any{ts.Relation, nil, int64(math.Round(ts.Rows)), nil, nil, nil, nil, nil, at})
+			for _, c := range ts.Columns {
+				rows = append(rows, []any{ts.Relation, c.Name, int64(math.Round(ts.Rows)), countOrNil(c.Nulls),
+					countOrNil(c.Distinct), nullIfEmpty(c.MinText), nullIfEmpty(c.MaxText), widthOrNil(c.AvgWidth), at})
+			}
 		}
 	case catalog.SysExpectations:
 		for _, x := range eng.Expectations() {
 			rows = append(rows, []any{x.Pipeline, x.Constraint, x.Action, x.Passed, x.Dropped, x.Failed, x.Quarantined})
 		}
-	case catalog.SysStats:
-		// Filled by ANALYZE, which this engine does not have yet.
 	default:
-		return nil, fmt.Errorf("unknown system table %q", obj.Name)
+		if !catalog.IsPGCatalogName(obj.Name) {
+			return nil, fmt.Errorf("unknown system table %q", obj.Name)
+		}
+		var err error
+		if rows, err = f.pgCatalogRows(context.Background(), obj); err != nil {
+			return nil, err
+		}
 	}
 	rec, err := buildRecord(f.r.mem.Alloc, obj.Columns, rows)
 	if err != nil {
@@ -75,6 +90,22 @@ func (f *scanFactory) systemScan(obj *catalog.Object, columns []int) (exec.Opera
 	out := projectRecord(rec, columns, schema)
 	rec.Release()
 	return exec.NewRecordSource(schema, []arrow.Record{out}), nil
+}
+
+// countOrNil is a count, NULL when unknown (negative).
+func countOrNil(v float64) any {
+	if v < 0 {
+		return nil
+	}
+	return int64(math.Round(v))
+}
+
+// widthOrNil is an average width, NULL when unknown (0).
+func widthOrNil(v float64) any {
+	if v <= 0 {
+		return nil
+	}
+	return v
 }
 
 func optOr(m map[string]string, k, def string) string {
@@ -129,6 +160,12 @@ func buildRecord(mem memory.Allocator, cols catalog.Schema, rows [][]any) (arrow
 				fb.Append(v.(string))
 			case *array.Int64Builder:
 				fb.Append(v.(int64))
+			case *array.Int32Builder:
+				fb.Append(int32(v.(int64)))
+			case *array.Int16Builder:
+				fb.Append(int16(v.(int64)))
+			case *array.Float32Builder:
+				fb.Append(float32(v.(float64)))
 			case *array.BooleanBuilder:
 				fb.Append(v.(bool))
 			case *array.Float64Builder:

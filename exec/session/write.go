@@ -3,12 +3,14 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/glue"
 	"github.com/etlc/etlc/parser"
 	"github.com/etlc/etlc/planner"
 )
@@ -21,6 +23,11 @@ type writer struct {
 	fields  []connector.Field
 	notNull []int
 	rows    int64
+	// overwrite is set when the write replaces the relation's data.
+	overwrite bool
+	// checks and keys are the table's constraints (see enforce).
+	checks []*checkEval
+	keys   []*uniqueKey
 }
 
 // openWriter opens the sink of a sink object, or of a table's directory.
@@ -48,7 +55,7 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 	if overwrite {
 		opts.Mode = connector.ModeOverwrite
 	}
-	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns)}
+	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns), overwrite: opts.Mode == connector.ModeOverwrite}
 	for i, f := range w.fields {
 		if f.NotNull {
 			w.notNull = append(w.notNull, i)
@@ -73,8 +80,13 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 	for _, i := range w.notNull {
 		if rec.Column(i).NullN() > 0 {
-			return &codeError{code: "23502", msg: fmt.Sprintf("null value in column %q of %s %q violates not-null constraint",
+			return &codeError{code: catalog.CodeNotNullViolation, msg: fmt.Sprintf("null value in column %q of %s %q violates not-null constraint",
 				w.fields[i].Name, w.obj.Kind, w.obj.Name)}
+		}
+	}
+	if len(w.checks) > 0 || len(w.keys) > 0 {
+		if err := w.checkRows(ctx, rec); err != nil {
+			return err
 		}
 	}
 	if err := w.sink.Write(ctx, rec); err != nil {
@@ -89,6 +101,7 @@ func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 
 // commit publishes the statement's output and records what it wrote.
 func (w *writer) commit(ctx context.Context) error {
+	w.releaseKeys()
 	m, err := w.sink.Commit(ctx)
 	for i, s := range w.r.sinks {
 		if s == w.sink {
@@ -115,18 +128,79 @@ func (w *writer) commit(ctx context.Context) error {
 	if w.obj.Kind == catalog.ObjectSink {
 		w.r.s.eng.noteCommit(w.obj.Name, files, w.rows, bytes)
 	}
-	if err != nil {
-		// Committed; only the clean-up failed, which the next run finishes.
-		return nil
+	if w.obj.Kind == catalog.ObjectTable {
+		w.r.s.eng.noteTableWrite(ctx, w.obj, w.rows, w.overwrite)
 	}
+	if w.obj.Kind == catalog.ObjectSink && w.obj.Options["catalog"] == "glue" {
+		if gerr := w.registerGlue(ctx, m); gerr != nil {
+			return fmt.Errorf("sink %q committed its output, but registering it in the Glue Data Catalog failed (the next successful run registers it): %w", w.obj.Name, gerr)
+		}
+	}
+	// A clean-up that failed after the commit (err != nil here) is
+	// finished by the next run.
 	return nil
+}
+
+// registerGlue creates or updates the Glue table of a sink with
+// catalog = 'glue' to describe the output the manifest m lists.
+func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error {
+	reg, err := w.r.s.eng.glueRegistrar(ctx)
+	if err != nil {
+		return err
+	}
+	o := w.obj.Options
+	copts, err := connector.ParseOptions(o, connector.RoleSink)
+	if err != nil {
+		return err
+	}
+	t := glue.Table{
+		Database: o["database"], Name: o["table"], Location: o["path"],
+		Format: o["format"], Compression: o["compression"],
+		Header: copts.Header, RunID: w.sink.RunID(),
+	}
+	if copts.Delimiter != 0 {
+		t.Delimiter = string(copts.Delimiter)
+	}
+	if copts.Quote != 0 {
+		t.Quote = string(copts.Quote)
+	}
+	if copts.Escape != 0 && copts.Escape != copts.Quote {
+		t.Escape = string(copts.Escape)
+	}
+	var keys []string
+	if pb := o["partition_by"]; pb != "" {
+		keys = strings.Split(pb, ",")
+	}
+	for _, c := range w.obj.Columns {
+		if slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) }) {
+			continue
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	for _, k := range keys {
+		i := slices.IndexFunc(w.obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
+		if i < 0 {
+			return fmt.Errorf("partition column %q is not a column of sink %q", k, w.obj.Name)
+		}
+		t.PartitionKeys = append(t.PartitionKeys, w.obj.Columns[i])
+	}
+	seen := map[string]bool{}
+	for _, f := range m.Files {
+		dir, values := connector.PartitionDir(f.Path)
+		if len(keys) == 0 || len(values) != len(keys) || seen[dir] {
+			continue
+		}
+		seen[dir] = true
+		t.Partitions = append(t.Partitions, glue.Partition{Dir: dir, Values: values})
+	}
+	return reg.Register(ctx, t)
 }
 
 // targetPlan wraps a query plan whose column i goes to target column
 // columns[i] into a projection to every target column in order: casts
-// where the query's type differs from the column's, NULL for the columns
-// not written.
-func targetPlan(plan planner.Node, target *catalog.Object, columns []int) planner.Node {
+// where the query's type differs from the column's, for the columns not
+// written their DEFAULT (defaults[i], when not nil) or NULL.
+func targetPlan(plan planner.Node, target *catalog.Object, columns []int, defaults []planner.Expr) planner.Node {
 	in := plan.Schema()
 	exprs := make([]planner.Expr, len(target.Columns))
 	for qi, ti := range columns {
@@ -138,6 +212,9 @@ func targetPlan(plan planner.Node, target *catalog.Object, columns []int) planne
 		t := tc.Type
 		if t.Kind == catalog.KindNull {
 			t = catalog.String
+		}
+		if exprs[i] == nil && i < len(defaults) && defaults[i] != nil {
+			exprs[i] = defaults[i]
 		}
 		if exprs[i] == nil {
 			exprs[i] = &planner.Const{Value: nil, T: t}
@@ -170,9 +247,13 @@ func (r *stmtRun) insert(ctx context.Context, st *planner.InsertStmt) error {
 	}
 	unlock := r.s.eng.lockTarget(target.Name)
 	defer unlock()
-	plan := targetPlan(st.Plan, target, st.Columns)
+	plan := targetPlan(st.Plan, target, st.Columns, st.Defaults)
 	w, err := r.openWriter(ctx, target, st.Overwrite)
 	if err != nil {
+		return err
+	}
+	defer w.releaseKeys()
+	if err := w.enforce(ctx, st.Checks, r.liveIndexes(target), !st.Overwrite); err != nil {
 		return err
 	}
 	if err := r.forEach(ctx, plan, nil, func(rec arrow.Record) error { return w.write(ctx, rec) }); err != nil {
@@ -263,7 +344,11 @@ func (r *stmtRun) createTable(ctx context.Context, st *planner.CreateStmt, obj c
 	if err != nil {
 		return err
 	}
-	plan := targetPlan(st.Query, &obj, cols)
+	defer w.releaseKeys()
+	if err := w.enforce(ctx, nil, obj.Indexes, false); err != nil {
+		return err
+	}
+	plan := targetPlan(st.Query, &obj, cols, nil)
 	if err := r.forEach(ctx, plan, nil, func(rec arrow.Record) error { return w.write(ctx, rec) }); err != nil {
 		return err
 	}

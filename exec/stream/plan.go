@@ -1,0 +1,187 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec"
+	"github.com/etlc/etlc/planner"
+)
+
+// splitPlan finds the windowed aggregation of a pipeline's plan. It
+// returns nil when the plan has none (a stateless pipeline), and a
+// function that rebuilds the plan with the aggregation replaced by another
+// node. Only nodes with one input may stand between the root and the
+// aggregation.
+func splitPlan(n planner.Node) (*planner.Aggregate, func(planner.Node) planner.Node, error) {
+	switch n := n.(type) {
+	case *planner.Aggregate:
+		if n.Window != nil {
+			return n, func(x planner.Node) planner.Node { return x }, nil
+		}
+		if hasStream(n.Input) {
+			return nil, nil, fmt.Errorf("an aggregation over a stream needs a group window (GROUP BY TUMBLE, HOP or SESSION)")
+		}
+		return nil, nil, nil
+	case *planner.Filter:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	case *planner.Project:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	case *planner.Sort:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	case *planner.Limit:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	case *planner.Expect:
+		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
+	}
+	for _, c := range n.Children() {
+		agg, _, err := splitPlan(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		if agg != nil {
+			return nil, nil, fmt.Errorf("a windowed aggregation under a %T is not supported in a stream yet", n)
+		}
+	}
+	return nil, nil, nil
+}
+
+func splitOne(in planner.Node, wrap func(planner.Node) planner.Node) (*planner.Aggregate, func(planner.Node) planner.Node, error) {
+	agg, inner, err := splitPlan(in)
+	if err != nil || agg == nil {
+		return agg, nil, err
+	}
+	return agg, func(x planner.Node) planner.Node { return wrap(inner(x)) }, nil
+}
+
+// hasStream reports whether a plan reads a stream.
+func hasStream(n planner.Node) bool {
+	if s, ok := n.(*planner.Scan); ok && s.Stream {
+		return true
+	}
+	for _, c := range n.Children() {
+		if hasStream(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// catalogColumns converts plan columns to catalog columns.
+func catalogColumns(cols []planner.Column) catalog.Schema {
+	out := make(catalog.Schema, len(cols))
+	for i, c := range cols {
+		out[i] = catalog.Column{Name: c.Name, Type: c.Type}
+	}
+	return out
+}
+
+// router is the ScanFactory of one plan run: the objects the runtime
+// provides (the stream's file, the buffered state, window results), and
+// the engine's factory for everything else (tables of lookup joins).
+type router struct {
+	own      map[*catalog.Object]func(cols []int) (exec.Operator, error)
+	fallback exec.ScanFactory
+}
+
+// OpenScan implements exec.ScanFactory.
+func (r *router) OpenScan(ctx context.Context, obj *catalog.Object, cols []int) (exec.Operator, error) {
+	for o, open := range r.own {
+		if o == obj || o.Name == obj.Name {
+			return open(cols)
+		}
+	}
+	if r.fallback == nil {
+		return nil, fmt.Errorf("cannot read %s %q in a pipeline", obj.Kind, obj.Name)
+	}
+	return r.fallback.OpenScan(ctx, obj, cols)
+}
+
+// project keeps the columns cols of rec (a new reference; rec is not
+// released).
+func project(rec arrow.Record, cols []int) arrow.Record {
+	if cols == nil {
+		rec.Retain()
+		return rec
+	}
+	fields := make([]arrow.Field, len(cols))
+	arrs := make([]arrow.Array, len(cols))
+	for i, c := range cols {
+		fields[i] = rec.Schema().Field(c)
+		arrs[i] = rec.Column(c)
+	}
+	return array.NewRecord(arrow.NewSchema(fields, nil), arrs, rec.NumRows())
+}
+
+func projectSchema(s *arrow.Schema, cols []int) *arrow.Schema {
+	if cols == nil {
+		return s
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = s.Field(c)
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// recordsOp replays records (it owns them).
+type recordsOp struct {
+	schema *arrow.Schema
+	recs   []arrow.Record
+	cols   []int
+	i      int
+}
+
+func (o *recordsOp) Schema() *arrow.Schema          { return projectSchema(o.schema, o.cols) }
+func (o *recordsOp) Open(ctx context.Context) error { return nil }
+func (o *recordsOp) Next(ctx context.Context) (exec.Batch, bool, error) {
+	if o.i >= len(o.recs) {
+		return exec.Batch{}, false, nil
+	}
+	r := o.recs[o.i]
+	o.i++
+	return exec.Batch{Kind: exec.BatchData, Rec: project(r, o.cols)}, true, nil
+}
+func (o *recordsOp) Close() error {
+	for _, r := range o.recs[o.i:] {
+		r.Release()
+	}
+	for _, r := range o.recs[:o.i] {
+		r.Release()
+	}
+	o.recs = nil
+	return nil
+}
+
+// run opens op, calls fn with every data batch and closes it.
+func run(ctx context.Context, op exec.Operator, fn func(arrow.Record) error) (err error) {
+	defer func() {
+		if cerr := op.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if err := op.Open(ctx); err != nil {
+		return err
+	}
+	for {
+		b, ok, err := op.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if b.Kind != exec.BatchData {
+			continue
+		}
+		err = fn(b.Rec)
+		b.Rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package optimizer
+
+import (
+	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/planner"
+)
+
+// This rule gives each scan of a source the conditions of the filter right above it
+// that compare a column with a constant (=, <, <=, >, >=, BETWEEN), as
+// Scan.Filters. The reader uses them to skip what it can tell no row
+// satisfies: a Parquet row group whose min/max statistics lie outside the
+// range is not read. The filter stays: it still applies the conditions to
+// the rows of the row groups that are read.
+//
+// It runs last, when the scans' columns are final.
+
+// pruneFilters applies the rule to n and below.
+func (o *opt) pruneFilters(n planner.Node) planner.Node {
+	if ref, ok := n.(*planner.CTERef); ok {
+		return ref
+	}
+	kids := n.Children()
+	if len(kids) == 0 {
+		return n
+	}
+	nk := make([]planner.Node, len(kids))
+	changed := false
+	for i, k := range kids {
+		nk[i] = o.pruneFilters(k)
+		changed = changed || nk[i] != k
+	}
+	if changed {
+		n = withChildren(n, nk)
+	}
+	f, ok := n.(*planner.Filter)
+	if !ok {
+		return n
+	}
+	sc, ok := f.Input.(*planner.Scan)
+	if !ok || sc.Stream || sc.Object == nil || sc.Object.Kind != catalog.ObjectSource {
+		// Only file sources skip data by their filters so far.
+		return n
+	}
+	var keep []planner.Expr
+	for _, c := range conjuncts(f.Cond) {
+		if rangeCond(c) {
+			keep = append(keep, c)
+		}
+	}
+	if len(keep) == 0 {
+		return n
+	}
+	s := *sc
+	s.Filters = keep
+	c := *f
+	c.Input = &s
+	return &c
+}
+
+// rangeCond reports whether c compares a column (under casts) with a
+// constant that is not NULL.
+func rangeCond(c planner.Expr) bool {
+	for _, op := range []string{"eq", "lt", "le", "gt", "ge"} {
+		if _, k, ok := colConst(c, op); ok && k.Value != nil {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,111 @@
+package pgwire
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/etlc/etlc/parser"
+)
+
+// errInFailedBlock is PostgreSQL's answer to a statement in a failed
+// transaction block.
+var errInFailedBlock = &codedError{code: "25P02",
+	msg: "current transaction is aborted, commands ignored until end of transaction block"}
+
+// txVerb returns the transaction verb a statement starts with: BEGIN,
+// COMMIT or ROLLBACK (with their synonyms folded), or "".
+func txVerb(stmt string) string {
+	f := strings.Fields(strings.ToUpper(strings.TrimLeft(stmt, " \t\r\n;(")))
+	if len(f) == 0 {
+		return ""
+	}
+	w := strings.TrimRight(f[0], ";")
+	switch w {
+	case "BEGIN":
+		return "BEGIN"
+	case "START":
+		if len(f) > 1 && strings.HasPrefix(f[1], "TRANSACTION") {
+			return "BEGIN"
+		}
+	case "COMMIT", "END":
+		return "COMMIT"
+	case "ROLLBACK", "ABORT":
+		if len(f) > 1 && f[1] == "TO" {
+			return "" // ROLLBACK TO SAVEPOINT
+		}
+		return "ROLLBACK"
+	}
+	return ""
+}
+
+// failedBlock answers a query in a failed transaction block: COMMIT and
+// ROLLBACK end the block (COMMIT reports ROLLBACK, as PostgreSQL does),
+// anything else is refused with 25P02. It returns the text still to run
+// (statements after the one that ended the block) and whether to run it.
+func (c *conn) failedBlock(q string) (rest string, run bool) {
+	spans := parser.Split(q)
+	if len(spans) == 0 {
+		return "", false
+	}
+	first := q[spans[0].Start:spans[0].End]
+	switch txVerb(first) {
+	case "COMMIT", "ROLLBACK":
+		c.endBlock()
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+	default:
+		c.sendError(c.errorResponse(errInFailedBlock, q))
+		return "", false
+	}
+	if len(spans) == 1 {
+		return "", false
+	}
+	// Blank what ran, keeping line breaks, so positions stay right.
+	b := []byte(q)
+	for i := 0; i < spans[1].Start; i++ {
+		if b[i] != '\n' {
+			b[i] = ' '
+		}
+	}
+	return string(b), true
+}
+
+// endBlock ends a transaction block.
+func (c *conn) endBlock() {
+	c.txStatus = 'I'
+	c.txWrites = 0
+	c.closeBlockCursors()
+}
+
+// noteTxStatement follows the statements run: BEGIN opens a block,
+// COMMIT and ROLLBACK close it, and a statement that wrote inside a block
+// is counted, for the notice ROLLBACK gives.
+func (c *conn) noteTxStatement(kind, tag string) {
+	switch txVerb(kind) {
+	case "BEGIN":
+		if c.txStatus == 'I' {
+			c.txStatus = 'T'
+			c.txWrites = 0
+		}
+		return
+	case "COMMIT":
+		c.endBlock()
+		return
+	case "ROLLBACK":
+		if c.txStatus == 'T' && c.txWrites > 0 {
+			c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25000",
+				Message: fmt.Sprintf("ROLLBACK does not undo the %d statement(s) of this block that wrote data", c.txWrites),
+				Detail:  "etlc commits every statement when it completes; a transaction block does not stage writes"})
+		}
+		c.endBlock()
+		return
+	}
+	if c.txStatus != 'T' {
+		return
+	}
+	switch w, _, _ := strings.Cut(tag, " "); w {
+	case "INSERT", "MERGE", "CREATE", "DROP", "COPY":
+		c.txWrites++
+	}
+}
