@@ -30,12 +30,15 @@ type PartScanFactory interface {
 // merge (count, sum, avg, min, max) runs one partial aggregation per
 // worker and merges their groups; anything else reads the workers' output
 // through a Gather. Expressions with subqueries keep their pipeline
-// serial.
+// serial, and so does a build that observes its operators (BuildEnv.Observe,
+// EXPLAIN ANALYZE).
 
 // parallel returns the worker pipelines of n, one per thread, or nil when
 // n does not split (then nothing is built).
 func (b *builder) parallel(n planner.Node) ([]Operator, error) {
-	if b.env.Threads < 2 {
+	if b.env.Threads < 2 || b.env.Observe != nil {
+		// EXPLAIN ANALYZE measures one operator per plan node: it runs
+		// the plan serially.
 		return nil, nil
 	}
 	switch n := n.(type) {
