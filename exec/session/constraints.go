@@ -118,35 +118,14 @@ func (w *writer) loadKeys(ctx context.Context, read []int) error {
 	if err != nil {
 		return err
 	}
-	defer op.Close()
-	if err := op.Open(ctx); err != nil {
-		return err
-	}
 	// Positions of the table's columns in the scanned records.
 	at := map[int]int{}
 	for j, c := range read {
 		at[c] = j
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, ok, err := op.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if b.Kind != exec.BatchData {
-			continue
-		}
-		err = w.addKeys(b.Rec, func(c int) int { return at[c] }, true)
-		b.Rec.Release()
-		if err != nil {
-			return err
-		}
-	}
+	return exec.Drive(ctx, op, func(rec arrow.Record) error {
+		return w.addKeys(rec, func(c int) int { return at[c] }, true)
+	})
 }
 
 // checkRows checks the CHECK constraints and unique keys on a batch about

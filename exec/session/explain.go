@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/etlc/etlc/exec"
 	"github.com/etlc/etlc/optimizer"
 	"github.com/etlc/etlc/planner"
@@ -87,30 +88,8 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 }
 
 // drain runs an operator to its end, discarding the rows.
-func drain(ctx context.Context, op exec.Operator) (err error) {
-	defer func() {
-		if cerr := op.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := op.Open(ctx); err != nil {
-		return err
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, ok, err := op.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if b.Rec != nil {
-			b.Rec.Release()
-		}
-	}
+func drain(ctx context.Context, op exec.Operator) error {
+	return exec.Drive(ctx, op, func(arrow.Record) error { return nil })
 }
 
 // lines splits text into one-cell rows.

@@ -236,11 +236,7 @@ func (r *stmtRun) merge(ctx context.Context, st *planner.MergeStmt) error {
 	if err != nil {
 		return err
 	}
-	err = copyUntouched(ctx, r, op, nt, outSchema, &affected, w)
-	if cerr := op.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := copyUntouched(ctx, r, op, nt, outSchema, &affected, w); err != nil {
 		return err
 	}
 	if err := w.commit(ctx); err != nil {
@@ -256,26 +252,10 @@ func (r *stmtRun) merge(ctx context.Context, st *planner.MergeStmt) error {
 }
 
 // copyUntouched writes the rows of the target scan op (target columns,
-// then the row number) whose number is not marked in affected.
+// then the row number) whose number is not marked in affected, and closes
+// op.
 func copyUntouched(ctx context.Context, r *stmtRun, op exec.Operator, nt int, schema *arrow.Schema, affected *bitset, w *writer) error {
-	if err := op.Open(ctx); err != nil {
-		return err
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, ok, err := op.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if b.Kind != exec.BatchData {
-			continue
-		}
-		rec := b.Rec
+	return exec.Drive(ctx, op, func(rec arrow.Record) error {
 		ids := rec.Column(nt).(*array.Int64)
 		var keep []int64
 		for i := 0; i < int(rec.NumRows()); i++ {
@@ -285,24 +265,20 @@ func copyUntouched(ctx context.Context, r *stmtRun, op exec.Operator, nt int, sc
 		}
 		cols := rec.Columns()[:nt]
 		var out arrow.Record
-		if len(keep) == int(rec.NumRows()) {
+		switch {
+		case len(keep) == int(rec.NumRows()):
 			out = array.NewRecord(schema, cols, rec.NumRows())
-		} else if len(keep) > 0 {
-			out, err = takeRows(ctx, r.mem.Alloc, schema, cols, keep)
+		case len(keep) > 0:
+			var err error
+			if out, err = takeRows(ctx, r.mem.Alloc, schema, cols, keep); err != nil {
+				return err
+			}
+		default:
+			return nil
 		}
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		if out == nil {
-			continue
-		}
-		err = w.write(ctx, out)
-		out.Release()
-		if err != nil {
-			return err
-		}
-	}
+		defer out.Release()
+		return w.write(ctx, out)
+	})
 }
 
 // takeRows returns a record of the rows at idx of the given columns; a nil

@@ -319,32 +319,5 @@ func (r *stmtRun) forEach(ctx context.Context, plan planner.Node, scans *scanFac
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := op.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := op.Open(ctx); err != nil {
-		return err
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b, ok, err := op.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if b.Kind != exec.BatchData {
-			continue
-		}
-		err = fn(b.Rec)
-		b.Rec.Release()
-		if err != nil {
-			return err
-		}
-	}
+	return exec.Drive(ctx, op, fn)
 }

@@ -460,7 +460,7 @@ func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, 
 	if err != nil {
 		return 0, err
 	}
-	err = run(ctx, op, func(rec arrow.Record) error {
+	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
 		if p.agg == nil {
 			return p.write(ctx, rec)
 		}
@@ -711,7 +711,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 		}
 	}()
 	bound := int64(math.MaxInt64)
-	err = run(ctx, op, func(rec arrow.Record) error {
+	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
 		ends := rec.Column(w.endCol).(*array.Timestamp)
 		starts := rec.Column(w.startCol).(*array.Timestamp)
 		b := array.NewBooleanBuilder(p.spec.Mem.Alloc)
@@ -761,7 +761,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 		}
 		return err
 	}
-	if err := run(ctx, op2, func(rec arrow.Record) error { return p.write(ctx, rec) }); err != nil {
+	if err := exec.Drive(ctx, op2, func(rec arrow.Record) error { return p.write(ctx, rec) }); err != nil {
 		return err
 	}
 	for _, r := range recs {

@@ -157,31 +157,3 @@ func (o *recordsOp) Close() error {
 	return nil
 }
 
-// run opens op, calls fn with every data batch and closes it.
-func run(ctx context.Context, op exec.Operator, fn func(arrow.Record) error) (err error) {
-	defer func() {
-		if cerr := op.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	if err := op.Open(ctx); err != nil {
-		return err
-	}
-	for {
-		b, ok, err := op.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return nil
-		}
-		if b.Kind != exec.BatchData {
-			continue
-		}
-		err = fn(b.Rec)
-		b.Rec.Release()
-		if err != nil {
-			return err
-		}
-	}
-}
