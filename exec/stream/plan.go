@@ -156,4 +156,3 @@ func (o *recordsOp) Close() error {
 	o.recs = nil
 	return nil
 }
-
