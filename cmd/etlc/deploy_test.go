@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/connector/s3test"
 )
@@ -95,28 +92,14 @@ func TestDeployCommands(t *testing.T) {
 // deployed with --script-uri gets its script) from a versitygw on
 // loopback, and reports a missing object as an unreadable script.
 func TestScriptFromS3(t *testing.T) {
-	srv, skip, err := s3test.Start()
-	if skip != "" {
-		t.Skip(skip)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	srv.SetEnv(t)
+	s3test.Run(t)
 	ctx := context.Background()
 	cl, err := connector.NewS3Client(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bucket := s3test.BucketName(t)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("jobs/q.sql"),
-		Body: strings.NewReader("SELECT 1 + 1 AS two;\n")}); err != nil {
-		t.Fatal(err)
-	}
+	bucket, put := s3test.Bucket(ctx, t, cl)
+	put("jobs/q.sql", "SELECT 1 + 1 AS two;\n")
 	env := map[string]string{}
 	code, _, stderr := runETLC(t, []string{"compile", "s3://" + bucket + "/jobs/q.sql"}, "", env, false)
 	if code != 0 {

@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"context"
 	"sort"
 	"strings"
@@ -18,29 +17,13 @@ import (
 // output read back (schema inferred from Parquet on S3), and a failing
 // overwrite that must leave the previous output as it was.
 func TestS3EndToEnd(t *testing.T) {
-	srv, skip, err := s3test.Start()
-	if skip != "" {
-		t.Skip(skip)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	srv.SetEnv(t)
+	s3test.Run(t)
 	ctx := context.Background()
 	cl, err := connector.NewS3Client(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bucket := s3test.BucketName(t)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(key, body string) {
-		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader([]byte(body))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bucket, put := s3test.Bucket(ctx, t, cl)
 	put("raw/contacts/part-1.csv", "id,name,state,amount\n1,Ann,CA,10.50\n2,Bob,NY,7.25\n3,Cid,CA,1.00\n")
 	put("raw/contacts/part-2.csv", "id,name,state,amount\n4,Dee,WA,2.00\n5,Eve,NY,0.75\n")
 	put("raw/contacts/notes.txt", "not a csv: the glob leaves it out\n")

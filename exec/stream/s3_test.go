@@ -1,14 +1,11 @@
 package stream_test
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/connector/s3test"
@@ -21,29 +18,13 @@ import (
 // the next poll, each once, and the output published to an S3 sink reads
 // back with the expected windows.
 func TestS3Stream(t *testing.T) {
-	srv, skip, err := s3test.Start()
-	if skip != "" {
-		t.Skip(skip)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	srv.SetEnv(t)
+	s3test.Run(t)
 	ctx := context.Background()
 	cl, err := connector.NewS3Client(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bucket := s3test.BucketName(t)
-	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		t.Fatal(err)
-	}
-	put := func(key, body string) {
-		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader([]byte(body))}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bucket, put := s3test.Bucket(ctx, t, cl)
 	eng, err := session.Open(ctx, filepath.Join(t.TempDir(), "data"), session.Config{})
 	if err != nil {
 		t.Fatal(err)

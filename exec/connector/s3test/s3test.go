@@ -4,6 +4,7 @@
 package s3test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Install is how to install the S3 server the tests run (make tools does).
@@ -137,4 +140,37 @@ func BucketName(t testing.TB) string {
 		b = b[:50]
 	}
 	return strings.Trim(b, "-") + fmt.Sprintf("-%d", time.Now().UnixNano()%1e6)
+}
+
+// Run starts a server for the test, stops it when the test ends and points
+// the AWS SDK's default configuration at it (SetEnv). The test is skipped
+// when versitygw is not installed, and fails when it does not start.
+func Run(t testing.TB) *Server {
+	t.Helper()
+	srv, skip, err := Start()
+	if skip != "" {
+		t.Skip(skip)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	srv.SetEnv(t)
+	return srv
+}
+
+// Bucket creates a bucket named for the test (BucketName) through cl and
+// returns its name and a function that puts an object into it.
+func Bucket(ctx context.Context, t testing.TB, cl *s3.Client) (bucket string, put func(key, body string)) {
+	t.Helper()
+	bucket = BucketName(t)
+	if _, err := cl.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	return bucket, func(key, body string) {
+		t.Helper()
+		if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
