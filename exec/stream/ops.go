@@ -436,3 +436,38 @@ func addSat(a, b int64) int64 {
 	}
 	return s
 }
+
+// stateKinds are the key prefixes of operator state, by operator.
+var stateKinds = [...]struct{ prefix, name string }{
+	{rowPrefix, "window rows"},
+	{dedupKeys, "dedup keys"},
+	{dedupRows, "dedup candidates"},
+	{distinctKeys, "distinct rows"},
+	{joinPrefix[0], "join left chunks"},
+	{joinPrefix[1], "join right chunks"},
+}
+
+// StateEntries returns the number of entries of operator state in the
+// last committed checkpoint, by kind ("dedup keys", "join left chunks",
+// ...; kinds without entries are left out): how much state the watermark
+// and state_ttl have let the pipeline keep.
+func (p *Pipeline) StateEntries() (map[string]int, error) {
+	out := map[string]int{}
+	for _, k := range stateKinds {
+		it, err := p.st.db.NewIter(&pebble.IterOptions{LowerBound: []byte(k.prefix), UpperBound: prefixEnd(k.prefix)})
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for it.First(); it.Valid(); it.Next() {
+			n++
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out[k.name] = n
+		}
+	}
+	return out, nil
+}
