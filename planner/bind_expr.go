@@ -55,6 +55,8 @@ func (s *aggState) add(call *AggCall, pos int) *aggRef {
 // winState collects the window function calls of one SELECT.
 type winState struct {
 	funcs []*WindowFunc
+	// pos are the positions of the calls of funcs.
+	pos   []int
 	named map[string]*ast.WindowSpec
 }
 

@@ -356,6 +356,7 @@ func (b *binder) bindWindowFunc(c exprCtx, n *ast.WindowFuncExpr, p int) Expr {
 		wf.Frame.End = b.bindFrameBound(ac, fr.Extent.End, p)
 	}
 	c.win.funcs = append(c.win.funcs, wf)
+	c.win.pos = append(c.win.pos, p)
 	return &winRef{idx: len(c.win.funcs) - 1, fn: wf}
 }
 

@@ -517,6 +517,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		for _, f := range wins.funcs {
 			w.Columns = append(w.Columns, Column{Name: f.Fn.Name, Type: f.T, Nullable: true})
 		}
+		b.checkStreamWindow(w, wins.pos)
 		n := len(inCols)
 		resolve := func(e Expr) Expr {
 			return RewriteExpr(e, func(x Expr) Expr {
@@ -575,6 +576,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 	var out Node = proj
 	if sel.Distinct {
 		out = &Distinct{Input: out}
+		b.checkStreamDistinct(out, stmtPos)
 	}
 	if len(keys) > 0 {
 		out = &Sort{Input: out, Keys: keys}
