@@ -19,12 +19,12 @@ type binder struct {
 	// streamWins are the window nodes over a stream bound so far, with
 	// the position of their first function (streamcheck.go).
 	streamWins map[*Window]int
-	ctx          context.Context
-	reg          *Registry
-	cat          *scratchCatalog
-	src          *parser.Source
-	infer        InferFunc
-	diags        parser.Diagnostics
+	ctx        context.Context
+	reg        *Registry
+	cat        *scratchCatalog
+	src        *parser.Source
+	infer      InferFunc
+	diags      parser.Diagnostics
 	// pos remembers where each bound expression was written.
 	pos map[Expr]int
 	// views holds the plans of the views created by this script, so a
