@@ -53,6 +53,8 @@ type dedup struct {
 	time  expr.Evaluator
 	ttl   int64
 	width int
+	// chunkSchema is the schema of the candidate rows kept.
+	chunkSchema *arrow.Schema
 }
 
 // dedupState is the state of one key.
@@ -97,6 +99,7 @@ func (p *Pipeline) newDedup(w *planner.Window) (*dedup, error) {
 	d := &dedup{p: p, node: w, side: []side{{plan: w.Input, in: p.inputs[0]}}, ttl: p.spec.StateTTL.Microseconds(),
 		width: len(w.Input.Schema())}
 	in := arrowSchemaOf(w.Input)
+	d.chunkSchema = arrow.NewSchema(append(append([]arrow.Field(nil), in.Fields()...), arrow.Field{Name: "__row_id", Type: arrow.PrimitiveTypes.Uint64, Nullable: true}), nil)
 	var err error
 	for _, e := range f.PartitionBy {
 		ev, err := p.spec.Compile(e, in)
@@ -275,6 +278,11 @@ func (d *dedup) checkpoint(ctx context.Context) error {
 		if err != nil {
 			it.Close()
 			return fmt.Errorf("reading pipeline state: %w", err)
+		}
+		if err := sameColumns(rec.Schema(), d.chunkSchema); err != nil {
+			rec.Release()
+			it.Close()
+			return err
 		}
 		sel, err := d.final(ctx, b, rec, wm)
 		if err == nil && len(sel) > 0 {

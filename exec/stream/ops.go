@@ -345,7 +345,32 @@ func (s *chunkScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 		return exec.Batch{}, false, fmt.Errorf("reading pipeline state: %w", err)
 	}
 	defer rec.Release()
+	if err := sameColumns(rec.Schema(), s.schema); err != nil {
+		return exec.Batch{}, false, err
+	}
 	return exec.Batch{Kind: exec.BatchData, Rec: project(rec, s.cols)}, true, nil
+}
+
+// sameColumns checks that rows kept in the state (with schema got) are
+// what the pipeline now keeps (want): a changed pipeline may keep other
+// columns, and cannot resume from the old state.
+func sameColumns(got, want *arrow.Schema) error {
+	ok := got.NumFields() == want.NumFields()
+	for i := 0; ok && i < got.NumFields(); i++ {
+		ok = arrow.TypeEqual(got.Field(i).Type, want.Field(i).Type)
+	}
+	if !ok {
+		return fmt.Errorf("the pipeline's state holds rows of columns %s, but the pipeline now keeps %s: it changed, and cannot resume from this state (drop the pipeline's state directory to start afresh)", fieldList(got), fieldList(want))
+	}
+	return nil
+}
+
+func fieldList(s *arrow.Schema) string {
+	parts := make([]string, s.NumFields())
+	for i, f := range s.Fields() {
+		parts[i] = f.Name + " " + f.Type.String()
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 func (s *chunkScan) Close() error {
