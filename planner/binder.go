@@ -458,11 +458,11 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 		b.errorf(p, parser.CodeFeature, "bound one stream's time by the other's, e.g. AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '10 minutes'",
 			"a join of two streams needs a time bound, or its state grows without limit")
 	}
-	if hasStream(left) && hasStream(right) && !qs.broken && kind != InnerJoin && kind != CrossJoin {
+	if hasStream(left) && hasStream(right) && !qs.broken && kind != InnerJoin && kind != CrossJoin && kind != LeftJoin {
 		if n.On != nil {
 			p = b.nodePos(c, n.On.Expr, p)
 		}
-		b.errorf(p, parser.CodeFeature, "join the streams with an inner JOIN",
+		b.errorf(p, parser.CodeFeature, "join the streams with an inner JOIN, or a LEFT JOIN with the streams the other way round",
 			"a %s JOIN of two streams is not supported yet", kind)
 	}
 	return &Join{Kind: kind, Left: left, Right: right, Cond: cond, Columns: colsOf(cols)}, cols

@@ -1,12 +1,16 @@
 package stream
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/cockroachdb/pebble"
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec"
@@ -31,9 +35,18 @@ import (
 // lo — are dropped at each checkpoint. The watermark is the least over
 // both streams' partitions.
 //
-//	j/0/<bucket start><seq>    left rows (Arrow IPC)
+// A LEFT JOIN also writes each left row that matched nothing, with NULLs
+// for the right side's columns, once the watermark makes it unmatchable
+// (when it is dropped); a left row whose time is NULL at once. Its left
+// rows carry an id, and the ids of the rows that matched (or were written
+// unmatched) are kept in j/m/ until their bucket is dropped.
+//
+//	j/0/<bucket start><seq>    left rows (Arrow IPC; with a trailing id column for a LEFT JOIN)
 //	j/1/<bucket start><seq>    right rows
+//	j/m/<bucket start><id>     left rows of a LEFT JOIN that matched
 var joinPrefix = [2]string{"j/0/", "j/1/"}
+
+const joinMatched = "j/m/"
 
 type streamJoin struct {
 	p      *Pipeline
@@ -42,15 +55,21 @@ type streamJoin struct {
 	times  [2]expr.Evaluator
 	lo, hi int64
 	width  int64
+	// outer: a LEFT JOIN. Its probe is an inner join whose left input
+	// has the id column after the left columns (probe, probeLeft).
+	outer     bool
+	nLeft     int
+	probe     *planner.Join
+	probeLeft []planner.Column
 }
 
 // newJoin makes the interval join of a Join node whose inputs each read
 // one stream.
 func (p *Pipeline) newJoin(j *planner.Join) (*streamJoin, error) {
-	if j.Kind != planner.InnerJoin {
-		return nil, fmt.Errorf("pipeline %q: a %s JOIN of two streams is not supported yet; only an inner join", p.spec.Name, j.Kind)
+	if j.Kind != planner.InnerJoin && j.Kind != planner.LeftJoin {
+		return nil, fmt.Errorf("pipeline %q: a %s JOIN of two streams is not supported yet; only an inner or a left join", p.spec.Name, j.Kind)
 	}
-	sj := &streamJoin{p: p, node: j}
+	sj := &streamJoin{p: p, node: j, outer: j.Kind == planner.LeftJoin, nLeft: len(j.Left.Schema())}
 	for _, n := range []planner.Node{j.Left, j.Right} {
 		var in *input
 		for _, s := range streamObjects(n) {
@@ -97,6 +116,21 @@ func (p *Pipeline) newJoin(j *planner.Join) (*streamJoin, error) {
 		}
 	}
 	sj.width = min(max(sj.hi-sj.lo, 1e6), 86400e6)
+	if sj.outer {
+		sj.probeLeft = append(append([]planner.Column(nil), j.Left.Schema()...), planner.Column{Name: "__row_id", Type: catalog.Int64})
+		pr := *j
+		pr.Kind = planner.InnerJoin
+		pr.Cond = planner.RewriteExpr(j.Cond, func(e planner.Expr) planner.Expr {
+			if r, ok := e.(*planner.ColRef); ok && r.Index >= nLeft {
+				c := *r
+				c.Index++
+				return &c
+			}
+			return e
+		})
+		pr.Columns = append(append(append([]planner.Column(nil), j.Columns[:nLeft]...), sj.probeLeft[nLeft]), j.Columns[nLeft:]...)
+		sj.probe = &pr
+	}
 	return sj, nil
 }
 
@@ -258,12 +292,13 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 	}
 	defer ts.Release()
 	wm := p.m.Watermark
-	var rows []int32
+	var rows, nulls []int32
 	var times []int64
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := 0; i < ts.Len(); i++ {
 		if ts.IsNull(i) {
-			continue // a NULL time matches nothing
+			nulls = append(nulls, int32(i)) // a NULL time matches nothing
+			continue
 		}
 		t := int64(ts.Value(i))
 		if t < wm {
@@ -274,6 +309,20 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 		times = append(times, t)
 		lo, hi = min(lo, t), max(hi, t)
 	}
+	if j.outer && s == 0 && len(nulls) > 0 {
+		un, err := p.take(ctx, rec, nulls)
+		if err != nil {
+			return err
+		}
+		out, err := j.unmatched(un)
+		un.Release()
+		if err != nil {
+			return err
+		}
+		if err := p.runUpper(ctx, j.node.Columns, []arrow.Record{out}); err != nil {
+			return err
+		}
+	}
 	if len(rows) == 0 {
 		return nil
 	}
@@ -281,7 +330,23 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 	if err != nil {
 		return err
 	}
+	if j.outer && s == 0 {
+		ids := array.NewInt64Builder(p.spec.Mem.Alloc)
+		for range rows {
+			p.m.Seq++
+			ids.Append(int64(p.m.Seq))
+		}
+		idArr := ids.NewArray()
+		ids.Release()
+		withID := appendColumn(in, "__row_id", idArr)
+		idArr.Release()
+		in.Release()
+		in = withID
+	}
 	defer in.Release()
+	if j.outer {
+		return j.addOuter(ctx, s, in, times, lo, hi)
+	}
 	// The other side's times that can match: tr - tl in [j.lo, j.hi].
 	var from, to int64
 	if s == 0 {
@@ -319,9 +384,16 @@ func (j *streamJoin) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	b := j.p.epochBatch()
-	// Left rows with tl < wm - hi, right rows with tr < wm + lo.
-	for s, limit := range [2]int64{addSat(wm, -j.hi), addSat(wm, j.lo)} {
-		prefix := joinPrefix[s]
+	if j.outer {
+		if err := j.emitUnmatched(ctx, addSat(wm, -j.hi)); err != nil {
+			return err
+		}
+	}
+	// Left rows with tl < wm - hi (and their marks), right rows with tr <
+	// wm + lo.
+	limits := [...]int64{addSat(wm, -j.hi), addSat(wm, j.lo), addSat(wm, -j.hi)}
+	for s, prefix := range [...]string{joinPrefix[0], joinPrefix[1], joinMatched} {
+		limit := limits[s]
 		end := prefixEnd(prefix)
 		if limit != math.MaxInt64 {
 			// Buckets that end at or before limit: start <= limit - width.
@@ -336,4 +408,189 @@ func (j *streamJoin) checkpoint(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// addOuter is add for a LEFT JOIN: the probe is an inner join whose left
+// rows carry their ids; the left rows that match are marked, and the
+// pairs go through the plan above the join. in is the file's rows of
+// side s (the left ones with their ids), not released.
+func (j *streamJoin) addOuter(ctx context.Context, s int, in arrow.Record, times []int64, lo, hi int64) error {
+	p := j.p
+	var from, to int64
+	if s == 0 {
+		from, to = addSat(lo, j.lo), addSat(hi, j.hi)
+	} else {
+		from, to = addSat(lo, -j.hi), addSat(hi, -j.lo)
+	}
+	from = floorDiv(from, j.width) * j.width
+	o := 1 - s
+	cols := [2][]planner.Column{j.probeLeft, j.node.Right.Schema()}
+	objs := [2]*catalog.Object{
+		{Kind: catalog.ObjectTable, Name: "__join_left", Columns: catalogColumns(cols[0])},
+		{Kind: catalog.ObjectTable, Name: "__join_right", Columns: catalogColumns(cols[1])},
+	}
+	probe := *j.probe
+	probe.Left = &planner.Scan{Object: objs[0], Columns: cols[0]}
+	probe.Right = &planner.Scan{Object: objs[1], Columns: cols[1]}
+	in.Retain()
+	own := map[*catalog.Object]opener{
+		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
+		objs[o]: func(c []int) (exec.Operator, error) {
+			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix[o], from: from, to: to}, nil
+		},
+	}
+	var pairs []arrow.Record
+	defer func() {
+		for _, r := range pairs {
+			r.Release()
+		}
+	}()
+	err := p.drivePlan(ctx, &probe, own, func(rec arrow.Record) error {
+		if err := j.mark(ctx, rec); err != nil {
+			return err
+		}
+		pairs = append(pairs, dropColumn(rec, j.nLeft))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(pairs) > 0 {
+		recs := pairs
+		pairs = nil
+		if err := p.runUpper(ctx, j.node.Columns, recs); err != nil {
+			return err
+		}
+	}
+	return p.putChunks(ctx, joinPrefix[s], in, times, j.width)
+}
+
+// mark records that the left rows of the probe's output rec matched.
+func (j *streamJoin) mark(ctx context.Context, rec arrow.Record) error {
+	ts, err := timesOf(ctx, j.times[0], rec)
+	if err != nil {
+		return err
+	}
+	defer ts.Release()
+	ids := rec.Column(j.nLeft).(*array.Int64)
+	b := j.p.epochBatch()
+	for i := 0; i < ids.Len(); i++ {
+		if err := b.Set(j.markKey(int64(ts.Value(i)), ids.Value(i)), nil, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (j *streamJoin) markKey(t, id int64) []byte {
+	return binary.BigEndian.AppendUint64(timeKey([]byte(joinMatched), floorDiv(t, j.width)*j.width), uint64(id))
+}
+
+// dropColumn returns rec without column c (a new reference).
+func dropColumn(rec arrow.Record, c int) arrow.Record {
+	fields := append(append([]arrow.Field(nil), rec.Schema().Fields()[:c]...), rec.Schema().Fields()[c+1:]...)
+	cols := append(append([]arrow.Array(nil), rec.Columns()[:c]...), rec.Columns()[c+1:]...)
+	return array.NewRecord(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+}
+
+// unmatched makes the join's rows of left rows that matched nothing: the
+// left columns (an id column after them is left out) and NULLs.
+func (j *streamJoin) unmatched(left arrow.Record) (arrow.Record, error) {
+	n := left.NumRows()
+	cols := append([]arrow.Array(nil), left.Columns()[:j.nLeft]...)
+	var nulls []arrow.Array
+	defer func() { releaseAll(nulls) }()
+	for _, c := range j.node.Columns[j.nLeft:] {
+		a := array.MakeArrayOfNull(j.p.spec.Mem.Alloc, exec.SchemaOf([]planner.Column{c}).Field(0).Type, int(n))
+		nulls = append(nulls, a)
+		cols = append(cols, a)
+	}
+	return array.NewRecord(exec.SchemaOf(j.node.Columns), cols, n), nil
+}
+
+// emitUnmatched writes the left rows before limit that matched nothing,
+// and marks them.
+func (j *streamJoin) emitUnmatched(ctx context.Context, limit int64) error {
+	p := j.p
+	b := p.epochBatch()
+	upper := prefixEnd(joinPrefix[0])
+	if limit != math.MaxInt64 {
+		upper = chunkBound(joinPrefix[0], limit)
+	}
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(joinPrefix[0]), UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	var out []arrow.Record
+	defer func() {
+		for _, r := range out {
+			r.Release()
+		}
+	}()
+	want := exec.SchemaOf(j.probeLeft)
+	for it.First(); it.Valid(); it.Next() {
+		rec, err := decodeRecord(bytes.Clone(it.Value()), p.spec.Mem.Alloc)
+		if err == nil {
+			if err = sameColumns(rec.Schema(), want); err == nil {
+				var o arrow.Record
+				if o, err = j.unmatchedOf(ctx, b, rec, limit); err == nil && o != nil {
+					out = append(out, o)
+				}
+			}
+			rec.Release()
+		}
+		if err != nil {
+			it.Close()
+			return err
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	recs := out
+	out = nil
+	return p.runUpper(ctx, j.node.Columns, recs)
+}
+
+// unmatchedOf returns the join's rows of the left rows of a chunk before
+// limit that are not marked (nil for none), and marks them.
+func (j *streamJoin) unmatchedOf(ctx context.Context, b *pebble.Batch, rec arrow.Record, limit int64) (arrow.Record, error) {
+	ts, err := timesOf(ctx, j.times[0], rec)
+	if err != nil {
+		return nil, err
+	}
+	defer ts.Release()
+	ids := rec.Column(j.nLeft).(*array.Int64)
+	var sel []int32
+	for i := 0; i < ids.Len(); i++ {
+		t := int64(ts.Value(i))
+		if t >= limit {
+			continue
+		}
+		k := j.markKey(t, ids.Value(i))
+		_, closer, err := b.Get(k)
+		if err == nil {
+			closer.Close()
+			continue
+		}
+		if !errors.Is(err, pebble.ErrNotFound) {
+			return nil, err
+		}
+		if err := b.Set(k, nil, nil); err != nil {
+			return nil, err
+		}
+		sel = append(sel, int32(i))
+	}
+	if len(sel) == 0 {
+		return nil, nil
+	}
+	rows, err := j.p.take(ctx, rec, sel)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Release()
+	return j.unmatched(rows)
 }

@@ -173,6 +173,12 @@ func recordsOpener(cols []planner.Column, recs []arrow.Record) opener {
 // and stages its rows for the sink. The records of openers never opened
 // are released.
 func (p *Pipeline) runPlan(ctx context.Context, plan planner.Node, own map[*catalog.Object]opener) error {
+	return p.drivePlan(ctx, plan, own, func(rec arrow.Record) error { return p.write(ctx, rec) })
+}
+
+// drivePlan runs plan as runPlan does, handing its records to fn (which
+// retains one to keep it).
+func (p *Pipeline) drivePlan(ctx context.Context, plan planner.Node, own map[*catalog.Object]opener, fn func(rec arrow.Record) error) error {
 	opened := map[*catalog.Object]bool{}
 	wrapped := make(map[*catalog.Object]func([]int) (exec.Operator, error), len(own))
 	for o, open := range own {
@@ -192,7 +198,7 @@ func (p *Pipeline) runPlan(ctx context.Context, plan planner.Node, own map[*cata
 	if err != nil {
 		return err
 	}
-	return exec.Drive(ctx, op, func(rec arrow.Record) error { return p.write(ctx, rec) })
+	return exec.Drive(ctx, op, fn)
 }
 
 // epochBatch is the batch of the state changes since the last checkpoint.
@@ -470,6 +476,7 @@ var stateKinds = [...]struct{ prefix, name string }{
 	{distinctKeys, "distinct rows"},
 	{joinPrefix[0], "join left chunks"},
 	{joinPrefix[1], "join right chunks"},
+	{joinMatched, "join matched left rows"},
 }
 
 // StateEntries returns the number of entries of operator state in the
