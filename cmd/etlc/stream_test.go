@@ -19,8 +19,8 @@ import (
 
 // streamJob is a script with pipelines over a stream of events: a
 // tumbling-window aggregation, a filter + project, a deduplication, a
-// DISTINCT and an interval join of the stream with a second stream over
-// the same files. ${dir} is the test directory.
+// DISTINCT and an inner and a left interval join of the stream with a
+// second stream over the same files. ${dir} is the test directory.
 const streamJob = `
 CREATE STREAM IF NOT EXISTS events (id BIGINT, k INT, amount BIGINT, ts TIMESTAMP,
   WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
@@ -43,6 +43,8 @@ CREATE SINK IF NOT EXISTS kinds (k INT, tens BIGINT)
   WITH (path = '${dir}/out_${run}/kinds/', format = 'csv', header = 'false');
 CREATE SINK IF NOT EXISTS pairs (a BIGINT, b BIGINT, k INT)
   WITH (path = '${dir}/out_${run}/pairs/', format = 'csv', header = 'false');
+CREATE SINK IF NOT EXISTS followed (a BIGINT, b BIGINT)
+  WITH (path = '${dir}/out_${run}/followed/', format = 'csv', header = 'false');
 CREATE PIPELINE IF NOT EXISTS first_per_key WITH (checkpoint_interval = '120ms', state_ttl = '1 day') AS INSERT INTO firsts
   SELECT id, k, amount FROM (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY k % 100, amount / 10 ORDER BY ts) AS rn FROM STREAM events)
@@ -53,6 +55,10 @@ CREATE PIPELINE IF NOT EXISTS near_pairs WITH (checkpoint_interval = '140ms') AS
   SELECT a.id, b.id, a.k FROM STREAM events a JOIN STREAM events2 b
     ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts - INTERVAL '2' SECOND AND a.ts + INTERVAL '2' SECOND
   WHERE a.amount > 80;
+CREATE PIPELINE IF NOT EXISTS followed_by WITH (checkpoint_interval = '110ms') AS INSERT INTO followed
+  SELECT a.id, b.id FROM STREAM events a LEFT JOIN STREAM events2 b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1' SECOND
+  WHERE a.amount > 95;
 `
 
 // writeEvents writes n events into files of per events each under dir/in:
@@ -168,7 +174,7 @@ func TestStreamCrashRecovery(t *testing.T) {
 	}
 	wantAgg := sinkRows(t, filepath.Join(dir, "out_ref", "agg"))
 	wantBig := sinkRows(t, filepath.Join(dir, "out_ref", "big"))
-	stateful := []string{"firsts", "kinds", "pairs"}
+	stateful := []string{"firsts", "kinds", "pairs", "followed"}
 	want := map[string][]string{}
 	for _, s := range stateful {
 		want[s] = sinkRows(t, filepath.Join(dir, "out_ref", s))
@@ -231,6 +237,8 @@ CREATE SINK b_kinds (k INT, tens BIGINT)
   WITH (path = '${dir}/batch/kinds/', format = 'csv', header = 'false');
 CREATE SINK b_pairs (a BIGINT, b BIGINT, k INT)
   WITH (path = '${dir}/batch/pairs/', format = 'csv', header = 'false');
+CREATE SINK b_followed (a BIGINT, b BIGINT)
+  WITH (path = '${dir}/batch/followed/', format = 'csv', header = 'false');
 INSERT INTO b_firsts SELECT id, k, amount FROM (
     SELECT *, ROW_NUMBER() OVER (PARTITION BY k % 100, amount / 10 ORDER BY ts) AS rn FROM ev)
   WHERE rn = 1;
@@ -238,6 +246,9 @@ INSERT INTO b_kinds SELECT DISTINCT k % 50, amount / 10 FROM ev;
 INSERT INTO b_pairs SELECT a.id, b.id, a.k FROM ev a JOIN ev b
     ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts - INTERVAL '2' SECOND AND a.ts + INTERVAL '2' SECOND
   WHERE a.amount > 80;
+INSERT INTO b_followed SELECT a.id, b.id FROM ev a LEFT JOIN ev b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1' SECOND
+  WHERE a.amount > 95;
 `
 	script := filepath.Join(dir, "batch.sql")
 	os.WriteFile(script, []byte(batch), 0o644)
