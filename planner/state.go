@@ -130,6 +130,10 @@ func stateOf(n Node) (StateLayout, string, bool) {
 			return l, "", false
 		}
 		l.Op = "stream join"
+		if x.Kind == LeftJoin {
+			// It also keeps which left rows matched.
+			l.Op = "stream left join"
+		}
 		if x.Cond != nil {
 			l.Keys = []string{layoutExpr(x.Cond)}
 		}
