@@ -20,6 +20,61 @@ import (
 // operator replaced by another node. Only nodes with one input may stand
 // between the root and the operator.
 func splitPlan(n planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
+	op, replace, err := split(n)
+	if err != nil || op == nil {
+		return op, replace, err
+	}
+	for _, c := range op.Children() {
+		if x := statefulIn(c); x != nil {
+			return nil, nil, fmt.Errorf("a pipeline has one stateful operator (window, deduplication, DISTINCT or join of two streams); this one has a %s under a %s", statefulName(x), statefulName(op))
+		}
+	}
+	return op, replace, nil
+}
+
+// statefulIn returns a stateful operator of plan n, nil for none.
+func statefulIn(n planner.Node) planner.Node {
+	switch x := n.(type) {
+	case *planner.Aggregate:
+		if x.Window != nil {
+			return x
+		}
+	case *planner.Window:
+		if hasStream(x.Input) {
+			return x
+		}
+	case *planner.Distinct:
+		if hasStream(x.Input) {
+			return x
+		}
+	case *planner.Join:
+		if hasStream(x.Left) && hasStream(x.Right) {
+			return x
+		}
+	}
+	for _, c := range n.Children() {
+		if x := statefulIn(c); x != nil {
+			return x
+		}
+	}
+	return nil
+}
+
+func statefulName(n planner.Node) string {
+	switch n.(type) {
+	case *planner.Aggregate:
+		return "window aggregation"
+	case *planner.Window:
+		return "deduplication"
+	case *planner.Distinct:
+		return "DISTINCT"
+	case *planner.Join:
+		return "join of two streams"
+	}
+	return nodeName(n)
+}
+
+func split(n planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
 	self := func(x planner.Node) planner.Node { return x }
 	switch n := n.(type) {
 	case *planner.Aggregate:
@@ -56,7 +111,7 @@ func splitPlan(n planner.Node) (planner.Node, func(planner.Node) planner.Node, e
 		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
 	}
 	for _, c := range n.Children() {
-		agg, _, err := splitPlan(c)
+		agg, _, err := split(c)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -82,7 +137,7 @@ func nodeName(n planner.Node) string {
 }
 
 func splitOne(in planner.Node, wrap func(planner.Node) planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
-	agg, inner, err := splitPlan(in)
+	agg, inner, err := split(in)
 	if err != nil || agg == nil {
 		return agg, nil, err
 	}
