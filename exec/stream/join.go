@@ -44,9 +44,19 @@ import (
 //	j/0/<bucket start><seq>    left rows (Arrow IPC; with a trailing id column for a LEFT JOIN)
 //	j/1/<bucket start><seq>    right rows
 //	j/m/<bucket start><id>     left rows of a LEFT JOIN that matched
-var joinPrefix = [2]string{"j/0/", "j/1/"}
+const (
+	joinLeft    = "j/0/"
+	joinRight   = "j/1/"
+	joinMatched = "j/m/"
+)
 
-const joinMatched = "j/m/"
+// joinPrefix is the key prefix of the rows of side s (0 left, 1 right).
+func joinPrefix(s int) string {
+	if s == 0 {
+		return joinLeft
+	}
+	return joinRight
+}
 
 type streamJoin struct {
 	p      *Pipeline
@@ -368,13 +378,13 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 	own := map[*catalog.Object]opener{
 		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
 		objs[o]: func(c []int) (exec.Operator, error) {
-			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix[o], from: from, to: to}, nil
+			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix(o), from: from, to: to}, nil
 		},
 	}
 	if err := p.runPlan(ctx, p.replace(&join), own); err != nil {
 		return err
 	}
-	return p.putChunks(ctx, joinPrefix[s], in, times, j.width)
+	return p.putChunks(ctx, joinPrefix(s), in, times, j.width)
 }
 
 // checkpoint drops the rows no future row can match.
@@ -392,7 +402,7 @@ func (j *streamJoin) checkpoint(ctx context.Context) error {
 	// Left rows with tl < wm - hi (and their marks), right rows with tr <
 	// wm + lo.
 	limits := [...]int64{addSat(wm, -j.hi), addSat(wm, j.lo), addSat(wm, -j.hi)}
-	for s, prefix := range [...]string{joinPrefix[0], joinPrefix[1], joinMatched} {
+	for s, prefix := range [...]string{joinLeft, joinRight, joinMatched} {
 		limit := limits[s]
 		end := prefixEnd(prefix)
 		if limit != math.MaxInt64 {
@@ -436,7 +446,7 @@ func (j *streamJoin) addOuter(ctx context.Context, s int, in arrow.Record, times
 	own := map[*catalog.Object]opener{
 		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
 		objs[o]: func(c []int) (exec.Operator, error) {
-			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix[o], from: from, to: to}, nil
+			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix(o), from: from, to: to}, nil
 		},
 	}
 	var pairs []arrow.Record
@@ -462,7 +472,7 @@ func (j *streamJoin) addOuter(ctx context.Context, s int, in arrow.Record, times
 			return err
 		}
 	}
-	return p.putChunks(ctx, joinPrefix[s], in, times, j.width)
+	return p.putChunks(ctx, joinPrefix(s), in, times, j.width)
 }
 
 // mark records that the left rows of the probe's output rec matched.
@@ -513,11 +523,11 @@ func (j *streamJoin) unmatched(left arrow.Record) (arrow.Record, error) {
 func (j *streamJoin) emitUnmatched(ctx context.Context, limit int64) error {
 	p := j.p
 	b := p.epochBatch()
-	upper := prefixEnd(joinPrefix[0])
+	upper := prefixEnd(joinLeft)
 	if limit != math.MaxInt64 {
-		upper = chunkBound(joinPrefix[0], limit)
+		upper = chunkBound(joinLeft, limit)
 	}
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(joinPrefix[0]), UpperBound: upper})
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(joinLeft), UpperBound: upper})
 	if err != nil {
 		return err
 	}

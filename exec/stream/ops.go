@@ -469,14 +469,16 @@ func addSat(a, b int64) int64 {
 }
 
 // stateKinds are the key prefixes of operator state, by operator.
-var stateKinds = [...]struct{ prefix, name string }{
-	{rowPrefix, "window rows"},
-	{dedupKeys, "dedup keys"},
-	{dedupRows, "dedup candidates"},
-	{distinctKeys, "distinct rows"},
-	{joinPrefix[0], "join left chunks"},
-	{joinPrefix[1], "join right chunks"},
-	{joinMatched, "join matched left rows"},
+func stateKinds() []struct{ prefix, name string } {
+	return []struct{ prefix, name string }{
+		{rowPrefix, "window rows"},
+		{dedupKeys, "dedup keys"},
+		{dedupRows, "dedup candidates"},
+		{distinctKeys, "distinct rows"},
+		{joinLeft, "join left chunks"},
+		{joinRight, "join right chunks"},
+		{joinMatched, "join matched left rows"},
+	}
 }
 
 // StateEntries returns the number of entries of operator state in the
@@ -485,7 +487,7 @@ var stateKinds = [...]struct{ prefix, name string }{
 // and state_ttl have let the pipeline keep.
 func (p *Pipeline) StateEntries() (map[string]int, error) {
 	out := map[string]int{}
-	for _, k := range stateKinds {
+	for _, k := range stateKinds() {
 		it, err := p.st.db.NewIter(&pebble.IterOptions{LowerBound: []byte(k.prefix), UpperBound: prefixEnd(k.prefix)})
 		if err != nil {
 			return nil, err
