@@ -313,6 +313,10 @@ func (d *dedup) checkpoint(ctx context.Context) error {
 			return err
 		}
 	}
+	if wm == math.MaxInt64 {
+		// The end of input: every key is forgotten.
+		return expireKeys(b, dedupTimes, dedupKeys, math.MaxInt64)
+	}
 	if d.ttl <= 0 {
 		return nil
 	}
@@ -348,8 +352,10 @@ func (d *dedup) final(ctx context.Context, b *pebble.Batch, rec arrow.Record, wm
 			continue
 		}
 		s.emitted = true
-		if err := d.put(b, key, s, s.latest, false); err != nil {
-			return nil, err
+		if wm != math.MaxInt64 { // at the end of input every key is forgotten
+			if err := d.put(b, key, s, s.latest, false); err != nil {
+				return nil, err
+			}
 		}
 		sel = append(sel, int32(i))
 	}
@@ -379,10 +385,13 @@ func (d *dedup) output(ctx context.Context, rec arrow.Record, sel []int32) (arro
 // expireKeys forgets the keys whose time in the index under times is
 // before limit: their index entries and their state under keys.
 func expireKeys(b *pebble.Batch, times, keys string, limit int64) error {
-	upper := prefixEnd(times)
-	if limit != math.MaxInt64 {
-		upper = timeKey([]byte(times), limit)
+	if limit == math.MaxInt64 {
+		if err := b.DeleteRange([]byte(keys), prefixEnd(keys), nil); err != nil {
+			return err
+		}
+		return b.DeleteRange([]byte(times), prefixEnd(times), nil)
 	}
+	upper := timeKey([]byte(times), limit)
 	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(times), UpperBound: upper})
 	if err != nil {
 		return err
