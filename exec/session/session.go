@@ -51,7 +51,9 @@ type Session struct {
 	settings map[string]string
 	temps    map[string]catalog.Object
 	pipes    func(ctx context.Context, name string, start bool) error
-	mu       sync.Mutex // guards against concurrent Exec
+	// tx is the open transaction block (nil: none).
+	tx *txBlock
+	mu sync.Mutex // guards against concurrent Exec
 	// info is what pg_stat_activity shows; guarded by eng.mu.
 	info sessionInfo
 }
@@ -72,10 +74,12 @@ func (e *Engine) NewSession(opts Options) *Session {
 	return s
 }
 
-// Close forgets the session's temporary views.
+// Close forgets the session's temporary views and rolls back its open
+// transaction block: the block's staged writes are discarded.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.endBlock(context.Background())
 	s.temps = map[string]catalog.Object{}
 	s.eng.mu.Lock()
 	delete(s.eng.live, s)
@@ -178,6 +182,9 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	}()
 	prog, diags := s.Compile(ctx, src)
 	if diags.HasErrors() {
+		if s.tx != nil {
+			s.tx.fail(ctx)
+		}
 		run.FinishedAt = time.Now().UTC()
 		return run, diags
 	}
@@ -188,6 +195,9 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 		quarantined: map[string]*catalog.Object{}}
 	for i, st := range prog.Statements {
 		res := s.execStmt(ctx, rs, i, st)
+		if res.Err != nil && s.tx != nil {
+			s.tx.fail(ctx)
+		}
 		run.Statements = append(run.Statements, res)
 		if res.Validation != nil {
 			run.Validations = append(run.Validations, *res.Validation)

@@ -178,6 +178,9 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if r.s.tx != nil && r.s.tx.failed && !isBlockEnd(r.info.Kind) {
+		return errFailedBlock
+	}
 	switch st := st.(type) {
 	case *planner.QueryStmt:
 		return r.query(ctx, st.Plan)
