@@ -145,7 +145,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 				}
 				return nil
 			}})
-		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out})
+		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out, Script: true})
 		s.Close()
 		var ds parser.Diagnostics
 		if errors.As(err, &ds) {

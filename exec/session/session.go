@@ -137,6 +137,11 @@ type ExecOptions struct {
 	// returns fails the statement. When nil, the rows are collected into
 	// StmtResult.Records.
 	Results func(ctx context.Context, info *StmtInfo, rows array.RecordReader) error
+	// Script says the script is the session's whole work (etlc run): a
+	// transaction block still open at its end is rolled back, and the
+	// run fails when it did not already. A wire session leaves the block
+	// open for the client's next query.
+	Script bool
 	// Params are the values of the statements' $n parameters ($1 is
 	// Params[0]): nil, a string (converted to the parameter's type as a
 	// cast from text would) or the parameter type's canonical Go value
@@ -156,6 +161,8 @@ type runState struct {
 	quarantined map[string]*catalog.Object
 	// expect holds the expectation counts of the pipelines the run ran.
 	expect []*exec.ExpectStats
+	// running is set while Exec runs the statements.
+	running bool
 }
 
 // Exec compiles the script src and runs its statements in order. A script
@@ -193,6 +200,7 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	rs := &runState{run: run, opts: opts, src: src,
 		sources: map[string]*SourceSummary{}, targets: map[string]*TargetSummary{},
 		quarantined: map[string]*catalog.Object{}}
+	rs.running = true
 	for i, st := range prog.Statements {
 		res := s.execStmt(ctx, rs, i, st)
 		if res.Err != nil && s.tx != nil {
@@ -205,6 +213,16 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 		if res.Err != nil {
 			run.Err = res.Err
 			break
+		}
+	}
+	defer func() { rs.running = false }()
+	if opts.Script && s.tx != nil {
+		begin := s.tx.begin
+		s.endBlock(ctx)
+		if run.Err == nil {
+			run.Err = &StmtError{Pos: begin, Title: "BEGIN", Code: "25000",
+				Message: "the script ended inside this transaction block; its writes were rolled back",
+				Hint:    "end the block with COMMIT"}
 		}
 	}
 	s.finishRun(ctx, rs)

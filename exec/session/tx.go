@@ -9,6 +9,7 @@ import (
 
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/parser"
 )
 
 // A transaction block (BEGIN ... COMMIT) stages its writes instead of
@@ -40,6 +41,8 @@ const codeFailedBlock = "25P02"
 
 // txBlock is a session's open transaction block.
 type txBlock struct {
+	// begin is where the block's BEGIN is.
+	begin parser.Position
 	// failed is set when a statement of the block failed: its writes are
 	// discarded and COMMIT rolls back.
 	failed bool
@@ -62,6 +65,11 @@ type stagedWrite struct {
 	// unique indexes (the block's view of its rows matters).
 	checked            bool
 	rows, files, bytes int64
+	// rs and counted are the run whose target summary counted the
+	// write's rows, and those counts: a discard in that run takes them
+	// back.
+	rs      *runState
+	counted TargetSummary
 }
 
 // targetVersion counts the changes of one target in this engine: data
@@ -151,13 +159,51 @@ func (s *Session) endBlock(ctx context.Context) {
 	}
 }
 
-// discard aborts the block's staged writes: their files go away.
+// discard aborts the block's staged writes: their files go away, and the
+// run summary that counted them (when it is the running one) forgets
+// their rows.
 func (tx *txBlock) discard(ctx context.Context) {
 	actx := context.WithoutCancel(ctx)
 	for _, w := range tx.writes {
 		w.sink.Abort(actx)
+		w.uncount()
 	}
 	tx.writes = nil
+}
+
+// uncount takes a discarded write's rows out of its run's summary.
+func (w *stagedWrite) uncount() {
+	if w.rs == nil || !w.rs.running {
+		return
+	}
+	t := w.rs.targets[w.key]
+	if t == nil {
+		return
+	}
+	t.Inserted -= w.counted.Inserted
+	t.Updated -= w.counted.Updated
+	t.Deleted -= w.counted.Deleted
+	if t.Inserted == 0 && t.Updated == 0 && t.Deleted == 0 && t.Commits == 0 {
+		delete(w.rs.targets, w.key)
+	}
+	w.rs = nil
+}
+
+// countStaged gives the writes a statement staged (tx.writes[from:]) the
+// counts the statement added to the run's target summaries (before holds
+// the summaries' counts when the statement started).
+func (tx *txBlock) countStaged(rs *runState, from int, before map[string]TargetSummary) {
+	done := map[string]bool{}
+	for _, w := range tx.writes[from:] {
+		t := rs.targets[w.key]
+		if t == nil || done[w.key] {
+			continue
+		}
+		done[w.key] = true
+		b := before[w.key]
+		w.rs = rs
+		w.counted = TargetSummary{Inserted: t.Inserted - b.Inserted, Updated: t.Updated - b.Updated, Deleted: t.Deleted - b.Deleted}
+	}
 }
 
 // fail marks the block failed, discarding its writes.
@@ -178,6 +224,7 @@ func (s *Session) forget(ctx context.Context, name string) {
 	s.tx.writes = slices.DeleteFunc(s.tx.writes, func(w *stagedWrite) bool {
 		if w.key == k {
 			w.sink.Abort(actx)
+			w.uncount()
 			return true
 		}
 		return false
@@ -192,7 +239,7 @@ func (r *stmtRun) transaction(ctx context.Context, word string) error {
 	switch word {
 	case "BEGIN":
 		if s.tx == nil {
-			s.tx = &txBlock{seen: map[string]targetVersion{}}
+			s.tx = &txBlock{begin: r.info.Pos, seen: map[string]targetVersion{}}
 		}
 		return nil
 	case "ROLLBACK":
@@ -268,6 +315,8 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 		for _, w := range ws {
 			t := r.rs.target(&w.obj)
 			t.Commits++
+			t.FilesWritten += w.files
+			t.BytesWritten += w.bytes
 			r.res.FilesWritten += w.files
 			r.res.BytesWritten += w.bytes
 			switch w.obj.Kind {
