@@ -189,6 +189,10 @@ func TestTxPgx(t *testing.T) {
 	if got := count(t, b, "t"); got != 0 {
 		t.Errorf("another connection sees %d rows of an open block", got)
 	}
+	var state string
+	if err := b.QueryRow(ctx, "SELECT state FROM pg_stat_activity WHERE pid = $1", int(a.PgConn().PID())).Scan(&state); err != nil || state != "idle in transaction" {
+		t.Errorf("pg_stat_activity state of the connection in a block: %q %v", state, err)
+	}
 	if got := stagingDirs(t, ts, "t"); got != 2 {
 		t.Errorf("%d staging directories in the block, want 2", got)
 	}

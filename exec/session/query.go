@@ -320,7 +320,7 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = "SHOW"
 		return r.show(ctx, u)
 	case *parser.Transaction:
-		return r.transaction(ctx, u.Word)
+		return r.transaction(ctx, u)
 	case *parser.PipelineCmd:
 		start := u.Action == parser.PipelineStart
 		if r.s.pipes != nil {

@@ -176,7 +176,17 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setActivity("active", src.Text)
-	defer s.setActivity("idle", "")
+	defer func() {
+		// PostgreSQL's states of a session between queries.
+		switch {
+		case s.tx != nil && s.tx.failed:
+			s.setActivity("idle in transaction (aborted)", "")
+		case s.tx != nil:
+			s.setActivity("idle in transaction", "")
+		default:
+			s.setActivity("idle", "")
+		}
+	}()
 	run = &Run{ID: newRunID(), Job: src.Name, StartedAt: time.Now().UTC()}
 	defer func() {
 		if r := recover(); r != nil {

@@ -193,6 +193,9 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 	if r.s.tx != nil && r.s.tx.failed && !isBlockEnd(r.info.Kind) {
 		return errFailedBlock
 	}
+	if r.s.tx != nil && r.s.tx.readOnly && writes(st) {
+		return &codeError{code: "25006", msg: fmt.Sprintf("cannot execute %s in a read-only transaction", r.info.Kind)}
+	}
 	switch st := st.(type) {
 	case *planner.QueryStmt:
 		return r.query(ctx, st.Plan)

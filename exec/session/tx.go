@@ -10,6 +10,7 @@ import (
 	"github.com/etlc/etlc/catalog"
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/parser"
+	"github.com/etlc/etlc/planner"
 )
 
 // A transaction block (BEGIN ... COMMIT) stages its writes instead of
@@ -43,6 +44,9 @@ const codeFailedBlock = "25P02"
 type txBlock struct {
 	// begin is where the block's BEGIN is.
 	begin parser.Position
+	// readOnly is set by BEGIN READ ONLY: statements that write or change
+	// the catalog fail with 25006.
+	readOnly bool
 	// failed is set when a statement of the block failed: its writes are
 	// discarded and COMMIT rolls back.
 	failed bool
@@ -149,6 +153,7 @@ func (s *Session) Rollback(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endBlock(ctx)
+	s.setActivity("idle", "")
 }
 
 // endBlock discards the open block's writes and ends it.
@@ -232,14 +237,33 @@ func (s *Session) forget(ctx context.Context, name string) {
 	delete(s.tx.seen, k)
 }
 
-// transaction runs BEGIN, COMMIT and ROLLBACK.
-func (r *stmtRun) transaction(ctx context.Context, word string) error {
+// writes reports whether a statement writes data or changes the catalog.
+func writes(st planner.BoundStmt) bool {
+	switch st := st.(type) {
+	case *planner.InsertStmt, *planner.MergeStmt, *planner.CreateStmt, *planner.PipelineStmt,
+		*planner.DropStmt, *planner.CreateIndexStmt, *planner.DropIndexStmt:
+		return true
+	case *planner.ExplainStmt:
+		return st.Stmt.Analyze && writes(st.Inner)
+	case *planner.UtilityStmt:
+		switch st.Stmt.(type) {
+		case *parser.PipelineCmd, *parser.Analyze:
+			return true
+		}
+	}
+	return false
+}
+
+// transaction runs BEGIN, COMMIT and ROLLBACK. Every isolation level runs
+// as described at txBlock.
+func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error {
 	s := r.s
+	word := u.Word
 	r.res.Tag = word
 	switch word {
 	case "BEGIN":
 		if s.tx == nil {
-			s.tx = &txBlock{begin: r.info.Pos, seen: map[string]targetVersion{}}
+			s.tx = &txBlock{begin: r.info.Pos, readOnly: u.ReadOnly, seen: map[string]targetVersion{}}
 		}
 		return nil
 	case "ROLLBACK":

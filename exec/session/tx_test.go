@@ -293,3 +293,23 @@ func TestTxDDL(t *testing.T) {
 	}
 	mustExec(t, a, "ROLLBACK")
 }
+
+// TestTxModes: BEGIN takes PostgreSQL's transaction modes; every
+// isolation level stages writes the same way, and READ ONLY refuses
+// writes with 25006.
+func TestTxModes(t *testing.T) {
+	_, a, b, _ := txSessions(t)
+	mustExec(t, a, "BEGIN ISOLATION LEVEL SERIALIZABLE; INSERT INTO t VALUES (3, 'c');")
+	equalLines(t, "other session", rows(t, b, "SELECT count(*) FROM t"), []string{"2"})
+	mustExec(t, a, "COMMIT")
+	equalLines(t, "after COMMIT", rows(t, b, "SELECT count(*) FROM t"), []string{"3"})
+	mustExec(t, a, "START TRANSACTION READ ONLY, ISOLATION LEVEL REPEATABLE READ")
+	equalLines(t, "read in a read-only block", rows(t, a, "SELECT count(*) FROM t"), []string{"3"})
+	_, err := execScript(t, a, "ro.sql", "INSERT INTO t VALUES (4, 'd');")
+	if se := stmtErr(t, err); se.Code != "25006" || se.Message != "cannot execute INSERT in a read-only transaction" {
+		t.Errorf("INSERT in a read-only block: %s %v", se.Code, se)
+	}
+	if run := mustExec(t, a, "COMMIT"); run.Statements[0].Tag != "ROLLBACK" {
+		t.Errorf("COMMIT of the failed read-only block: %q", run.Statements[0].Tag)
+	}
+}
