@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -312,4 +313,31 @@ func TestTxModes(t *testing.T) {
 	if run := mustExec(t, a, "COMMIT"); run.Statements[0].Tag != "ROLLBACK" {
 		t.Errorf("COMMIT of the failed read-only block: %q", run.Statements[0].Tag)
 	}
+}
+
+// TestTxParallelAppends: blocks of several sessions appending to one table
+// at the same time all commit, every row once, and leave no staging.
+func TestTxParallelAppends(t *testing.T) {
+	e, a, _, _ := txSessions(t)
+	const n = 6
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			s := e.NewSession(Options{})
+			defer s.Close()
+			q := fmt.Sprintf("BEGIN; INSERT INTO t VALUES (%d, 'x'); INSERT INTO t SELECT id + 100, v FROM t WHERE id = %d; COMMIT;", 10+i, 10+i)
+			run, err := s.Exec(context.Background(), parser.NewSource("p.sql", q), ExecOptions{})
+			if run != nil {
+				run.Release()
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	equalLines(t, "rows", rows(t, a, "SELECT count(*), sum(id) FROM t"), []string{"14|753"})
+	noStaging(t, "after the parallel blocks", e.tableDir("t"))
 }
