@@ -909,3 +909,120 @@ func PublishAll(ctx context.Context, sinks []*Sink) (m *Manifest, err error) {
 	}
 	return m, nil
 }
+
+// PublishStagedAll finishes, after a crash, a PublishAll of the prepared
+// runs runIDs (in the order given) at the sink path of opts: a caller that
+// recorded the run ids durably before PublishAll calls it before anything
+// opens a sink on the path (OpenSink would roll the runs back). When the
+// path's manifest already lists a file of the last run, the runs were
+// published and only their staging directories are cleaned up. Otherwise
+// the new manifest is computed as PublishAll does, from the path's
+// manifest and each run's staged manifest (its mode and files), the files
+// still in staging are moved into place and the manifest is published.
+func (c *FileConnector) PublishStagedAll(ctx context.Context, opts Options, runIDs []string) (err error) {
+	defer recoverErr(&err, opts.Path)
+	if len(runIDs) == 0 {
+		return nil
+	}
+	fs, name, err := c.Resolve(ctx, opts.Path)
+	if err != nil {
+		return err
+	}
+	dir := dirName(name)
+	sinkOf := func(run string) *Sink {
+		return &Sink{c: c, opts: opts, fs: fs, dir: dir, runID: run, staging: dir + stagingPrefix + run + "/"}
+	}
+	last := sinkOf(runIDs[len(runIDs)-1])
+	cur, err := readManifest(ctx, fs, dir)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		published := cur.RunID == last.runID
+		for _, f := range cur.Files {
+			published = published || f.RunID == last.runID
+		}
+		if published {
+			for _, run := range runIDs[:len(runIDs)-1] {
+				if err := fs.RemoveAll(ctx, sinkOf(run).staging); err != nil {
+					return err
+				}
+			}
+			if cur.RunID == last.runID {
+				return last.finish(ctx, cur)
+			}
+			return fs.RemoveAll(ctx, last.staging)
+		}
+	}
+	staged := make([]*Manifest, len(runIDs))
+	own := map[string]bool{}
+	for i, run := range runIDs {
+		sm, err := readManifestFile(ctx, fs, sinkOf(run).staging+stagedManifestName)
+		if err != nil {
+			return err
+		}
+		if sm == nil {
+			return fmt.Errorf("run %s was prepared at %s but its staging is gone: it cannot be published", run, fs.URI(dir))
+		}
+		staged[i] = sm
+		for _, f := range sm.Files {
+			if f.RunID == run {
+				own[f.Path] = true
+			}
+		}
+	}
+	var files []ManifestFile
+	if cur != nil {
+		files = append(files, cur.Files...)
+	} else {
+		vis, err := last.visible(ctx)
+		if err != nil {
+			return err
+		}
+		for _, rel := range vis {
+			if !own[rel] { // moved in before the crash: added below
+				files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+			}
+		}
+	}
+	overwrite := false
+	for i, run := range runIDs {
+		if staged[i].Mode == ModeOverwrite.String() {
+			files, overwrite = nil, true
+		}
+		s := sinkOf(run)
+		for _, f := range staged[i].Files {
+			if f.RunID != run {
+				continue
+			}
+			files = append(files, f)
+			if _, err := fs.Stat(ctx, s.staging+f.Path); err != nil {
+				if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
+					continue // moved before the crash
+				}
+				return err
+			}
+			if err := fs.Rename(ctx, s.staging+f.Path, dir+f.Path); err != nil {
+				return fmt.Errorf("move %s into place: %w", fs.URI(s.staging+f.Path), err)
+			}
+		}
+	}
+	m := &Manifest{Version: 1, RunID: last.runID, Mode: ModeAppend.String(), Format: opts.Format, Files: files, CommittedAt: now()}
+	if overwrite {
+		m.Mode = ModeOverwrite.String()
+	}
+	for _, f := range m.Files {
+		if f.Rows > 0 {
+			m.Rows += f.Rows
+		}
+	}
+	if err := last.publish(ctx, m); err != nil {
+		return err
+	}
+	for _, run := range runIDs[:len(runIDs)-1] {
+		if err := fs.RemoveAll(ctx, sinkOf(run).staging); err != nil {
+			return err
+		}
+	}
+	return last.finish(ctx, m)
+}

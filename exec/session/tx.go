@@ -395,6 +395,7 @@ func (w *writer) stage(ctx context.Context, tx *txBlock) error {
 		sw.bytes += f.Size
 	}
 	tx.writes = append(tx.writes, sw)
+	w.r.res.Staged = true
 	return nil
 }
 
