@@ -113,3 +113,44 @@ func TestPublishAllFailure(t *testing.T) {
 		t.Error("runs still held after the abort")
 	}
 }
+
+// TestPublishStagedAll: PublishAll of an overwrite and an append killed
+// after moving the files (before the manifest) or after publishing it
+// (before the clean-up) is finished by PublishStagedAll through another
+// connector, as after a restart; a second call changes nothing.
+func TestPublishStagedAll(t *testing.T) {
+	ctx := context.Background()
+	for _, stop := range []string{"moved", "deleted"} {
+		t.Run(stop, func(t *testing.T) {
+			c := checkedConnector(t)
+			dir := t.TempDir()
+			setupOld(t, c, dir)
+			a := prepareRows(t, c, dir, "overwrite", "3,a")
+			d := prepareRows(t, c, dir, "append", "4,b")
+			d.hook = func(step string) error {
+				if step == stop {
+					panic(errCrash)
+				}
+				return nil
+			}
+			func() {
+				defer func() { recover() }()
+				PublishAll(ctx, []*Sink{a, d})
+			}()
+			if got := readOut(t, c, dir); stop == "moved" && got != oldOutput {
+				t.Fatalf("before PublishStagedAll:\n%s", got)
+			}
+			restarted := NewFileConnector(Config{})
+			opts, _ := ParseOptions(map[string]string{"path": dir + "/out/", "format": "parquet", "partition_by": "p"}, RoleSink)
+			for i := 0; i < 2; i++ {
+				if err := restarted.PublishStagedAll(ctx, opts, []string{a.RunID(), d.RunID()}); err != nil {
+					t.Fatalf("PublishStagedAll %d: %v", i+1, err)
+				}
+				checkClean(t, dir)
+				if got := readOut(t, c, dir); got != newOverwrite {
+					t.Errorf("after PublishStagedAll %d:\n%s\nwant:\n%s", i+1, got, newOverwrite)
+				}
+			}
+		})
+	}
+}
