@@ -55,7 +55,10 @@ type Engine struct {
 	// versions count each target's publishes and drops, by key, for the
 	// conflict checks of transaction blocks.
 	versions map[string]targetVersion
-	closed   bool
+	// commitHook, when set (tests), is called in a block's COMMIT after
+	// each target is published; a panic there stands for a crash.
+	commitHook func(step string)
+	closed     bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
@@ -65,7 +68,8 @@ type Engine struct {
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
-// and run history.
+// and run history. It first finishes the COMMIT of a transaction block
+// that a crash interrupted (see commitRecord).
 func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 	if dir == "" {
 		return nil, errors.New("session: no data directory")
@@ -96,6 +100,10 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.runs = runs
+	if err := e.finishCommits(ctx); err != nil {
+		cat.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	return e, nil
 }
 

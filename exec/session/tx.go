@@ -2,7 +2,11 @@ package session
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -316,9 +320,36 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 		}
 	}
 	// Publishing is not cancelled half way: each target's publish is one
-	// step, and the targets go one after the other.
+	// step, and the targets go one after the other. With several targets,
+	// a record of the runs lets Open finish a COMMIT a crash interrupted.
 	pctx := context.WithoutCancel(ctx)
+	record := ""
+	if len(keys) > 1 {
+		rec := &commitRecord{}
+		for _, k := range keys {
+			ws := groups[k]
+			t := commitTarget{Kind: ws[0].obj.Kind.String(), Name: ws[0].obj.Name}
+			if ws[0].obj.Kind == catalog.ObjectSink {
+				t.Options = ws[0].obj.Options
+			}
+			for _, w := range ws {
+				t.Runs = append(t.Runs, w.sink.RunID())
+			}
+			rec.Targets = append(rec.Targets, t)
+		}
+		if record, err = eng.writeCommitRecord(rec, ws0RunID(groups[keys[0]])); err != nil {
+			return fmt.Errorf("recording the commit in %s: %w", eng.commitsDir(), err)
+		}
+	}
+	defer func() {
+		// Not deferred past a panic's recovery on purpose: a crash keeps
+		// the record for Open.
+		if record != "" && err != nil {
+			os.Remove(record)
+		}
+	}()
 	var done []string
+	pubs := map[string]*connector.Manifest{}
 	for _, k := range keys {
 		ws := groups[k]
 		obj := &ws[len(ws)-1].obj
@@ -335,6 +366,7 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 			return fmt.Errorf("committing %s %q: %w", obj.Kind, obj.Name, perr)
 		}
 		eng.bumpVersion(k, false)
+		pubs[k] = m
 		done = append(done, fmt.Sprintf("%s %q", obj.Kind, obj.Name))
 		for _, w := range ws {
 			t := r.rs.target(&w.obj)
@@ -350,14 +382,29 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 				eng.noteTableWrite(pctx, &w.obj, w.rows, w.overwrite)
 			}
 		}
+		if eng.commitHook != nil {
+			eng.commitHook("published " + k)
+		}
+	}
+	if record != "" {
+		if rerr := os.Remove(record); rerr != nil {
+			return fmt.Errorf("committed, but removing the commit record failed: %w", rerr)
+		}
+		record = ""
+	}
+	for _, k := range keys {
+		obj := &groups[k][0].obj
 		if obj.Kind == catalog.ObjectSink && obj.Options["catalog"] == "glue" {
-			if gerr := registerGlue(pctx, eng, obj, m); gerr != nil {
+			if gerr := registerGlue(pctx, eng, obj, pubs[k]); gerr != nil {
 				return fmt.Errorf("sink %q committed its output, but registering it in the Glue Data Catalog failed (the next successful run registers it): %w", obj.Name, gerr)
 			}
 		}
 	}
 	return nil
 }
+
+// ws0RunID names a commit record after the first staged run it lists.
+func ws0RunID(ws []*stagedWrite) string { return ws[0].sink.RunID() }
 
 // conflict returns the serialization failure of a target's staged writes
 // when another writer changed the target in a way they cannot be
@@ -419,4 +466,117 @@ func isBlockEnd(kind string) bool { return kind == "COMMIT" || kind == "ROLLBACK
 // errNotInBlock refuses a statement that cannot run in a block.
 func errNotInBlock(what string) error {
 	return &codeError{code: "25001", msg: what + " cannot run inside a transaction block"}
+}
+
+// commitRecord is what a COMMIT of several targets writes to the data
+// directory before it publishes the first one, and removes when the last
+// is published: after a crash in between, Open publishes the rest
+// (connector.FileConnector.PublishStagedAll), so that the block commits
+// whole.
+type commitRecord struct {
+	Targets []commitTarget `json:"targets"`
+}
+
+// commitTarget is one target of a commitRecord: its prepared runs in
+// order.
+type commitTarget struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Options are a sink's options (a table's path is its directory).
+	Options map[string]string `json:"options,omitempty"`
+	Runs    []string          `json:"runs"`
+}
+
+// commitsDir holds the commit records.
+func (e *Engine) commitsDir() string { return filepath.Join(e.dir, "commits") }
+
+// writeCommitRecord writes a commit record durably and returns its path.
+func (e *Engine) writeCommitRecord(rec *commitRecord, id string) (string, error) {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	dir := e.commitsDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	final := filepath.Join(dir, id+".json")
+	tmp := final + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return final, nil
+}
+
+// finishCommits publishes what the commits a crash interrupted left
+// staged (see commitRecord) and removes their records.
+func (e *Engine) finishCommits(ctx context.Context) error {
+	dir := e.commitsDir()
+	kids, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, k := range kids {
+		path := filepath.Join(dir, k.Name())
+		if strings.HasSuffix(k.Name(), ".tmp") {
+			os.Remove(path) // never complete: its COMMIT published nothing
+			continue
+		}
+		if !strings.HasSuffix(k.Name(), ".json") {
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var rec commitRecord
+		if err := json.Unmarshal(data, &rec); err != nil {
+			return fmt.Errorf("commit record %s: %w", path, err)
+		}
+		for _, t := range rec.Targets {
+			var opts connector.Options
+			if t.Kind == catalog.ObjectTable.String() {
+				opts, err = tableOptions(e.tableDir(t.Name), connector.ModeAppend)
+			} else {
+				opts, err = connector.ParseOptions(t.Options, connector.RoleSink)
+			}
+			if err == nil {
+				err = e.conn.PublishStagedAll(ctx, opts, t.Runs)
+			}
+			if err != nil {
+				return fmt.Errorf("finishing the COMMIT a crash interrupted (%s %q, recorded in %s; remove the file to give the rest of that commit up): %w",
+					t.Kind, t.Name, path, err)
+			}
+		}
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -340,4 +341,48 @@ func TestTxParallelAppends(t *testing.T) {
 	}
 	equalLines(t, "rows", rows(t, a, "SELECT count(*), sum(id) FROM t"), []string{"14|753"})
 	noStaging(t, "after the parallel blocks", e.tableDir("t"))
+}
+
+// TestTxCrashDuringCommit: a COMMIT of several targets killed after the
+// first is published leaves a commit record; the next Open publishes the
+// others, so the block commits whole, and removes the record.
+func TestTxCrashDuringCommit(t *testing.T) {
+	e, a, _, dir := txSessions(t)
+	mustExec(t, a, "CREATE TABLE u (id INT);")
+	mustExec(t, a, "BEGIN; INSERT INTO t VALUES (3, 'c'); INSERT INTO u VALUES (7); INSERT INTO k VALUES (2, 'b'); INSERT INTO u VALUES (8);")
+	e.commitHook = func(step string) {
+		if step == "published t" {
+			panic("simulated crash")
+		}
+	}
+	_, err := execScript(t, a, "commit.sql", "COMMIT;")
+	if se := stmtErr(t, err); se.Code != "XX000" {
+		t.Fatalf("COMMIT with a crash: %v", se)
+	}
+	recs, _ := os.ReadDir(e.commitsDir())
+	if len(recs) != 1 {
+		t.Fatalf("%d commit records, want 1", len(recs))
+	}
+	b := e.NewSession(Options{})
+	equalLines(t, "u before the restart", rows(t, b, "SELECT count(*) FROM u"), []string{"0"})
+	b.Close()
+	a.Close()
+	e.Close()
+
+	e2, err := Open(context.Background(), e.Dir(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	s := e2.NewSession(Options{})
+	defer s.Close()
+	equalLines(t, "t after the restart", rows(t, s, "SELECT id FROM t ORDER BY id"), []string{"1", "2", "3"})
+	equalLines(t, "u after the restart", rows(t, s, "SELECT id FROM u ORDER BY id"), []string{"7", "8"})
+	equalLines(t, "k after the restart", rows(t, s, "SELECT id FROM k ORDER BY id"), []string{"1", "2"})
+	if recs, _ := os.ReadDir(e.commitsDir()); len(recs) != 0 {
+		t.Errorf("commit records left: %v", recs)
+	}
+	noStaging(t, "t", e2.tableDir("t"))
+	noStaging(t, "u", e2.tableDir("u"))
+	noStaging(t, "k", dir+"/k")
 }
