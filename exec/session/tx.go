@@ -78,6 +78,8 @@ type stagedWrite struct {
 	// back.
 	rs      *runState
 	counted TargetSummary
+	// published is set when COMMIT published the write.
+	published bool
 }
 
 // targetVersion counts the changes of one target in this engine: data
@@ -174,8 +176,10 @@ func (s *Session) endBlock(ctx context.Context) {
 func (tx *txBlock) discard(ctx context.Context) {
 	actx := context.WithoutCancel(ctx)
 	for _, w := range tx.writes {
-		w.sink.Abort(actx)
-		w.uncount()
+		if !w.published {
+			w.sink.Abort(actx)
+			w.uncount()
+		}
 	}
 	tx.writes = nil
 }
@@ -337,7 +341,8 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 			}
 			rec.Targets = append(rec.Targets, t)
 		}
-		if record, err = eng.writeCommitRecord(rec, ws0RunID(groups[keys[0]])); err != nil {
+		// Named after the first run it lists: unique.
+		if record, err = eng.writeCommitRecord(rec, rec.Targets[0].Runs[0]); err != nil {
 			return fmt.Errorf("recording the commit in %s: %w", eng.commitsDir(), err)
 		}
 	}
@@ -366,6 +371,9 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 			return fmt.Errorf("committing %s %q: %w", obj.Kind, obj.Name, perr)
 		}
 		eng.bumpVersion(k, false)
+		for _, w := range ws {
+			w.published = true
+		}
 		pubs[k] = m
 		done = append(done, fmt.Sprintf("%s %q", obj.Kind, obj.Name))
 		for _, w := range ws {
@@ -402,9 +410,6 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 	}
 	return nil
 }
-
-// ws0RunID names a commit record after the first staged run it lists.
-func ws0RunID(ws []*stagedWrite) string { return ws[0].sink.RunID() }
 
 // conflict returns the serialization failure of a target's staged writes
 // when another writer changed the target in a way they cannot be
