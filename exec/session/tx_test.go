@@ -185,6 +185,15 @@ func TestTxErrorInBlock(t *testing.T) {
 	equalLines(t, "table after the failed script", rows(t, a, "SELECT id FROM t ORDER BY id"), []string{"1", "2"})
 	noStaging(t, "table after the failed script", e.tableDir("t"))
 
+	// An ASSERT that fails guards the block's writes.
+	s = e.NewSession(Options{})
+	_, err = execScript(t, s, "assert.sql", "BEGIN;\nINSERT INTO t VALUES (4, 'd');\nASSERT (SELECT count(*) FROM t) > 10, 'too few rows';\nCOMMIT;")
+	if se := stmtErr(t, err); se.Pos.Line != 3 || !strings.Contains(se.Message, "too few rows") {
+		t.Errorf("ASSERT: %v", se)
+	}
+	s.Close()
+	equalLines(t, "table after the failed ASSERT", rows(t, a, "SELECT id FROM t ORDER BY id"), []string{"1", "2"})
+
 	// A compile error in a block fails it too.
 	mustExec(t, a, "BEGIN; INSERT INTO t VALUES (5, 'e');")
 	if _, err := a.Exec(context.Background(), parser.NewSource("bad.sql", "SELECT nope FROM t;"), ExecOptions{}); err == nil {
