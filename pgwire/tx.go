@@ -85,13 +85,21 @@ func (c *conn) endBlock() {
 // until COMMIT; a statement that changed the catalog (CREATE, DROP) took
 // effect at once and is counted, for the warning ROLLBACK gives.
 func (c *conn) noteTxStatement(kind string) {
-	switch txVerb(kind) {
+	switch v := txVerb(kind); v {
 	case "BEGIN":
 		if c.txStatus == 'I' {
 			c.txStatus = 'T'
 			c.txDDL = 0
+		} else {
+			c.warn("25001", "there is already a transaction in progress")
 		}
 		return
+	case "COMMIT", "ROLLBACK":
+		if c.txStatus == 'I' {
+			c.warn("25P01", "there is no transaction in progress")
+		}
+	}
+	switch txVerb(kind) {
 	case "COMMIT":
 		c.endBlock()
 		return
@@ -110,4 +118,9 @@ func (c *conn) noteTxStatement(kind string) {
 	if w, _, _ := strings.Cut(strings.ToUpper(kind), " "); w == "CREATE" || w == "DROP" {
 		c.txDDL++
 	}
+}
+
+// warn sends a WARNING notice.
+func (c *conn) warn(code, msg string) {
+	c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: code, Message: msg})
 }

@@ -120,6 +120,14 @@ func TestFailedTransactionBlock(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM u").Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows of the table created in the rolled back block: %d %v", n, err)
 	}
+	// PostgreSQL's warnings for BEGIN in a block and COMMIT outside one.
+	notices = nil
+	results(t, conn, "BEGIN; BEGIN; COMMIT; COMMIT; ROLLBACK")
+	want = "WARNING 25001 there is already a transaction in progress|WARNING 25P01 there is no transaction in progress|WARNING 25P01 there is no transaction in progress"
+	if got := strings.Join(notices, "|"); got != want {
+		t.Errorf("notices %q, want %q", got, want)
+	}
+	status('I', "after the warnings")
 }
 
 func TestTxVerb(t *testing.T) {
