@@ -126,9 +126,9 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		return nil, err
 	}
 	ins := ps.Insert
-	// Expectations are counted (etl.expectations) and acted on; a row a
-	// QUARANTINE expectation rejects is an error (no quarantine table in
-	// the stream runtime yet).
+	// Expectations are counted (etl.expectations) and acted on; the rows
+	// QUARANTINE expectations reject go to the pipeline's quarantine
+	// target, staged and published at checkpoints like the sink's rows.
 	expect := exec.NewExpectStats()
 	for _, x := range ps.Expectations {
 		expect.Entry(obj.Name, x.Name, x.Action)
@@ -171,6 +171,18 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			r.scans.release()
 		}
 	}()
+	var quarantine *stream.SinkTarget
+	q, err := r.openQuarantine(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	if q != nil {
+		qopts, err := eng.writeOptions(q.obj)
+		if err != nil {
+			return nil, err
+		}
+		quarantine = &stream.SinkTarget{Options: qopts, Fields: nullableFields(fieldsOf(q.obj.Columns))}
+	}
 	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns, ins.Defaults), false)
 	if err != nil {
 		return nil, err
@@ -203,10 +215,11 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 	spec := stream.Spec{
 		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm,
 		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
-		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error) {
+		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quar exec.QuarantineFunc) (exec.Operator, error) {
 			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,
-				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect}})
+				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect, Quarantine: quar}})
 		},
+		Quarantine: quarantine, Expect: expect,
 		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
 		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
 	}
