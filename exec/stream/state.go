@@ -40,11 +40,11 @@ type meta struct {
 	// PendingQuarantine is the quarantine's run, as PendingRun.
 	PendingQuarantine string `json:"pending_quarantine,omitempty"`
 	// Expect are the expectation counts as of this checkpoint.
-	Expect []exec.ExpectSnapshot `json:"expect,omitempty"`
-	RowsIn     int64  `json:"rows_in"`
-	RowsOut    int64  `json:"rows_out"`
-	Late       int64  `json:"late"`
-	Files      int64  `json:"files"`
+	Expect  []exec.ExpectSnapshot `json:"expect,omitempty"`
+	RowsIn  int64                 `json:"rows_in"`
+	RowsOut int64                 `json:"rows_out"`
+	Late    int64                 `json:"late"`
+	Files   int64                 `json:"files"`
 	// Seq numbers the buffered row records.
 	Seq uint64 `json:"seq"`
 	// Offsets are, for a Kafka stream, the next offset to read of each
