@@ -41,6 +41,21 @@ func (e *Engine) SetExpectations(pipeline string, s *exec.ExpectStats) {
 	r.stats[k] = s
 }
 
+// forgetExpectations removes the counts of a dropped pipeline.
+func (e *Engine) forgetExpectations(pipeline string) {
+	r := &e.expect
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := catalogKey(pipeline)
+	delete(r.stats, k)
+	for i, o := range r.order {
+		if o == k {
+			r.order = append(r.order[:i], r.order[i+1:]...)
+			break
+		}
+	}
+}
+
 // Expectations returns the current counts of every pipeline's
 // expectations, pipelines in the order they first ran.
 func (e *Engine) Expectations() []exec.ExpectSnapshot {

@@ -274,17 +274,35 @@ func (e *Engine) pipelineRows() [][]any {
 	for _, o := range e.cat.List(catalog.ObjectPipeline) {
 		s, ok := live[catalogKey(o.Name)]
 		if !ok {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-			continue
+			// Not run by this process: the figures of its last
+			// checkpoint, if any (the state of a pipeline another
+			// process runs is locked: it shows as created).
+			last, found, err := stream.LastCheckpoint(o.Name, e.pipelineDir(o.Name))
+			switch {
+			case err == nil && found:
+				s = last
+			case e.desiredState(o.Name) == pipelineStopped:
+				s = stream.Snapshot{Name: o.Name, State: stream.StateStopped}
+			default:
+				rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
+				continue
+			}
 		}
 		var wm, lag, ck any
 		if !s.Watermark.IsZero() {
-			wm, lag = s.Watermark, s.Lag.Milliseconds()
+			wm = s.Watermark
+			if s.State == stream.StateRunning {
+				lag = s.Lag.Milliseconds()
+			}
 		}
 		if !s.LastCheckpoint.IsZero() {
 			ck = s.LastCheckpoint
 		}
-		rows = append(rows, []any{o.Name, s.State, s.StartedAt, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
+		var started any
+		if !s.StartedAt.IsZero() {
+			started = s.StartedAt
+		}
+		rows = append(rows, []any{o.Name, s.State, started, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
 	}
 	return rows
 }

@@ -403,10 +403,20 @@ func (r *stmtRun) drop(ctx context.Context, st *planner.DropStmt) error {
 				continue
 			}
 		}
+		if o.Kind == catalog.ObjectPipeline {
+			// A running pipeline stops (with a last checkpoint) first.
+			if _, err := eng.StopPipeline(ctx, o.Name); err != nil && ctx.Err() != nil {
+				return err
+			}
+		}
 		if _, err := eng.cat.Drop(ctx, o.Kind, o.Name, st.Stmt.IfExists); err != nil {
 			return err
 		}
 		switch o.Kind {
+		case catalog.ObjectPipeline:
+			if err := eng.dropPipeline(ctx, o.Name); err != nil {
+				return err
+			}
 		case catalog.ObjectTable:
 			unlock := eng.lockTarget(o.Name)
 			err := eng.dropTableData(o.Name)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -324,7 +325,6 @@ func (p *Pipeline) Close() error {
 
 // status publishes the figures.
 func (p *Pipeline) status(state string, err error) {
-	c := p.committed
 	p.spec.Status.update(func(s *Snapshot) {
 		if state != "" {
 			s.State = state
@@ -332,17 +332,54 @@ func (p *Pipeline) status(state string, err error) {
 		if err != nil {
 			s.Error = err.Error()
 		}
-		s.RowsIn, s.RowsOut, s.LateRows, s.Files = p.m.RowsIn, c.RowsOut, p.m.Late, p.m.Files
-		s.Watermark = time.Time{}
-		s.InputEnded = p.m.Final
-		if wm := p.m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
-			s.Watermark = time.UnixMicro(wm).UTC()
-		}
-		s.Checkpoints = c.Checkpoint
-		if c.CommittedAt != 0 {
-			s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
-		}
+		s.fill(p.m, p.committed)
 	})
+}
+
+// fill sets the figures of s from the current state m and the last
+// committed checkpoint c.
+func (s *Snapshot) fill(m, c *meta) {
+	s.RowsIn, s.RowsOut, s.LateRows, s.Files = m.RowsIn, c.RowsOut, m.Late, m.Files
+	s.Watermark = time.Time{}
+	s.InputEnded = m.Final
+	if wm := m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
+		s.Watermark = time.UnixMicro(wm).UTC()
+	}
+	s.Checkpoints = c.Checkpoint
+	if c.CommittedAt != 0 {
+		s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
+	}
+}
+
+// LastCheckpoint reads the figures of the last checkpoint in the state
+// directory dir of a pipeline that does not run (state stopped, or
+// finished when its input ended); ok is false when it has none.
+func LastCheckpoint(name, dir string) (snap Snapshot, ok bool, err error) {
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Snapshot{}, false, nil
+		}
+		return Snapshot{}, false, err
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, ReadOnly: true})
+	if err != nil {
+		return Snapshot{}, false, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
+	}
+	st := &store{db: db}
+	defer st.close()
+	m, err := st.loadMeta()
+	if err != nil || m.Checkpoint == 0 {
+		return Snapshot{}, false, err
+	}
+	snap = Snapshot{Name: name, State: StateStopped}
+	if m.Final {
+		snap.State = StateFinished
+	}
+	snap.fill(m, m)
+	if !snap.Watermark.IsZero() {
+		snap.Lag = time.Since(snap.Watermark)
+	}
+	return snap, true, nil
 }
 
 // Run runs the pipeline until ctx is done (it then takes a last
