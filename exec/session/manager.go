@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/parser"
 )
 
 // CodeObjectInUse is the SQLSTATE of START PIPELINE for a pipeline that
@@ -109,20 +110,27 @@ func (e *Engine) desiredState(name string) string {
 // input (popts.UntilIdle) or an error. Opening errors are returned; a
 // pipeline that runs already is an error with code CodeObjectInUse.
 func (e *Engine) StartPipeline(ctx context.Context, name string, opts Options, popts PipelineOptions) error {
+	_, err := e.startPipeline(ctx, name, opts, popts)
+	return err
+}
+
+// startPipeline is StartPipeline; it returns the run, to wait for.
+func (e *Engine) startPipeline(ctx context.Context, name string, opts Options, popts PipelineOptions) (*bgRun, error) {
 	obj, ok := e.cat.Lookup(name)
 	if !ok || obj.Kind != catalog.ObjectPipeline {
-		return &codeError{code: "42704", msg: fmt.Sprintf("pipeline %q does not exist", name)}
+		return nil, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name)}
 	}
 	k := catalogKey(obj.Name)
 	m := &e.pm
 	m.mu.Lock()
 	if r := m.runs[k]; r != nil {
 		m.mu.Unlock()
-		return &codeError{code: CodeObjectInUse, msg: fmt.Sprintf("pipeline %q is already running", obj.Name),
+		return nil, &codeError{code: CodeObjectInUse, msg: fmt.Sprintf("pipeline %q is already running", obj.Name),
 			detail: "STOP PIPELINE " + obj.Name + " stops it"}
 	}
 	// Reserve the name while the pipeline opens.
-	r := &bgRun{name: obj.Name, done: make(chan struct{})}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r := &bgRun{name: obj.Name, cancel: cancel, done: make(chan struct{})}
 	if m.runs == nil {
 		m.runs = map[string]*bgRun{}
 	}
@@ -136,12 +144,11 @@ func (e *Engine) StartPipeline(ctx context.Context, name string, opts Options, p
 		m.mu.Lock()
 		delete(m.runs, k)
 		m.mu.Unlock()
+		cancel()
 		r.err = err
 		close(r.done)
-		return err
+		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r.cancel = cancel
 	go func() {
 		defer s.Close()
 		err := runRecovered(runCtx, p.Run)
@@ -149,6 +156,13 @@ func (e *Engine) StartPipeline(ctx context.Context, name string, opts Options, p
 			err = cerr
 		}
 		cancel()
+		if err != nil {
+			e.mu.Lock()
+			if st := e.pipes[k]; st != nil {
+				st.Fail(err)
+			}
+			e.mu.Unlock()
+		}
 		m.mu.Lock()
 		if m.runs[k] == r {
 			delete(m.runs, k)
@@ -157,7 +171,7 @@ func (e *Engine) StartPipeline(ctx context.Context, name string, opts Options, p
 		m.mu.Unlock()
 		close(r.done)
 	}()
-	return nil
+	return r, nil
 }
 
 // runRecovered runs fn, turning a panic into an error: a pipeline's
@@ -187,9 +201,7 @@ func (e *Engine) StopPipeline(ctx context.Context, name string) (bool, error) {
 	if r == nil {
 		return false, nil
 	}
-	if r.cancel != nil {
-		r.cancel()
-	}
+	r.cancel()
 	return true, r.wait(ctx)
 }
 
@@ -247,17 +259,21 @@ func (e *Engine) StopPipelines(ctx context.Context) error {
 // streams are drained. It returns each pipeline's error, in order.
 func (e *Engine) RunPipelines(ctx context.Context, names []string, opts Options, popts PipelineOptions) []error {
 	errs := make([]error, len(names))
-	started := make([]bool, len(names))
+	runs := make([]*bgRun, len(names))
 	for i, name := range names {
-		if errs[i] = e.StartPipeline(ctx, name, opts, popts); errs[i] == nil {
-			started[i] = true
-		}
+		runs[i], errs[i] = e.startPipeline(ctx, name, opts, popts)
 	}
-	stop := context.AfterFunc(ctx, func() { e.StopPipelines(context.Background()) })
+	stop := context.AfterFunc(ctx, func() {
+		for _, r := range runs {
+			if r != nil {
+				r.cancel()
+			}
+		}
+	})
 	defer stop()
-	for i, name := range names {
-		if started[i] {
-			errs[i] = e.WaitPipeline(context.Background(), name)
+	for i, r := range runs {
+		if r != nil {
+			errs[i] = r.wait(context.Background())
 		}
 	}
 	return errs

@@ -90,13 +90,8 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // then, or, with UntilIdle, until its stream is drained. Its state and
 // checkpoints live in the data directory, so that running it again
 // resumes from the last checkpoint.
-func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
-	p, err := s.OpenPipeline(ctx, name, opts)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	return p.Run(ctx)
+func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) error {
+	return s.eng.RunPipelines(ctx, []string{name}, Options{Params: s.params, LookupEnv: s.env}, opts)[0]
 }
 
 // OpenPipeline binds the pipeline name, opens its state and recovers from
