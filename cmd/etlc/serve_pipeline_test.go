@@ -93,7 +93,7 @@ func readPipeline(t *testing.T, conn *pgx.Conn, name string) (pipelineRow, bool)
 	var r pipelineRow
 	var e *string
 	err := conn.QueryRow(context.Background(),
-		"SELECT state, rows_in, rows_out, last_checkpoint IS NOT NULL, error FROM etl.pipelines WHERE name = $1", name).
+		"SELECT state, rows_in, rows_out, last_checkpoint IS NOT NULL AND checkpoint_age_ms >= 0, error FROM etl.pipelines WHERE name = $1", name).
 		Scan(&r.state, &r.rowsIn, &r.out, &r.lastCheckpoint, &e)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, false

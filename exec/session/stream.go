@@ -279,7 +279,7 @@ func (e *Engine) pipelineRows() [][]any {
 			case e.desiredState(o.Name) == pipelineStopped:
 				s = stream.Snapshot{Name: o.Name, State: stream.StateStopped}
 			default:
-				rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
+				rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil, nil})
 				continue
 			}
 		}
@@ -290,14 +290,16 @@ func (e *Engine) pipelineRows() [][]any {
 				lag = s.Lag.Milliseconds()
 			}
 		}
+		var age any
 		if !s.LastCheckpoint.IsZero() {
 			ck = s.LastCheckpoint
+			age = time.Since(s.LastCheckpoint).Milliseconds()
 		}
 		var started any
 		if !s.StartedAt.IsZero() {
 			started = s.StartedAt
 		}
-		rows = append(rows, []any{o.Name, s.State, started, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
+		rows = append(rows, []any{o.Name, s.State, started, s.RowsIn, s.RowsOut, wm, lag, ck, age, nullIfEmpty(s.Error)})
 	}
 	return rows
 }
