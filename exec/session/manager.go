@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/etlc/etlc/catalog"
-	"github.com/etlc/etlc/parser"
 )
 
 // CodeObjectInUse is the SQLSTATE of START PIPELINE for a pipeline that
@@ -116,9 +115,9 @@ func (e *Engine) StartPipeline(ctx context.Context, name string, opts Options, p
 
 // startPipeline is StartPipeline; it returns the run, to wait for.
 func (e *Engine) startPipeline(ctx context.Context, name string, opts Options, popts PipelineOptions) (*bgRun, error) {
-	obj, ok := e.cat.Lookup(name)
-	if !ok || obj.Kind != catalog.ObjectPipeline {
-		return nil, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name)}
+	obj, err := e.lookupPipeline(name)
+	if err != nil {
+		return nil, err
 	}
 	k := catalogKey(obj.Name)
 	m := &e.pm

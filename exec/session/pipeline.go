@@ -95,17 +95,9 @@ func (r *stmtRun) startPipeline(ctx context.Context, u *parser.PipelineCmd) erro
 // catalog as it is now.
 func (r *stmtRun) bindPipeline(ctx context.Context, name parser.ObjectName) (*planner.PipelineStmt, error) {
 	s := r.s
-	obj, ok := s.eng.cat.Lookup(name.String())
-	if !ok || obj.Kind != catalog.ObjectPipeline {
-		hint := ""
-		var names []string
-		for _, o := range s.eng.cat.List(catalog.ObjectPipeline) {
-			names = append(names, o.Name)
-		}
-		if c := parser.ClosestName(name.String(), names); c != "" {
-			hint = "did you mean " + c + "?"
-		}
-		return nil, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name.String()) + hintSuffix(hint)}
+	obj, err := s.eng.lookupPipeline(name.String())
+	if err != nil {
+		return nil, err
 	}
 	src := parser.NewSource("pipeline "+obj.Name, obj.SQL)
 	script, diags := parser.Parse(src, parser.Options{Params: s.params, LookupEnv: s.env})
@@ -133,6 +125,24 @@ func (r *stmtRun) bindPipeline(ctx context.Context, name parser.ObjectName) (*pl
 		return nil, fmt.Errorf("pipeline %q has no INSERT to run", obj.Name)
 	}
 	return ps, nil
+}
+
+// lookupPipeline finds the pipeline name in the catalog; a name that is
+// not a pipeline's is an error with the closest pipeline name as a hint.
+func (e *Engine) lookupPipeline(name string) (catalog.Object, error) {
+	obj, ok := e.cat.Lookup(name)
+	if ok && obj.Kind == catalog.ObjectPipeline {
+		return obj, nil
+	}
+	hint := ""
+	var names []string
+	for _, o := range e.cat.List(catalog.ObjectPipeline) {
+		names = append(names, o.Name)
+	}
+	if c := parser.ClosestName(name, names); c != "" {
+		hint = "did you mean " + c + "?"
+	}
+	return catalog.Object{}, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name) + hintSuffix(hint)}
 }
 
 func hintSuffix(h string) string {

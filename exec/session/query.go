@@ -336,9 +336,9 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 				return r.startPipeline(ctx, u)
 			}
 		}
-		obj, ok := r.s.eng.cat.Lookup(u.Name.String())
-		if !ok || obj.Kind != catalog.ObjectPipeline {
-			return &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", u.Name.String())}
+		obj, err := r.s.eng.lookupPipeline(u.Name.String())
+		if err != nil {
+			return err
 		}
 		r.res.Tag = "STOP PIPELINE"
 		if start {
