@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/stream"
 )
 
 // CodeObjectInUse is the SQLSTATE of START PIPELINE for a pipeline that
@@ -358,4 +359,19 @@ func (s *Session) stopBackground(ctx context.Context, name string) error {
 		err = serr
 	}
 	return err
+}
+
+// lastCheckpoint returns the figures of a pipeline this process does not
+// run, from its last checkpoint (ok false when it has none). The state is
+// read under the manager's lock, so that a START does not find it locked
+// by the reading; a pipeline being started shows as starting.
+func (e *Engine) lastCheckpoint(name string) (stream.Snapshot, bool) {
+	m := &e.pm
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.runs[catalogKey(name)] != nil {
+		return stream.Snapshot{Name: name, State: stream.StateStarting}, true
+	}
+	snap, ok, err := stream.LastCheckpoint(name, e.pipelineDir(name))
+	return snap, err == nil && ok
 }

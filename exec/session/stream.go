@@ -272,9 +272,9 @@ func (e *Engine) pipelineRows() [][]any {
 			// Not run by this process: the figures of its last
 			// checkpoint, if any (the state of a pipeline another
 			// process runs is locked: it shows as created).
-			last, found, err := stream.LastCheckpoint(o.Name, e.pipelineDir(o.Name))
+			last, found := e.lastCheckpoint(o.Name)
 			switch {
-			case err == nil && found:
+			case found:
 				s = last
 			case e.desiredState(o.Name) == pipelineStopped:
 				s = stream.Snapshot{Name: o.Name, State: stream.StateStopped}
