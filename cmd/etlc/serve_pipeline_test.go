@@ -26,16 +26,17 @@ type servedGateway struct {
 	exit   chan int
 }
 
-// startGateway runs `etlc serve` over dataDir (trust authentication on
-// a loopback port) and waits until it listens.
-func startGateway(t *testing.T, dataDir string) *servedGateway {
+// startGateway runs `etlc serve` over dataDir on a loopback port, with
+// more flags (default: trust authentication), and waits until it listens.
+func startGateway(t *testing.T, dataDir string, flags ...string) *servedGateway {
 	t.Helper()
 	g := &servedGateway{stderr: &lockedBuffer{}, exit: make(chan int, 1)}
 	sys := &system{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: g.stderr,
 		lookupEnv: func(string) (string, bool) { return "", false }, isTerminal: func(io.Writer) bool { return false }}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.cancel = cancel
-	go func() { g.exit <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, sys) }()
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir}, flags...)
+	go func() { g.exit <- run(ctx, args, sys) }()
 	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
 	for deadline := time.Now().Add(20 * time.Second); g.addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := re.FindStringSubmatch(g.stderr.String()); m != nil {
