@@ -73,17 +73,10 @@ func (e *Engine) Expectations() []exec.ExpectSnapshot {
 	return out
 }
 
-// startPipeline runs START PIPELINE. A pipeline that reads no stream runs
-// now, as a batch over what its sources hold, to completion: its INSERT
-// with its expectations checked, counted and acted on.
-func (r *stmtRun) startPipeline(ctx context.Context, u *parser.PipelineCmd) error {
-	ps, err := r.bindPipeline(ctx, u.Name)
-	if err != nil {
-		return err
-	}
-	if readsStream(ps.Insert.Plan) {
-		return &featureError{msg: fmt.Sprintf("pipeline %q reads a stream (FROM STREAM): streaming pipelines cannot be started by this engine yet", ps.Object.Name)}
-	}
+// startBatch runs START PIPELINE of a pipeline that reads no stream: it
+// runs now, as a batch over what its sources hold, to completion: its
+// INSERT with its expectations checked, counted and acted on.
+func (r *stmtRun) startBatch(ctx context.Context, ps *planner.PipelineStmt) error {
 	if err := r.runPipelineBatch(ctx, ps); err != nil {
 		return err
 	}

@@ -333,7 +333,7 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 				return err
 			}
 			if !readsStream(ps.Insert.Plan) {
-				return r.startPipeline(ctx, u)
+				return r.startBatch(ctx, ps)
 			}
 		}
 		obj, err := r.s.eng.lookupPipeline(u.Name.String())
