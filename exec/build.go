@@ -209,6 +209,16 @@ func closeAll(ops ...Operator) {
 }
 
 func (b *builder) build(n planner.Node) (Operator, error) {
+	if _, ok := n.(*planner.Aggregate); !ok {
+		ops, err := b.parallel(n)
+		if err != nil {
+			return nil, err
+		}
+		if len(ops) > 0 {
+			// parallel observed each worker's operator for n.
+			return NewGather(ops), nil
+		}
+	}
 	op, err := b.build1(n)
 	if err != nil || b.env.Observe == nil {
 		return op, err
@@ -216,17 +226,8 @@ func (b *builder) build(n planner.Node) (Operator, error) {
 	return b.env.Observe(n, op), nil
 }
 
-// build1 builds the operator of one plan node (and its inputs).
+// build1 builds the serial operator of one plan node (and its inputs).
 func (b *builder) build1(n planner.Node) (Operator, error) {
-	if _, ok := n.(*planner.Aggregate); !ok {
-		ops, err := b.parallel(n)
-		if err != nil {
-			return nil, err
-		}
-		if len(ops) > 0 {
-			return NewGather(ops), nil
-		}
-	}
 	switch n := n.(type) {
 	case *planner.Scan:
 		return b.scan(n)

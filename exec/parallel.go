@@ -30,15 +30,27 @@ type PartScanFactory interface {
 // merge (count, sum, avg, min, max) runs one partial aggregation per
 // worker and merges their groups; anything else reads the workers' output
 // through a Gather. Expressions with subqueries keep their pipeline
-// serial, and so does a build that observes its operators (BuildEnv.Observe,
-// EXPLAIN ANALYZE).
+// serial. A build that observes its operators (BuildEnv.Observe, EXPLAIN
+// ANALYZE) observes each worker's operator of a plan node: Observe is
+// called once per worker for it.
 
 // parallel returns the worker pipelines of n, one per thread, or nil when
-// n does not split (then nothing is built).
+// n does not split (then nothing is built). Each worker's operator is
+// observed (BuildEnv.Observe) as one of n's.
 func (b *builder) parallel(n planner.Node) ([]Operator, error) {
-	if b.env.Threads < 2 || b.env.Observe != nil {
-		// EXPLAIN ANALYZE measures one operator per plan node: it runs
-		// the plan serially.
+	ops, err := b.parallel1(n)
+	if err != nil || len(ops) == 0 || b.env.Observe == nil {
+		return ops, err
+	}
+	for i, op := range ops {
+		ops[i] = b.env.Observe(n, op)
+	}
+	return ops, nil
+}
+
+// parallel1 is parallel without the observation of its result.
+func (b *builder) parallel1(n planner.Node) ([]Operator, error) {
+	if b.env.Threads < 2 {
 		return nil, nil
 	}
 	switch n := n.(type) {
