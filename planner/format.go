@@ -77,6 +77,9 @@ func (f *formatter) node(n Node, depth int) {
 		if len(n.Filters) > 0 {
 			f.line(depth+1, "prune by %s", joinExprs(n.Filters))
 		}
+		if len(n.PartitionFilters) > 0 {
+			f.line(depth+1, "partitions by %s", joinExprs(n.PartitionFilters))
+		}
 	case *Values:
 		if len(n.Columns) == 0 && len(n.Rows) == 1 {
 			f.line(depth, "Values (one empty row)")
