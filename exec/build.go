@@ -22,12 +22,31 @@ type ScanFactory interface {
 }
 
 // FilteredScanFactory is a ScanFactory that can also be told the
-// conditions a scan's rows must meet (planner.Scan.Filters, over the
-// scan's output columns), to skip data it can tell none of the rows
-// satisfies. The rows it returns must still include every row that does.
+// conditions a scan's rows must meet (over the scan's output columns), to
+// skip data it can tell none of the rows satisfies. The rows it returns
+// must still include every row that does.
 type FilteredScanFactory interface {
 	ScanFactory
-	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (Operator, error)
+	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters ScanFilters) (Operator, error)
+}
+
+// ScanFilters are the conditions the optimizer gave a scan.
+type ScanFilters struct {
+	// Ranges compare a column with a constant (planner.Scan.Filters): a
+	// reader may skip Parquet row groups by their statistics.
+	Ranges []planner.Expr
+	// Partitions read partition columns only
+	// (planner.Scan.PartitionFilters): a reader may skip the files of the
+	// partition directories for which one is not TRUE.
+	Partitions []planner.Expr
+}
+
+// Empty reports whether there are no conditions.
+func (f ScanFilters) Empty() bool { return len(f.Ranges) == 0 && len(f.Partitions) == 0 }
+
+// scanFilters are the conditions of a Scan node.
+func scanFilters(n *planner.Scan) ScanFilters {
+	return ScanFilters{Ranges: n.Filters, Partitions: n.PartitionFilters}
 }
 
 // CompileFunc compiles a bound expression over an input schema, as
@@ -343,8 +362,8 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 	}
 	var op Operator
 	var err error
-	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && len(n.Filters) > 0 {
-		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, n.Filters)
+	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && !scanFilters(n).Empty() {
+		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, scanFilters(n))
 	} else {
 		op, err = b.env.Scans.OpenScan(b.ctx, n.Object, cols)
 	}

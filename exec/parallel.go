@@ -15,10 +15,11 @@ import (
 // across parallel workers.
 type PartScanFactory interface {
 	// OpenScanParts opens n scans that together read obj once: every row
-	// comes out of exactly one of them. ok is false (and nothing is
-	// opened) when obj is not split; the builder then reads it with
-	// OpenScan.
-	OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, n int) (parts []Operator, ok bool, err error)
+	// comes out of exactly one of them. They may skip data as
+	// FilteredScanFactory does by the filters. ok is false (and nothing
+	// is opened) when obj is not split; the builder then reads it with
+	// OpenScan or OpenScanFiltered.
+	OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, filters ScanFilters, n int) (parts []Operator, ok bool, err error)
 }
 
 // Parallel plans. With BuildEnv.Threads above 1, the builder runs the
@@ -59,7 +60,7 @@ func (b *builder) parallel1(n planner.Node) ([]Operator, error) {
 		if !ok {
 			return nil, nil
 		}
-		parts, ok, err := pf.OpenScanParts(b.ctx, n.Object, scanColumns(n), b.env.Threads)
+		parts, ok, err := pf.OpenScanParts(b.ctx, n.Object, scanColumns(n), scanFilters(n), b.env.Threads)
 		if err != nil || !ok {
 			return nil, err
 		}

@@ -44,8 +44,17 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 		return err
 	}
 	est := optimizer.NewEstimator(opts)
+	estNote := func(n planner.Node) string {
+		s := est.Note(n)
+		if sc, ok := n.(*planner.Scan); ok {
+			if kept, total, ok := r.partitionCounts(ctx, sc); ok {
+				s += fmt.Sprintf(" (partitions=%d/%d)", kept, total)
+			}
+		}
+		return s
+	}
 	if !st.Analyze {
-		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatWith(plan, est.Note)))
+		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatWith(plan, estNote)))
 	}
 	var mu sync.Mutex
 	measured := map[planner.Node][]*exec.Instrumented{}
@@ -72,13 +81,13 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 		mu.Unlock()
 		sum, workers := sumStats(ins)
 		if !sum.Opened {
-			return est.Note(n) + " (never executed)"
+			return estNote(n) + " (never executed)"
 		}
 		w := ""
 		if workers > 1 {
 			w = fmt.Sprintf(" workers=%d", workers)
 		}
-		return fmt.Sprintf("%s (actual rows=%d batches=%d time=%s peak=%s%s)", est.Note(n), sum.Rows, sum.Batches,
+		return fmt.Sprintf("%s (actual rows=%d batches=%d time=%s peak=%s%s)", estNote(n), sum.Rows, sum.Batches,
 			fmtDuration(sum.Time), fmtBytes(sum.PeakMem), w)
 	}
 	out := lines(planner.FormatWith(plan, note))

@@ -155,7 +155,8 @@ func typeWidth(t catalog.Type) float64 {
 // (and EXPLAINed) with.
 func (r *stmtRun) optimizerOptions(ctx context.Context, keepColumns bool) optimizer.Options {
 	return optimizer.Options{Registry: r.s.eng.reg, KeepColumns: keepColumns,
-		Stats: &fileStats{ctx: ctx, r: r, cache: map[string]*catalog.TableStats{}}}
+		Stats:      &fileStats{ctx: ctx, r: r, cache: map[string]*catalog.TableStats{}},
+		Partitions: &sourcePartitions{ctx: ctx, r: r, cache: map[string][]string{}}}
 }
 
 // optimize runs the optimizer over a plan of the statement.
