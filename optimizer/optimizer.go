@@ -67,7 +67,9 @@ type opt struct {
 //     and scans read only those;
 //   - rowgroups.go and partitions.go: a scan of files gets the conditions
 //     of the filter above it that let the reader skip Parquet row groups
-//     by their statistics and partition directories by their values.
+//     by their statistics and partition directories by their values;
+//   - cse.go: an expression an operator evaluates more than once per row
+//     is computed once, by a projection below it.
 //
 // The result has the same output columns, in the same order, as n. The
 // input plan is not modified. An internal error (a bug in a rule) is
@@ -108,10 +110,10 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.joins(n)
 	n = o.pushLimits(n)
 	if o.keep {
-		return o.pruneFilters(n)
+		return o.cse(o.pruneFilters(n))
 	}
 	n, m := o.prune(n, need)
-	return o.pruneFilters(o.restore(n, m, need))
+	return o.cse(o.pruneFilters(o.restore(n, m, need)))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference
