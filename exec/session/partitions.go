@@ -193,20 +193,33 @@ func (p *sourcePartitions) PartitionColumns(obj *catalog.Object) []string {
 	if cols, ok := p.cache[key]; ok {
 		return cols
 	}
+	cols := listPartitionColumns(p.ctx, p.r.s.eng.conn, obj)
+	p.cache[key] = cols
+	return cols
+}
+
+// listPartitionColumns returns the columns the key=value directories of a
+// source's files name, in the order first seen; none for a source read
+// with on_error drop or quarantine (which reads every file) or one that
+// cannot be listed.
+func listPartitionColumns(ctx context.Context, conn *connector.FileConnector, obj *catalog.Object) []string {
+	opts, err := connector.ParseOptions(obj.Options, connector.RoleSource)
+	if err != nil || opts.OnError != connector.OnErrorFail {
+		return nil
+	}
+	files, err := conn.ListFiles(ctx, opts)
+	if err != nil {
+		return nil
+	}
 	var cols []string
-	if opts, err := connector.ParseOptions(obj.Options, connector.RoleSource); err == nil && opts.OnError == connector.OnErrorFail {
-		if files, err := p.r.s.eng.conn.ListFiles(p.ctx, opts); err == nil {
-			seen := map[string]bool{}
-			for _, f := range files {
-				for _, v := range f.Partitions {
-					if k := strings.ToLower(v.Column); !seen[k] {
-						seen[k] = true
-						cols = append(cols, v.Column)
-					}
-				}
+	seen := map[string]bool{}
+	for _, f := range files {
+		for _, v := range f.Partitions {
+			if k := strings.ToLower(v.Column); !seen[k] {
+				seen[k] = true
+				cols = append(cols, v.Column)
 			}
 		}
 	}
-	p.cache[key] = cols
 	return cols
 }
