@@ -90,6 +90,11 @@ type BuildEnv struct {
 	// work holds, by recursive CTE, the rows of the step before while its
 	// recursive plan is built and run.
 	work map[int][]arrow.Record
+	// ctes holds the CTEs the statement's plan and its subquery plans
+	// (built on their own) share; subquery is set in the build of a
+	// subquery plan, which uses the statement's.
+	ctes     *stmtCTEs
+	subquery bool
 }
 
 // Build maps a logical plan to a tree of operators ready to Open. Every
@@ -97,7 +102,9 @@ type BuildEnv struct {
 // Project, Aggregate (HashAggregate), Join (hash join on the equi-keys of
 // its condition, nested loops without), Sort (TopN under a Limit), Limit,
 // SetOp, Distinct, Window, and CTERef (a common table expression
-// referenced more than once is computed once and replayed).
+// referenced more than once is computed once and replayed, also when the
+// references are in the plans of subqueries, which are built on their
+// own).
 func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err error) {
 	defer recoverErr(&err)
 	if env.Mem == nil {
@@ -113,20 +120,30 @@ func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err
 		env.exprEnv = &expr.Env{Alloc: env.Mem.Alloc, Subqueries: &subqueryRunner{env: env}, Params: env.Params,
 			Outer: env.outer, Now: env.Now, Location: env.Location, Cache: env.cache}
 	}
+	var owned *stmtCTEs
+	if !env.subquery {
+		owned = newStmtCTEs(n)
+		env.ctes = owned
+	}
 	b := &builder{ctx: ctx, env: env, ctes: map[planner.Node]*sharedCTE{}, refs: map[planner.Node]int{}}
 	b.countRefs(n)
 	root, err := b.build(n)
 	if err != nil {
+		if owned != nil {
+			owned.release()
+		}
 		return nil, err
 	}
-	return &guard{op: root}, nil
+	return &guard{op: root, ctes: owned}, nil
 }
 
 // guard is the root of a built plan: it turns a panic below it (an
 // operator or kernel bug, or third-party code failing) into an error, so
-// that none reaches the caller.
+// that none reaches the caller. It releases the statement's shared CTEs
+// when it closes.
 type guard struct {
-	op Operator
+	op   Operator
+	ctes *stmtCTEs
 }
 
 func (g *guard) Schema() *arrow.Schema { return g.op.Schema() }
@@ -147,7 +164,12 @@ func (g *guard) Next(ctx context.Context) (b Batch, ok bool, err error) {
 
 func (g *guard) Close() (err error) {
 	defer recoverErr(&err)
-	return g.op.Close()
+	err = g.op.Close()
+	if g.ctes != nil {
+		g.ctes.release()
+		g.ctes = nil
+	}
+	return err
 }
 
 // recoverErr turns a panic below an API boundary into an error.
@@ -700,6 +722,13 @@ func (b *builder) window(n *planner.Window) (Operator, error) {
 
 func (b *builder) cteRef(n *planner.CTERef) (Operator, error) {
 	schema := SchemaOf(n.Columns)
+	if st := b.env.ctes; st != nil && st.shared[n.Plan] {
+		s, err := st.entry(n, b.env.Mem, func() (Operator, error) { return b.build(n.Plan) })
+		if err != nil {
+			return nil, err
+		}
+		return &cteReader{shared: s, schema: schema}, nil
+	}
 	if b.refs[n.Plan] < 2 {
 		in, err := b.build(n.Plan)
 		if err != nil {

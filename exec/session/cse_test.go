@@ -26,3 +26,32 @@ INSERT INTO li VALUES (100.00, 0.10, 0.05, 'A'), (200.00, 0.00, 0.10, 'A'), (50.
 	equalLines(t, "guarded division", rows(t, s, `SELECT sum(CASE WHEN disc <> 0 THEN price / disc END), max(CASE WHEN disc <> 0 THEN price / disc END) FROM li`),
 		[]string{"2010.000000000000000000|1010.000000000000000000"})
 }
+
+// TestCTESharedWithSubquery runs TPC-H Q15's shape: a CTE read in FROM and
+// in a scalar subquery (whose plan is built on its own) is computed once:
+// its source is read once.
+func TestCTESharedWithSubquery(t *testing.T) {
+	dir := t.TempDir()
+	s := openEngine(t).NewSession(Options{Params: map[string]string{"dir": dir}})
+	genCSV(t, dir+"/ids.csv", 6)
+	mustExec(t, s, `CREATE SOURCE ids (id INT) WITH (connector = 'file', path = '${dir}/ids.csv', format = 'csv', header = 'true');`)
+	q := `WITH rev AS (SELECT id % 3 AS g, sum(id) AS total FROM ids GROUP BY id % 3)
+SELECT g, total FROM rev WHERE total = (SELECT max(total) FROM rev) ORDER BY g`
+	run := mustExec(t, s, q)
+	if len(run.Sources) != 1 || run.Sources[0].Scans != 1 {
+		t.Errorf("sources %+v, want ids read once", run.Sources)
+	}
+	equalLines(t, "Q15 shape", rows(t, s, q), []string{"0|9"})
+	// Two subqueries and the FROM: still one read.
+	q2 := `WITH rev AS (SELECT id % 3 AS g, sum(id) AS total FROM ids GROUP BY id % 3)
+SELECT g FROM rev WHERE total > (SELECT min(total) FROM rev) AND total < (SELECT max(total) FROM rev)`
+	run = mustExec(t, s, q2)
+	if run.Sources[0].Scans != 1 {
+		t.Errorf("two subqueries: ids read %d times, want once", run.Sources[0].Scans)
+	}
+	equalLines(t, "two subqueries", rows(t, s, q2), []string{"2"})
+	// A correlated subquery reading the CTE.
+	q3 := `WITH rev AS (SELECT id % 3 AS g, sum(id) AS total FROM ids GROUP BY id % 3)
+SELECT g FROM rev r WHERE total >= (SELECT max(total) FROM rev r2 WHERE r2.g <> r.g) ORDER BY g`
+	equalLines(t, "correlated", rows(t, s, q3), []string{"0"})
+}
