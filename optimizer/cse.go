@@ -20,11 +20,12 @@ import (
 // Only subexpressions every row evaluates count: none inside the branches
 // of CASE, or past the first argument of AND, OR, IF and COALESCE, which
 // evaluate the others only for some rows (computing them for every row
-// could raise an error the query never meets), none with a subquery, an outer reference or a function
-// whose value changes from call to call, and none of an aggregate with a
-// FILTER (its arguments are evaluated for the rows the filter keeps). The
-// largest repeated expression is taken, not its parts. Aggregates of
-// streams and windows keep their expressions (their state layout must not
+// could raise an error the query never meets), none with a subquery, an
+// outer reference or a function whose value changes from call to call,
+// and none of an aggregate with a FILTER (its arguments are evaluated for
+// the rows the filter keeps). The largest repeated expression is taken,
+// not its parts. Plans that read a stream, and window aggregates, keep
+// their expressions (the state layout of a streaming operator must not
 // depend on the optimizer).
 //
 // It runs last, after the other rules have placed filters and pruned
@@ -38,6 +39,10 @@ var lazyCalls = map[string]bool{"and": true, "or": true, "if": true, "coalesce":
 // are optimized on their own).
 func (o *opt) cse(n planner.Node) planner.Node {
 	if _, ok := n.(*planner.CTERef); ok {
+		return n
+	}
+	if hasStream(n) {
+		// The stream runtime runs these plans; they stay as written.
 		return n
 	}
 	kids := n.Children()
@@ -77,7 +82,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		f := &planner.Filter{Input: ins, Cond: exprs[0]}
 		return passThrough(f, len(x.Input.Schema()))
 	case *planner.Aggregate:
-		if x.Window != nil || hasStream(x.Input) {
+		if x.Window != nil {
 			return n
 		}
 		// The expressions: group keys, then each aggregate's arguments
