@@ -136,7 +136,7 @@ func (p *Pipeline) runSides(ctx context.Context, in *input, f connector.SourceFi
 				return &fileScan{p: p, in: in, file: f, cols: cols, wm: &fileWM, quiet: quiet}, nil
 			},
 		}}
-		op, err := p.spec.Build(ctx, sd.plan, r)
+		op, err := p.spec.Build(ctx, sd.plan, r, p.quarantineFunc())
 		if err != nil {
 			return 0, err
 		}
@@ -185,7 +185,7 @@ func (p *Pipeline) drivePlan(ctx context.Context, plan planner.Node, own map[*ca
 		wrapped[o] = func(cols []int) (exec.Operator, error) { opened[o] = true; return open(cols) }
 	}
 	r := &router{fallback: p.spec.Scans, own: wrapped}
-	op, err := p.spec.Build(ctx, plan, r)
+	op, err := p.spec.Build(ctx, plan, r, p.quarantineFunc())
 	defer func() {
 		for o, open := range own {
 			if !opened[o] {
