@@ -373,7 +373,7 @@ func parseTypeName(s string, pos int) (parser.TypeName, error) {
 // MarshalText encodes t as its SQL spelling, so types read well in the
 // catalog's JSON and survive a round trip through UnmarshalText.
 func (t Type) MarshalText() ([]byte, error) {
-	if t.Kind < KindNull || t.Kind > KindJSON {
+	if t.Kind < KindNull || t.Kind > KindArray {
 		return nil, fmt.Errorf("catalog: cannot encode type of kind %d", int(t.Kind))
 	}
 	return []byte(t.String()), nil

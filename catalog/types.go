@@ -45,7 +45,7 @@ type Type struct {
 	Scale     int
 	Length    int
 	Fixed     bool
-	Elem      Kind `json:",omitempty"`
+	Elem      Kind
 }
 
 // ArrayOf returns the type of a one-dimensional array of elem; elem must
