@@ -71,6 +71,7 @@ type exprCtx struct {
 	sc      *scope
 	agg     *aggState // nil: aggregates are not allowed here
 	win     *winState // nil: window functions are not allowed here
+	srf     *srfState // nil: set-returning functions are not allowed here
 	clause  string
 	aliases []selectAlias
 	// inAgg is set while binding an aggregate's arguments.

@@ -160,6 +160,12 @@ func (f *formatter) node(n Node, depth int) {
 			parts[i] = w.String()
 		}
 		f.line(depth, "Window %s", strings.Join(parts, ", "))
+	case *ProjectSet:
+		parts := make([]string, len(n.Funcs))
+		for i, sf := range n.Funcs {
+			parts[i] = sf.String()
+		}
+		f.line(depth, "ProjectSet %s", strings.Join(parts, ", "))
 	case *CTERef:
 		alias := ""
 		if n.Alias != "" && n.Alias != n.Name {

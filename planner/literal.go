@@ -340,6 +340,8 @@ func intBytes(k catalog.Kind) int {
 // convertString reads a string literal as a value of type to.
 func convertString(s string, to catalog.Type) (any, error) {
 	switch to.Kind {
+	case catalog.KindArray:
+		return nil, notConstant("an array literal is read at run time")
 	case catalog.KindString, catalog.KindJSON:
 		return s, nil
 	case catalog.KindBinary:

@@ -45,8 +45,7 @@ type pgMacro struct {
 // pgMacros are the functions PostgreSQL clients call on connect and in
 // their metadata queries. Each expands, at bind time, to the expression
 // that computes it from the catalog relations (see catalog.PGRelations), so
-// it runs with the same operators as any query. Arrays are VARCHAR in the
-// emulation, holding PostgreSQL's text form ({a,b}).
+// it runs with the same operators as any query.
 func pgMacros(si SessionInfo) map[string]pgMacro {
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	version := "15.0"
@@ -65,7 +64,7 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"current_role":      {0, 0, q(si.user())},
 		"user":              {0, 0, q(si.user())},
 		"current_schema":    {0, 0, q(catalog.PublicSchema)},
-		"current_schemas":   {1, 1, "CASE WHEN __a1 THEN '{pg_catalog,public,etl}' ELSE '{public,etl}' END"},
+		"current_schemas":   {1, 1, "CASE WHEN __a1 THEN __etl_array('pg_catalog', 'public', 'etl') ELSE __etl_array('public', 'etl') END"},
 		"pg_backend_pid":    {0, 0, fmt.Sprintf("%d", si.PID)},
 		"pg_is_in_recovery": {0, 0, "FALSE"},
 		"pg_table_is_visible": {1, 1, fmt.Sprintf("CASE WHEN __a1 IS NULL THEN NULL ELSE (__a1 < %d OR __a1 > %d) END",
@@ -93,15 +92,6 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"pg_get_constraintdef":     {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
 		"pg_get_viewdef": {1, 2, `(SELECT __v.definition FROM pg_catalog.pg_views __v
 			JOIN pg_catalog.pg_class __r ON __r.relname = __v.viewname WHERE __r.oid = __a1 AND __r.relkind = 'v')`},
-		"array_to_string": {2, 3, `CASE WHEN __a1 IS NULL THEN NULL WHEN __a1 = '{}' THEN ''
-			ELSE replace(substring(__a1, 2, length(__a1) - 2), ',', __a2) END`},
-		"array_upper": {2, 2, `CASE WHEN __a1 IS NULL OR __a1 = '{}' OR __a2 <> 1 THEN NULL
-			ELSE length(__a1) - length(replace(__a1, ',', '')) + 1 END`},
-		"__etl_array_elem": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 < 1 OR __a2 > length(__a1) - length(replace(__a1, ',', '')) + 1 THEN NULL
-			ELSE split_part(substring(__a1, 2, length(__a1) - 2), ',', __a2) END`},
-		"__etl_any_eq": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 IS NULL THEN NULL
-			ELSE strpos(concat(',', substring(__a2, 2, length(__a2) - 2), ','), concat(',', __a1, ',')) > 0 END`},
-		"array_lower":   {2, 2, "CASE WHEN __a1 IS NULL OR __a1 = '{}' OR __a2 <> 1 THEN NULL ELSE 1 END"},
 		"quote_ident":   {1, 1, `CASE WHEN __a1 REGEXP '^[a-z_][a-z0-9_$]*$' THEN __a1 ELSE concat('"', replace(__a1, '"', '""'), '"') END`},
 		"quote_literal": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL ELSE concat('''', replace(__a1, '''', ''''''), '''') END`},
 		"pg_size_pretty": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL
