@@ -46,7 +46,7 @@ func (s *srfState) add(f *SetFunc) *srfRef {
 // isSetFunc reports the names of the set-returning functions.
 func isSetFunc(name string) bool {
 	switch name {
-	case "unnest", "generate_subscripts", "_pg_expandarray":
+	case "unnest", "generate_subscripts", "_pg_expandarray", "__etl_ordinality":
 		return true
 	}
 	return false
@@ -139,8 +139,13 @@ func (b *binder) arrayCall(name string, args []Expr, p int) Expr {
 			}
 			elem = t
 		}
-		if elem.Kind == catalog.KindNull {
-			elem = catalog.String // ARRAY[] and ARRAY[NULL]: text[] until a cast says otherwise
+		switch {
+		case len(args) == 0:
+			// ARRAY[]: an array of no type yet, which takes the type its
+			// context gives (a cast, the other side of ||, COALESCE).
+			return b.newArrayCall(name, args, catalog.ArrayOf(catalog.Null))
+		case elem.Kind == catalog.KindNull:
+			elem = catalog.String // ARRAY[NULL]: text[] until a cast says otherwise
 		}
 		for i := range args {
 			args[i] = b.coerce(args[i], elem, p, "ARRAY element")
@@ -302,6 +307,10 @@ func (b *binder) bindSetFunc(c exprCtx, name string, args []Expr, p int) Expr {
 	if len(args) != want {
 		b.errorf(p, parser.CodeUndefinedFunc, "", "function %s takes %d argument(s), not %d", name, want, len(args))
 		return bad()
+	}
+	if name == "__etl_ordinality" {
+		// WITH ORDINALITY: the number of the row within its input row's.
+		return c.srf.add(&SetFunc{Name: name, T: catalog.Int64})
 	}
 	a, ok := b.arrayArg(name, args, 0, catalog.Null, p)
 	if !ok {
