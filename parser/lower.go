@@ -701,10 +701,11 @@ func (lw *lowerer) stepWord(i int) int {
 		lw.sp.errorf(t.start, t.end, CodeFeature, "write JOIN: etlc chooses the join order itself",
 			"STRAIGHT_JOIN is not supported")
 		return i + 1
-	case "SESSION":
-		// SESSION is a TiDB keyword; the session window function is quoted.
+	case "SESSION", "CARDINALITY":
+		// TiDB keywords: the session window function and PostgreSQL's
+		// cardinality(array) are quoted.
 		if lw.tok(i + 1).isOp("(") {
-			lw.replace(t.start, t.end, `"session"`)
+			lw.replace(t.start, t.end, `"`+strings.ToLower(t.text)+`"`)
 		}
 	case "NULLS":
 		if n := lw.tok(i + 1); n.is("FIRST") || n.is("LAST") {
