@@ -910,7 +910,7 @@ func (lw *lowerer) lowerFromFunc(i int) int {
 		alias, _ = identName(a)
 		col = alias
 		last = j
-		if lw.tok(j+1).isOp("(") {
+		if lw.tok(j + 1).isOp("(") {
 			if m := lw.matchOf(j + 1); m > j+1 {
 				var cols []string
 				for k := j + 2; k < m; k++ {

@@ -88,7 +88,12 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"obj_description":          {1, 2, "(SELECT __d.description FROM pg_catalog.pg_description __d WHERE __d.objoid = __a1 AND __d.objsubid = 0 LIMIT 1)"},
 		"col_description":          {2, 2, "(SELECT __d.description FROM pg_catalog.pg_description __d WHERE __d.objoid = __a1 AND __d.objsubid = __a2 LIMIT 1)"},
 		"shobj_description":        {2, 2, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::text END"},
-		"pg_get_indexdef":          {1, 3, "(SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)"},
+		"pg_get_indexdef":          {1, 1, "(SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)"},
+		// pg_get_indexdef(index, column, pretty): the column's name for a
+		// column number above 0, the whole definition for 0.
+		"__pg_get_indexdef_col": {2, 3, `CASE WHEN __a2 IS NULL THEN NULL
+			WHEN __a2 = 0 THEN (SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)
+			ELSE (SELECT __t.attname FROM pg_catalog.pg_attribute __t WHERE __t.attrelid = __a1 AND __t.attnum = __a2) END`},
 		"pg_get_constraintdef":     {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
 		"pg_get_viewdef": {1, 2, `(SELECT __v.definition FROM pg_catalog.pg_views __v
 			JOIN pg_catalog.pg_class __r ON __r.relname = __v.viewname WHERE __r.oid = __a1 AND __r.relkind = 'v')`},
@@ -125,6 +130,9 @@ func PGFunctionNames() []string {
 func (b *binder) bindPGMacro(c exprCtx, n *ast.FuncCallExpr, name string, p int) (Expr, bool) {
 	if b.macros == nil {
 		b.macros = pgMacros(b.session)
+	}
+	if name == "pg_get_indexdef" && len(n.Args) > 1 {
+		name = "__pg_get_indexdef_col"
 	}
 	m, ok := b.macros[name]
 	if !ok {
