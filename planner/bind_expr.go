@@ -262,6 +262,7 @@ var binaryOps = map[opcode.Op]string{
 	opcode.LogicAnd: "and", opcode.LogicOr: "or",
 	opcode.Plus: "add", opcode.Minus: "sub", opcode.Mul: "mul", opcode.Div: "div",
 	opcode.IntDiv: "intdiv", opcode.Mod: "mod", opcode.NullEQ: "is_not_distinct_from",
+	opcode.And: "bitand", opcode.Or: "bitor", opcode.Xor: "power", // ^ is PostgreSQL's exponentiation
 }
 
 func (b *binder) unsupported(pos int, format string, args ...any) Expr {

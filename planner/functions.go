@@ -202,6 +202,10 @@ func builtinTable() []tableEntry {
 		aggregate("first", []string{"any_value"}, "any -> arg1"),
 		aggregate("last", nil, "any -> arg1"),
 
+		// Bitwise operators on integers: a & b, a | b.
+		scalar("bitand", nil, "SMALLINT, SMALLINT -> SMALLINT", "INT, INT -> INT", "BIGINT, BIGINT -> BIGINT"),
+		scalar("bitor", nil, "SMALLINT, SMALLINT -> SMALLINT", "INT, INT -> INT", "BIGINT, BIGINT -> BIGINT"),
+
 		// Array functions: the binder checks their array arguments and
 		// gives their result types (see bind_array.go).
 		scalar("__etl_array", nil, " -> arg1", "any... -> arg1"),

@@ -177,6 +177,8 @@ func simpleType(name string) (catalog.Type, bool) {
 	switch name {
 	case "BOOLEAN":
 		return catalog.Bool, true
+	case "SMALLINT":
+		return catalog.Int16, true
 	case "INT":
 		return catalog.Int32, true
 	case "BIGINT":

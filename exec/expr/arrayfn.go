@@ -277,6 +277,17 @@ func (c *compiler) arrayFunc(x *planner.Call, args []node) (node, bool, error) {
 		}), true, nil
 	case "array_to_string":
 		return c.arrayToString(x, args), true, nil
+	case "bitand", "bitor":
+		op := x.Name
+		return newKernel(op, t, args, false, func(b *batch, in []arrow.Array) (arrow.Array, error) {
+			l, r := int64sOf(in[0]), int64sOf(in[1])
+			return intRows(b, in, t, func(i int) (int64, bool, error) {
+				if op == "bitand" {
+					return l[i] & r[i], false, nil
+				}
+				return l[i] | r[i], false, nil
+			})
+		}), true, nil
 	}
 	return nil, false, nil
 }
