@@ -31,7 +31,7 @@ import (
 //	ARRAY[a, b]               __etl_array(a, b)
 //	a[i], (expr)[i]           __etl_array_elem(a, i)
 //	(expr).f                  __etl_field(expr, 'f')
-//	ARRAY(SELECT x FROM ..)   (SELECT coalesce(array_agg(x), __etl_array()) FROM ..)
+//	ARRAY(SELECT x FROM ..)   (SELECT coalesce(array_agg(__etl_e), __etl_array()) FROM (SELECT x AS __etl_e FROM ..) AS __etl_arr)
 //	x = ANY (expr)            __etl_any_eq(x, (expr))   (expr not ARRAY[..] nor a query)
 //	FROM unnest(e) [WITH ORDINALITY] a(x, n)
 //	                          FROM (SELECT unnest(e) AS x, __etl_ordinality() AS n) AS a
@@ -814,9 +814,8 @@ func (lw *lowerer) lowerDistinct(i int) int {
 }
 
 // lowerArraySubquery lowers ARRAY(SELECT item FROM ...) at the ARRAY
-// token i to a scalar subquery that aggregates the items into an array's
-// text form, {a,b}, the way etlc's catalog emulation holds arrays. Only a
-// subquery of one column without DISTINCT is lowered.
+// token i to a scalar subquery that aggregates the items into an array.
+// Only a subquery of one column without DISTINCT is lowered.
 func (lw *lowerer) lowerArraySubquery(i int) int {
 	if !lw.tok(i+1).isOp("(") || !lw.tok(i+2).is("SELECT") || lw.tok(i+3).is("DISTINCT") {
 		return i
@@ -846,10 +845,18 @@ func (lw *lowerer) lowerArraySubquery(i int) int {
 	if end <= i+3 {
 		return i
 	}
-	lw.replace(lw.toks[i].start, lw.toks[i].end, "")
-	lw.open(lw.toks[i+3].start, "coalesce(array_agg(")
-	lw.close(lw.toks[end-1].end, "), __etl_array())")
-	return i + 3
+	// ARRAY(SELECT x FROM ...) is (SELECT coalesce(array_agg(__etl_e),
+	// __etl_array()) FROM (SELECT x AS __etl_e FROM ...) AS __etl_arr):
+	// the subquery keeps its ORDER BY and LIMIT, and no rows give {}.
+	lw.replace(lw.toks[i].start, lw.toks[i].end, "(SELECT coalesce(array_agg(__etl_e), __etl_array()) FROM ")
+	if lw.tok(end-2).is("AS") && end-2 > i+3 {
+		lw.replace(lw.toks[end-2].start, lw.toks[end-1].end, "AS __etl_e")
+		lw.skip[end-2] = end
+	} else {
+		lw.close(lw.toks[end-1].end, " AS __etl_e")
+	}
+	lw.close(lw.toks[closeP].end, " AS __etl_arr)")
+	return i + 1
 }
 
 // hasSliceColon reports whether the brackets toks[i]..toks[m] hold a

@@ -52,16 +52,23 @@ func isSetFunc(name string) bool {
 	return false
 }
 
+// IsArrayFunc reports the registry's array functions, whose argument and
+// result types the binder works out itself (their registry signatures take
+// "any": the registry knows no array types).
+func IsArrayFunc(name string) bool {
+	switch name {
+	case "__etl_array", "__etl_array_elem", "__etl_any_eq", "array_length", "array_upper", "array_lower",
+		"cardinality", "array_cat", "array_append", "array_prepend", "array_position", "array_to_string":
+		return true
+	}
+	return false
+}
+
 // bindArrayFunc binds the array functions and the set-returning functions;
 // ok is false for other names.
 func (b *binder) bindArrayFunc(c exprCtx, name string, n *ast.FuncCallExpr, p int) (Expr, bool) {
-	switch name {
-	case "__etl_array", "__etl_array_elem", "__etl_any_eq", "array_length", "array_upper", "array_lower",
-		"cardinality", "array_cat", "array_append", "array_prepend", "array_position", "array_to_string", "__etl_field":
-	default:
-		if !isSetFunc(name) {
-			return nil, false
-		}
+	if !IsArrayFunc(name) && !isSetFunc(name) && name != "__etl_field" {
+		return nil, false
 	}
 	args := b.bindArgs(c, n.Args, p)
 	for _, a := range args {

@@ -94,7 +94,7 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"__pg_get_indexdef_col": {2, 3, `CASE WHEN __a2 IS NULL THEN NULL
 			WHEN __a2 = 0 THEN (SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)
 			ELSE (SELECT __t.attname FROM pg_catalog.pg_attribute __t WHERE __t.attrelid = __a1 AND __t.attnum = __a2) END`},
-		"pg_get_constraintdef":     {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
+		"pg_get_constraintdef": {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
 		"pg_get_viewdef": {1, 2, `(SELECT __v.definition FROM pg_catalog.pg_views __v
 			JOIN pg_catalog.pg_class __r ON __r.relname = __v.viewname WHERE __r.oid = __a1 AND __r.relkind = 'v')`},
 		"quote_ident":   {1, 1, `CASE WHEN __a1 REGEXP '^[a-z_][a-z0-9_$]*$' THEN __a1 ELSE concat('"', replace(__a1, '"', '""'), '"') END`},
