@@ -96,6 +96,10 @@ func (b *binder) arrayArg(fn string, args []Expr, i int, elem catalog.Type, p in
 	if t.Kind == catalog.KindNull {
 		return b.coerce(a, catalog.ArrayOf(elem), p, "argument"), true
 	}
+	if k, ok := a.(*Const); ok && k.lit == litString {
+		// A quoted literal is an array literal here: '{a,b}'.
+		return &Cast{Arg: a, T: catalog.ArrayOf(elem)}, true
+	}
 	b.errorf(b.posOf(a, p), parser.CodeDatatype, "", "function %s(%s) does not exist: argument %d must be an array, not %s",
 		fn, argTypes(args), i+1, t)
 	return nil, false

@@ -370,6 +370,9 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		}
 		p := b.nodePos(full, f.Expr, stmtPos)
 		e := b.bindExpr(full, f.Expr, stmtPos)
+		if r, ok := b.regOutput(full, f.Expr, e, p); ok {
+			e = r
+		}
 		name := f.AsName.O
 		if name == "" {
 			name = outputName(f.Expr, e)

@@ -104,7 +104,14 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 			WHEN abs(__a1) < 10485760 THEN concat(round(__a1 / 1024), ' kB')
 			WHEN abs(__a1) < 10737418240 THEN concat(round(__a1 / 1048576), ' MB')
 			ELSE concat(round(__a1 / 1073741824), ' GB') END`},
-		"current_setting":        {1, 2, "(SELECT __s.setting FROM pg_catalog.pg_settings __s WHERE __s.name = lower(__a1))"},
+		"current_setting": {1, 2, "(SELECT __s.setting FROM pg_catalog.pg_settings __s WHERE __s.name = lower(__a1))"},
+		// The output of a regclass and a regtype value: the name (of an
+		// emulated catalog relation, qualified), or the OID when none has it.
+		"__etl_regclass_out": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL ELSE coalesce((SELECT CASE
+			WHEN __c.relnamespace = ` + fmt.Sprint(catalog.OIDInfoSchemaNS) + ` THEN concat('information_schema.', __c.relname)
+			ELSE __c.relname END FROM pg_catalog.pg_class __c WHERE __c.oid = __a1), concat('', __a1)) END`},
+		"__etl_regtype_out": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL
+			ELSE coalesce((SELECT __t.typdisplay FROM pg_catalog.pg_type __t WHERE __t.oid = __a1), concat('', __a1)) END`},
 		"pg_get_partkeydef":      {1, 1, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::text END"},
 		"pg_relation_size":       relSize,
 		"pg_total_relation_size": relSize,
@@ -199,6 +206,31 @@ func (v *macroSubst) Leave(n ast.Node) (ast.Node, bool) {
 		e.SetOriginTextPosition(0)
 	}
 	return n, true
+}
+
+// regOutput gives a select list item that is a cast to regclass or
+// regtype (x::regclass) the text PostgreSQL shows for such a value: the
+// relation's or the type's name rather than the OID. The item becomes
+// text; inside expressions a regclass stays the OID it stands for.
+func (b *binder) regOutput(c exprCtx, n ast.ExprNode, e Expr, p int) (Expr, bool) {
+	fc, ok := n.(*ast.FuncCallExpr)
+	if !ok || fc.FnName.L != "__etl_cast" || len(fc.Args) != 2 || isBad(e) || !e.Type().IsInteger() {
+		return nil, false
+	}
+	k, ok := b.bindExpr(c, fc.Args[1], p).(*Const)
+	if !ok {
+		return nil, false
+	}
+	var macro string
+	switch s, _ := k.Value.(string); strings.ToUpper(s) {
+	case "REGCLASS":
+		macro = "__etl_regclass_out"
+	case "REGTYPE":
+		macro = "__etl_regtype_out"
+	default:
+		return nil, false
+	}
+	return b.bindPGMacro(c, &ast.FuncCallExpr{FnName: ast.NewCIStr(macro), Args: []ast.ExprNode{fc}}, macro, p)
 }
 
 // regCast binds a cast to one of PostgreSQL's OID alias types (regclass,
