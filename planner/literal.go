@@ -341,7 +341,22 @@ func intBytes(k catalog.Kind) int {
 func convertString(s string, to catalog.Type) (any, error) {
 	switch to.Kind {
 	case catalog.KindArray:
-		return nil, notConstant("an array literal is read at run time")
+		elems, err := catalog.SplitArrayText(s)
+		if err != nil {
+			return nil, fmt.Errorf("malformed array literal: \"%s\" (%v)", s, err)
+		}
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			if e.Null {
+				continue
+			}
+			v, err := convertString(e.Text, to.ElemType())
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
 	case catalog.KindString, catalog.KindJSON:
 		return s, nil
 	case catalog.KindBinary:

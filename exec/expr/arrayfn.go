@@ -379,70 +379,18 @@ func textToArrayCast(to catalog.Type, try bool) castFn {
 
 // parseArrayText reads one array literal.
 func parseArrayText(s string, et catalog.Type) ([]any, error) {
-	bad := func(why string) error {
-		return errorf(CodeInvalidText, "malformed array literal: \"%s\" (%s)", s, why)
+	elems, err := catalog.SplitArrayText(s)
+	if err != nil {
+		return nil, errorf(CodeInvalidText, "malformed array literal: \"%s\" (%v)", s, err)
 	}
-	t := strings.TrimSpace(s)
-	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
-		return nil, bad(`array value must start with "{" and end with "}"`)
+	out := make([]any, len(elems))
+	for i, e := range elems {
+		if e.Null {
+			continue
+		}
+		if out[i], err = castScalar(e.Text, catalog.String, et); err != nil {
+			return nil, err
+		}
 	}
-	body := t[1 : len(t)-1]
-	out := []any{}
-	if strings.TrimSpace(body) == "" {
-		return out, nil
-	}
-	i := 0
-	for {
-		for i < len(body) && body[i] == ' ' {
-			i++
-		}
-		var elem []byte
-		quoted := false
-		if i < len(body) && body[i] == '"' {
-			quoted = true
-			i++
-			for i < len(body) && body[i] != '"' {
-				if body[i] == '\\' && i+1 < len(body) {
-					i++
-				}
-				elem = append(elem, body[i])
-				i++
-			}
-			if i >= len(body) {
-				return nil, bad("unterminated quoted element")
-			}
-			i++
-		} else {
-			for i < len(body) && body[i] != ',' {
-				if body[i] == '{' || body[i] == '}' || body[i] == '"' {
-					return nil, bad("unexpected character; multidimensional arrays are not supported")
-				}
-				if body[i] == '\\' && i+1 < len(body) {
-					i++
-				}
-				elem = append(elem, body[i])
-				i++
-			}
-			elem = bytes.TrimRight(elem, " ")
-		}
-		if !quoted && strings.EqualFold(string(elem), "NULL") {
-			out = append(out, nil)
-		} else {
-			v, err := castScalar(string(elem), catalog.String, et)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		for i < len(body) && body[i] == ' ' {
-			i++
-		}
-		if i >= len(body) {
-			return out, nil
-		}
-		if body[i] != ',' {
-			return nil, bad("junk after an element")
-		}
-		i++
-	}
+	return out, nil
 }
