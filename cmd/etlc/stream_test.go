@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -113,7 +114,31 @@ func sinkRows(t *testing.T, dir string) []string {
 }
 
 // startStream starts `etlc run --until-idle` of the stream job.
-func startStream(t *testing.T, bin, dir, run string, out *strings.Builder) *exec.Cmd {
+// lockedOutput collects a child process's output while the test reads it.
+type lockedOutput struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+func (o *lockedOutput) Reset() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.b.Reset()
+}
+
+func startStream(t *testing.T, bin, dir, run string, out *lockedOutput) *exec.Cmd {
 	t.Helper()
 	script := filepath.Join(dir, "job.sql")
 	if err := os.WriteFile(script, []byte(streamJob), 0o644); err != nil {
@@ -167,7 +192,7 @@ func TestStreamCrashRecovery(t *testing.T) {
 	dir := t.TempDir()
 	writeEvents(t, dir, 200_000, 2_000)
 
-	var out strings.Builder
+	var out lockedOutput
 	ref := startStream(t, bin, dir, "ref", &out)
 	if err := ref.Wait(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out.String())
@@ -199,6 +224,20 @@ func TestStreamCrashRecovery(t *testing.T) {
 			}
 			finished = true
 		case <-time.After(wait):
+			if sig == syscall.SIGTERM {
+				// etlc handles SIGTERM once main has started; on a loaded
+				// machine a 100 MB binary may not be there yet after the
+				// wait. Its first line of output says it is.
+				for out.String() == "" {
+					select {
+					case err := <-done:
+						// Finished before it printed: only possible
+						// if it failed.
+						t.Fatalf("run %d ended before the SIGTERM: %v\n%s", attempt, err, out.String())
+					case <-time.After(20 * time.Millisecond):
+					}
+				}
+			}
 			cmd.Process.Signal(sig)
 			err := <-done
 			if sig == syscall.SIGTERM && err != nil {

@@ -152,6 +152,11 @@ func (e *Engine) startPipeline(ctx context.Context, name string, opts Options, p
 	go func() {
 		defer s.Close()
 		err := runRecovered(runCtx, p.Run)
+		if errors.Is(err, context.Canceled) && runCtx.Err() != nil {
+			// Stopped (STOP, SIGTERM) before it could take a last
+			// checkpoint: it resumes from the one before.
+			err = nil
+		}
 		if cerr := p.Close(); err == nil {
 			err = cerr
 		}
@@ -261,7 +266,15 @@ func (e *Engine) RunPipelines(ctx context.Context, names []string, opts Options,
 	errs := make([]error, len(names))
 	runs := make([]*bgRun, len(names))
 	for i, name := range names {
+		if ctx.Err() != nil {
+			// Stopped before this one opened: it has nothing to
+			// checkpoint and resumes where it was.
+			break
+		}
 		runs[i], errs[i] = e.startPipeline(ctx, name, opts, popts)
+		if errs[i] != nil && ctx.Err() != nil && errors.Is(errs[i], ctx.Err()) {
+			errs[i] = nil
+		}
 	}
 	stop := context.AfterFunc(ctx, func() {
 		for _, r := range runs {
