@@ -67,7 +67,13 @@ func (o *opt) cse(n planner.Node) planner.Node {
 			x = &c
 			n = x
 		}
-		ins, exprs, ok := commonExprs(x.Input, x.Exprs, false)
+		// A subquery's outer references address the input's columns
+		// by position: with one, every input column stays where it is.
+		keep := false
+		for _, e := range x.Exprs {
+			keep = keep || hasSubquery(e)
+		}
+		ins, exprs, ok := commonExprs(x.Input, x.Exprs, keep)
 		if !ok {
 			return n
 		}
@@ -95,7 +101,11 @@ func (o *opt) cse(n planner.Node) planner.Node {
 				es = append(es, a.Filter)
 			}
 		}
-		ins, out, ok := commonExprs(x.Input, es, false)
+		keep := false
+		for _, e := range es {
+			keep = keep || hasSubquery(e)
+		}
+		ins, out, ok := commonExprs(x.Input, es, keep)
 		if !ok {
 			return n
 		}
