@@ -34,11 +34,12 @@ const (
 	AggApproxCountDistinct                // HyperLogLog (precision 14, about 0.8% standard error)
 	AggFirst                              // first non-NULL value in input (or ORDER BY) order
 	AggLast                               // last non-NULL value in input (or ORDER BY) order
+	AggAvgMerge                           // avg from partial (sum, count) columns: see SplitAggCall
 )
 
 var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "stddev_samp",
 	"stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "string_agg",
-	"approx_count_distinct", "first", "last"}
+	"approx_count_distinct", "first", "last", "avg(sum, count)"}
 
 // String returns the function's SQL name.
 func (k AggKind) String() string {
@@ -87,7 +88,7 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 	}
 	if k != AggCountStar {
 		n := 1
-		if k == AggStringAgg {
+		if k == AggStringAgg || k == AggAvgMerge {
 			n = 2
 		}
 		if err := need(n); err != nil {
@@ -179,6 +180,8 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 		return &stringAgg{dt: res}, wantRes(res.ID())
 	case AggApproxCountDistinct:
 		return &hllState{hs: hs}, wantRes(arrow.INT64)
+	case AggAvgMerge:
+		return newAvgMerge(args, res)
 	}
 	return nil, fmt.Errorf("exec: %s of %s is not supported", k, args[0])
 }

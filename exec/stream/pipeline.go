@@ -119,6 +119,10 @@ type Pipeline struct {
 	lower   planner.Node
 	win     *window
 	wm      expr.Evaluator
+	// partial is the incremental form of the window aggregation; nil when
+	// it keeps rows (SESSION windows, aggregates that need all rows).
+	partial *partialAgg
+	hashes  []uint64
 
 	streamOpts   connector.Options
 	streamFields []connector.Field
@@ -190,6 +194,9 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 		if p.win, err = p.compileWindow(agg); err != nil {
 			return nil, err
 		}
+		if p.partial, err = p.newPartialAgg(agg); err != nil {
+			return nil, err
+		}
 	}
 	if p.st, err = openStore(spec.Dir); err != nil {
 		return nil, err
@@ -201,6 +208,15 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}()
 	if p.m, err = p.st.loadMeta(); err != nil {
 		return nil, err
+	}
+	layout := ""
+	if p.partial != nil {
+		layout = layoutPartial
+	}
+	if p.m.Checkpoint == 0 {
+		p.m.Layout = layout
+	} else if p.m.Layout != layout {
+		return nil, fmt.Errorf("pipeline %q: its state in %s was written by another version of etlc (layout %q, this one keeps %q): it cannot resume from it; drop the pipeline's state directory to start over", spec.Name, spec.Dir, p.m.Layout, layout)
 	}
 	if p.m.PendingRun != "" {
 		if err := spec.Conn.PublishStaged(ctx, spec.SinkOptions, p.m.PendingRun); err != nil {
@@ -460,7 +476,13 @@ func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, 
 	if err != nil {
 		return 0, err
 	}
+	if p.partial != nil {
+		op = p.aggregatePartial(op)
+	}
 	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
+		if p.partial != nil {
+			return p.putPartial(ctx, rec)
+		}
 		if p.agg == nil {
 			return p.write(ctx, rec)
 		}
@@ -627,7 +649,11 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		}
 	}()
 	if p.agg != nil && (p.m.Watermark > p.m.Emitted || (p.opts.EmitUpdate && p.buffered)) {
-		if err := p.emit(ctx); err != nil {
+		emit := p.emit
+		if p.partial != nil {
+			emit = p.emitPartial
+		}
+		if err := emit(ctx); err != nil {
 			return err
 		}
 	}
