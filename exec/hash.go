@@ -5,8 +5,8 @@ import (
 	"math"
 
 	"github.com/apache/arrow/go/v15/arrow"
-	"github.com/cespare/xxhash/v2"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
+	"github.com/cespare/xxhash/v2"
 )
 
 // hasher hashes key columns batch at a time. Every table that compares

@@ -56,7 +56,6 @@ type meta struct {
 // layoutPartial is the Layout of partial window state (partial.go).
 const layoutPartial = "partial-v1"
 
-
 // partition is one partition's event-time progress.
 type partition struct {
 	// Watermark is the largest watermark value of its rows (µs).
