@@ -39,7 +39,7 @@ type AggSplit struct {
 // call needs all of its input rows at once (DISTINCT, ORDER BY, and the
 // aggregates other than count, sum, avg, min and max).
 func SplitAggCall(a *planner.AggCall) (AggSplit, bool) {
-	if a.Distinct || len(a.OrderBy) > 0 {
+	if !planner.PartialAggCall(a) {
 		return AggSplit{}, false
 	}
 	kind, args, err := aggArgs(a.Fn.Name, a.Args)

@@ -35,6 +35,8 @@ type PipelineOptions struct {
 	// Rows is stream.Spec.Rows: it sees every batch read from the stream
 	// first (the hook for expectations on the stream's rows).
 	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
+	// MergeBytes is stream.Options.MergeBytes (0: its default).
+	MergeBytes int
 }
 
 // PipelineRun is a pipeline opened by OpenPipeline: the runtime's
@@ -182,7 +184,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		}
 	}
 	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
-		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now}
+		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now, MergeBytes: opts.MergeBytes}
 	if sopts.CheckpointInterval == 0 {
 		if sopts.CheckpointInterval, err = optDuration(obj.Options, "checkpoint_interval"); err != nil {
 			return nil, err

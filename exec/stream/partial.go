@@ -36,8 +36,9 @@ const (
 	// partBits is the number of key-hash bits of a partial row's key: the
 	// merge of one window reads 1<<partBits partitions, in order.
 	partBits = 5
-	// mergeBudget is the size of the encoded partial records merged at
-	// once (at least one whole partition of one window).
+	// mergeBudget is the default size of the encoded partial records
+	// merged at once (Options.MergeBytes; at least one whole partition of
+	// one window is).
 	mergeBudget = 32 << 20
 )
 
@@ -94,7 +95,7 @@ type partialAgg struct {
 // aggregates needs all rows or its window is a SESSION window (those keep
 // rows).
 func (p *Pipeline) newPartialAgg(agg *planner.Aggregate) (*partialAgg, error) {
-	if p.win.kind == planner.Session {
+	if !planner.PartialWindow(agg) {
 		return nil, nil
 	}
 	splits := make([]exec.AggSplit, len(agg.Aggs))
@@ -396,7 +397,7 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 	endGroup := func() error {
 		if len(group) > 0 && (!changed || groupNew) {
 			batch = append(batch, group...)
-			if rows >= mergeBudget {
+			if rows >= p.opts.MergeBytes {
 				if err := flush(); err != nil {
 					return err
 				}

@@ -49,6 +49,10 @@ type Options struct {
 	UntilIdle bool
 	// Now is the wall clock (nil: time.Now).
 	Now func() time.Time
+	// MergeBytes is how much partial window state (encoded) is merged at
+	// once when windows are emitted (0: 32 MiB); it bounds the memory of
+	// an emission whatever the number of live keys.
+	MergeBytes int
 }
 
 // streamOnly are the options of a stream the file connector does not
@@ -157,6 +161,9 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MergeBytes <= 0 {
+		opts.MergeBytes = mergeBudget
 	}
 	p = &Pipeline{spec: spec, opts: opts, inEpoch: map[string]bool{}, seen: map[string]seenFile{}}
 	fileOpts := maps.Clone(spec.Stream.Options)
