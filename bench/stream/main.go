@@ -183,7 +183,7 @@ func run() error {
 	csv.WriteString("scenario,events,keys,rows_out,cpu_s,wall_s,events_per_cpu_s,events_per_wall_s,peak_rss_mib,cpus,load_at_start\n")
 	for _, r := range results {
 		fmt.Fprintf(&csv, "%s,%d,%d,%d,%.3f,%.3f,%.0f,%.0f,%d,%d,%s\n", r.Scenario, r.Events, r.Keys, r.RowsOut, r.CPUSec, r.WallSec,
-			float64(r.Events)/r.CPUSec, float64(r.Events)/r.WallSec, r.PeakRSS>>20, runtime.NumCPU(), strings.Fields(load+" -")[0])
+			float64(r.Events)/r.CPUSec, float64(r.Events)/r.WallSec, r.PeakRSS>>20, runtime.NumCPU(), strings.Fields(load + " -")[0])
 	}
 	path := filepath.Join(*out, "stream.csv")
 	if err := os.WriteFile(path, []byte(csv.String()), 0o644); err != nil {
