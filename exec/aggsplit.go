@@ -195,3 +195,31 @@ func (s *avgMerge) finish(mem memory.Allocator, n int) (arrow.Array, error) {
 func (s *avgMerge) bytes() int64 {
 	return sizeOf(s.ints) + sizeOf(s.floats) + sizeOf(s.decs) + sizeOf(s.counts)
 }
+
+// FinishPartial computes merge aggregate kind over partial columns args
+// in which every row is a group of its own (the partial rows of one piece
+// of input): the result has a row for each row of args, of type res.
+func FinishPartial(kind AggKind, args []arrow.Array, res arrow.DataType, mem memory.Allocator) (arrow.Array, error) {
+	types := make([]arrow.DataType, len(args))
+	for i, a := range args {
+		types[i] = a.DataType()
+	}
+	if (kind == AggSum || kind == AggMin || kind == AggMax) && len(args) == 1 && arrow.TypeEqual(types[0], res) {
+		args[0].Retain()
+		return args[0], nil
+	}
+	st, err := newAggState(kind, types, res, newHasher())
+	if err != nil {
+		return nil, err
+	}
+	n := args[0].Len()
+	st.resize(n)
+	groups := make([]uint32, n)
+	for i := range groups {
+		groups[i] = uint32(i)
+	}
+	if err := st.update(groups, args); err != nil {
+		return nil, err
+	}
+	return st.finish(mem, n)
+}

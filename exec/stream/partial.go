@@ -395,6 +395,21 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 		return p.mergeRecords(ctx, recs, changed, fn)
 	}
 	endGroup := func() error {
+		if len(group) == 1 && (!changed || groupNew) {
+			// The rows of one partial record are distinct groups: no merge.
+			rec, err := decodeRecord(group[0].v, p.spec.Mem.Alloc)
+			if err != nil {
+				return fmt.Errorf("reading pipeline state: %w", err)
+			}
+			out, err := p.finishPartial(rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
+			defer out.Release()
+			group, groupNew = group[:0], false
+			return fn(out)
+		}
 		if len(group) > 0 && (!changed || groupNew) {
 			batch = append(batch, group...)
 			if rows >= p.opts.MergeBytes {
@@ -428,6 +443,36 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 		return err
 	}
 	return flush()
+}
+
+// finishPartial computes the aggregation's rows from a partial record
+// whose rows are distinct groups.
+func (p *Pipeline) finishPartial(rec arrow.Record) (arrow.Record, error) {
+	pa := p.partial
+	nk := pa.nGroup + 2
+	cols := make([]arrow.Array, 0, pa.nOut)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i := 0; i < nk; i++ {
+		c := rec.Column(i)
+		c.Retain()
+		cols = append(cols, c)
+	}
+	for _, m := range pa.merge[:pa.nOut-nk] {
+		args := make([]arrow.Array, len(m.Args))
+		for j, a := range m.Args {
+			args[j] = rec.Column(a.(*columnRef).i)
+		}
+		c, err := exec.FinishPartial(m.Kind, args, m.Type, p.spec.Mem.Alloc)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return array.NewRecord(exec.SchemaOf(p.agg.Columns), cols, rec.NumRows()), nil
 }
 
 // decodePartial decodes a partial record and appends its checkpoint
@@ -516,23 +561,29 @@ type upperWriter struct {
 	p      *Pipeline
 	stream bool
 	recs   []arrow.Record
+	rows   int64
 }
 
 func (u *upperWriter) add(ctx context.Context, rec arrow.Record) error {
 	rec.Retain()
 	u.recs = append(u.recs, rec)
-	if u.stream {
+	u.rows += rec.NumRows()
+	if u.stream && u.rows >= upperBatch {
 		return u.flush(ctx)
 	}
 	return nil
 }
+
+// upperBatch is the number of window rows the plan above the aggregation
+// runs over at once when it need not see them all.
+const upperBatch = 1 << 16
 
 func (u *upperWriter) flush(ctx context.Context) error {
 	if len(u.recs) == 0 {
 		return nil
 	}
 	recs := u.recs
-	u.recs = nil
+	u.recs, u.rows = nil, 0
 	return u.p.writeUpper(ctx, recs)
 }
 
