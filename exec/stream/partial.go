@@ -236,6 +236,41 @@ func (p *Pipeline) aggregatePartial(in exec.Operator) exec.Operator {
 	return exec.NewHashAggregate(&lateFilter{Operator: in, p: p}, pa.keys, gw, pa.partial, pa.partialSchema, p.spec.Mem)
 }
 
+// putPartials writes the partial rows of one piece of input (the
+// records of one partial aggregation), as one record per (window end,
+// key-hash partition).
+func (p *Pipeline) putPartials(ctx context.Context, recs []arrow.Record) error {
+	if len(recs) == 1 {
+		return p.putPartial(ctx, recs[0])
+	}
+	cols := make([]arrow.Array, recs[0].NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	var n int64
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, r := range recs {
+			parts[j] = r.Column(i)
+		}
+		c, err := array.Concatenate(parts, p.spec.Mem.Alloc)
+		if err != nil {
+			return err
+		}
+		cols[i] = c
+	}
+	rec := array.NewRecord(recs[0].Schema(), cols, n)
+	defer rec.Release()
+	return p.putPartial(ctx, rec)
+}
+
 // putPartial writes the partial rows of rec to the state, one record per
 // (window end, key-hash partition), in one batch.
 func (p *Pipeline) putPartial(ctx context.Context, rec arrow.Record) error {

@@ -486,15 +486,26 @@ func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, 
 	if p.partial != nil {
 		op = p.aggregatePartial(op)
 	}
+	var partials []arrow.Record
+	defer func() {
+		for _, r := range partials {
+			r.Release()
+		}
+	}()
 	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
 		if p.partial != nil {
-			return p.putPartial(ctx, rec)
+			rec.Retain()
+			partials = append(partials, rec)
+			return nil
 		}
 		if p.agg == nil {
 			return p.write(ctx, rec)
 		}
 		return p.buffer(ctx, rec)
 	})
+	if err == nil && len(partials) > 0 {
+		err = p.putPartials(ctx, partials)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", f.Rel, err)
 	}
