@@ -8,8 +8,8 @@
 //     kfake cluster;
 //   - tumble: a 10-second tumbling-window aggregation over 1 million
 //     auctions;
-//   - hop: a hopping-window aggregation (10 seconds every 2 seconds, as
-//     Nexmark q5) over 10,000 lots of auctions (auction % 10000);
+//   - hop: a hopping-window aggregation (1 minute every 10 seconds) over
+//     10,000 lots of auctions (auction % 10000);
 //   - live10m: 10 million distinct auctions in one 1-hour tumbling window,
 //     all live until the input ends: the peak RSS shows the state is not
 //     held in memory.
@@ -82,7 +82,7 @@ var scenarios = []scenario{
   GROUP BY TUMBLE(date_time, INTERVAL '10 seconds'), auction`},
 	{name: "hop", data: "events", sink: "window_start TIMESTAMP, lot BIGINT, bids BIGINT, top BIGINT",
 		query: `SELECT window_start, auction % 10000, COUNT(*), MAX(price) FROM STREAM bids
-  GROUP BY HOP(date_time, INTERVAL '2 seconds', INTERVAL '10 seconds'), auction % 10000`},
+  GROUP BY HOP(date_time, INTERVAL '10 seconds', INTERVAL '1 minute'), auction % 10000`},
 	{name: "live10m", data: "live", sink: "window_start TIMESTAMP, auction BIGINT, bids BIGINT, top BIGINT",
 		query: `SELECT window_start, auction, COUNT(*), MAX(price) FROM STREAM bids
   GROUP BY TUMBLE(date_time, INTERVAL '1 hour'), auction`},
