@@ -285,46 +285,54 @@ func (p *Pipeline) putPartial(ctx context.Context, rec arrow.Record) error {
 	}
 	p.hashes = exec.StableHash(keys, n, p.hashes)
 	ends := rec.Column(pa.nGroup + 1).(*array.Timestamp).TimestampValues()
-	type slot struct {
+	// Order the rows by (window end, partition) with one Take, then write
+	// each run of equal slots as a slice of the ordered record.
+	type slotRow struct {
 		end  int64
 		part byte
+		row  int32
 	}
-	rows := map[slot][]int32{}
-	for i := 0; i < n; i++ {
-		s := slot{int64(ends[i]), byte(p.hashes[i] >> (64 - partBits))}
-		rows[s] = append(rows[s], int32(i))
+	order := make([]slotRow, n)
+	for i := range order {
+		order[i] = slotRow{int64(ends[i]), byte(p.hashes[i] >> (64 - partBits)), int32(i)}
 	}
-	slots := make([]slot, 0, len(rows))
-	for s := range rows {
-		slots = append(slots, s)
-	}
-	slices.SortFunc(slots, func(a, b slot) int {
+	slices.SortFunc(order, func(a, b slotRow) int {
 		if a.end != b.end {
 			return compareInt(a.end, b.end)
 		}
-		return int(a.part) - int(b.part)
+		if a.part != b.part {
+			return int(a.part) - int(b.part)
+		}
+		return int(a.row - b.row)
 	})
+	sorted := rec
+	sorted.Retain()
+	if order[0].row != 0 || !slices.IsSortedFunc(order, func(a, b slotRow) int { return int(a.row - b.row) }) {
+		ib := array.NewInt32Builder(p.spec.Mem.Alloc)
+		ib.Reserve(n)
+		for _, o := range order {
+			ib.UnsafeAppend(o.row)
+		}
+		ia := ib.NewArray()
+		ib.Release()
+		d, err := compute.Take(ctx, *compute.DefaultTakeOptions(), compute.NewDatum(rec), compute.NewDatum(ia))
+		ia.Release()
+		sorted.Release()
+		if err != nil {
+			return err
+		}
+		sorted = d.(*compute.RecordDatum).Value
+	}
+	defer sorted.Release()
 	b := p.st.db.NewBatch()
 	defer b.Close()
 	var buf bytes.Buffer
-	for _, s := range slots {
-		idx := rows[s]
-		var part arrow.Record
-		if len(idx) == n {
-			part = rec
-			part.Retain()
-		} else {
-			ib := array.NewInt32Builder(p.spec.Mem.Alloc)
-			ib.AppendValues(idx, nil)
-			ia := ib.NewArray()
-			ib.Release()
-			d, err := compute.Take(ctx, *compute.DefaultTakeOptions(), compute.NewDatum(rec), compute.NewDatum(ia))
-			ia.Release()
-			if err != nil {
-				return err
-			}
-			part = d.(*compute.RecordDatum).Value
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && order[j].end == order[i].end && order[j].part == order[i].part {
+			j++
 		}
+		part := sorted.NewSlice(int64(i), int64(j))
 		buf.Reset()
 		err := encodeRecord(&buf, part)
 		part.Release()
@@ -332,9 +340,10 @@ func (p *Pipeline) putPartial(ctx context.Context, rec arrow.Record) error {
 			return err
 		}
 		p.m.Seq++
-		if err := b.Set(partialKey(s.end, s.part, p.epoch, p.m.Seq), buf.Bytes(), nil); err != nil {
+		if err := b.Set(partialKey(order[i].end, order[i].part, p.epoch, p.m.Seq), buf.Bytes(), nil); err != nil {
 			return err
 		}
+		i = j
 	}
 	if err := b.Commit(pebble.NoSync); err != nil {
 		return fmt.Errorf("writing pipeline state: %w", err)
