@@ -81,7 +81,11 @@ type store struct {
 }
 
 func openStore(dir string) (*store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	// A memtable that holds several seconds of window state: most of it
+	// is deleted (emitted) before it would be flushed, and a flush drops
+	// what a range deletion covers, so that short-lived state is never
+	// compacted.
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, MemTableSize: 32 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
 	}
