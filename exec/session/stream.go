@@ -91,10 +91,16 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // session) in the foreground until ctx is done, taking a last checkpoint
 // then, or, with UntilIdle, until its stream is drained. Its state and
 // checkpoints live in the data directory, so that running it again
-// resumes from the last checkpoint.
+// resumes from the last checkpoint. Stopped while it opens, it returns
+// nil.
 func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
 	p, err := s.OpenPipeline(ctx, name, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped (SIGTERM) while opening: nothing was read since the
+			// last checkpoint, which stands.
+			return nil
+		}
 		return err
 	}
 	defer p.Close()
