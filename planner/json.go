@@ -190,6 +190,12 @@ func nodeJSON(n Node) any {
 		if n.Cols != nil {
 			m["cols"] = n.Cols
 		}
+		if len(n.Filters) > 0 {
+			m["prune_by"] = exprsJSON(n.Filters)
+		}
+		if len(n.PartitionFilters) > 0 {
+			m["partitions_by"] = exprsJSON(n.PartitionFilters)
+		}
 	case *Values:
 		rows := make([]any, len(n.Rows))
 		for i, r := range n.Rows {

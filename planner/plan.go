@@ -37,6 +37,13 @@ type Scan struct {
 	// of satisfies (Parquet row groups by their min/max statistics); the
 	// filter above still applies them to the rows read.
 	Filters []Expr
+	// PartitionFilters are conditions over Columns that read only columns
+	// whose values come from the relation's partition directories
+	// (key=value/), and hold for every row the plan keeps from this scan
+	// (the optimizer copies them from the filter right above). A reader
+	// skips the files of a partition for which one is FALSE or NULL; the
+	// filter above still applies them.
+	PartitionFilters []Expr
 }
 
 // Values is an inline table (VALUES rows, or the one empty row of a SELECT

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -145,7 +144,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 				}
 				return nil
 			}})
-		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out})
+		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out, Script: true})
 		s.Close()
 		var ds parser.Diagnostics
 		if errors.As(err, &ds) {
@@ -188,19 +187,11 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 // side by side, until ctx is done (SIGTERM or interrupt: each takes a last
 // checkpoint) or, with --until-idle, until their streams are drained.
 func runPipelines(ctx context.Context, sys *system, eng *session.Engine, f *runFlags, params map[string]string, names []string, out *runOutput) error {
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
-			defer s.Close()
-			out.pipelineEvent(name, "started", nil)
-			errs[i] = s.RunPipeline(ctx, name, session.PipelineOptions{UntilIdle: f.untilIdle})
-		}()
+	for _, name := range names {
+		out.pipelineEvent(name, "started", nil)
 	}
-	wg.Wait()
+	errs := eng.RunPipelines(ctx, names, session.Options{Params: params, LookupEnv: sys.lookupEnv},
+		session.PipelineOptions{UntilIdle: f.untilIdle})
 	failed := false
 	status := map[string]stream.Snapshot{}
 	for _, st := range eng.PipelineStatus() {
@@ -368,11 +359,18 @@ func (o *runOutput) StatementFinished(res *session.StmtResult) {
 		}
 	case info.Kind == "MERGE":
 		what = fmt.Sprintf("%s updated, %s inserted, %s deleted", count(res.Updated), count(res.Inserted), count(res.Deleted))
+		if res.Staged {
+			what += " (staged)"
+		}
+	case res.Staged:
+		what = plural(res.Inserted, "row") + " staged"
 	case strings.HasPrefix(info.Kind, "INSERT") || res.Inserted > 0:
 		what = plural(res.Inserted, "row") + " written"
 		if res.FilesWritten > 0 {
 			what += fmt.Sprintf(" (%s, %s)", plural(res.FilesWritten, "file"), size(res.BytesWritten))
 		}
+	case info.Kind == "COMMIT" && res.FilesWritten > 0:
+		what = fmt.Sprintf("%s published (%s)", plural(res.FilesWritten, "file"), size(res.BytesWritten))
 	case res.Schema != nil:
 		n := int64(0)
 		for _, r := range res.Records {

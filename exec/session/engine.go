@@ -52,17 +52,26 @@ type Engine struct {
 	locks   map[string]*sync.Mutex // by target key
 	pipes   map[string]*stream.Status
 	live    map[*Session]bool // wire sessions, for pg_stat_activity
-	closed  bool
+	// versions count each target's publishes and drops, by key, for the
+	// conflict checks of transaction blocks.
+	versions map[string]targetVersion
+	// commitHook, when set (tests), is called in a block's COMMIT after
+	// each target is published; a panic there stands for a crash.
+	commitHook func(step string)
+	closed     bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
+	// pm runs the streaming pipelines in the background.
+	pm pipelineManager
 	// stmts counts finished statements for the metrics.
 	stmts stmtMetrics
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
-// and run history.
+// and run history. It first finishes the COMMIT of a transaction block
+// that a crash interrupted (see commitRecord).
 func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 	if dir == "" {
 		return nil, errors.New("session: no data directory")
@@ -76,15 +85,16 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		dir:     abs,
-		cfg:     cfg,
-		cat:     cat,
-		conn:    connector.NewFileConnector(cfg.Connector),
-		reg:     planner.NewRegistry(),
-		quar:    map[string]*quarantine{},
-		sources: map[string]*SourceStats{},
-		sinks:   map[string]*SinkStats{},
-		locks:   map[string]*sync.Mutex{},
+		dir:      abs,
+		cfg:      cfg,
+		cat:      cat,
+		conn:     connector.NewFileConnector(cfg.Connector),
+		reg:      planner.NewRegistry(),
+		quar:     map[string]*quarantine{},
+		sources:  map[string]*SourceStats{},
+		sinks:    map[string]*SinkStats{},
+		locks:    map[string]*sync.Mutex{},
+		versions: map[string]targetVersion{},
 	}
 	runs, err := loadRuns(e.runsPath())
 	if err != nil {
@@ -92,6 +102,10 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.runs = runs
+	if err := e.finishCommits(ctx); err != nil {
+		cat.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	return e, nil
 }
 
@@ -119,8 +133,11 @@ func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
 // Connector is the engine's file connector.
 func (e *Engine) Connector() *connector.FileConnector { return e.conn }
 
-// Close closes the catalog and releases the quarantine relations.
+// Close stops the pipelines running in the background (each takes a last
+// checkpoint), then closes the catalog and releases the quarantine
+// relations.
 func (e *Engine) Close() error {
+	stopErr := e.StopPipelines(context.Background())
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -131,7 +148,7 @@ func (e *Engine) Close() error {
 		q.reset()
 	}
 	e.mu.Unlock()
-	return e.cat.Close()
+	return errors.Join(stopErr, e.cat.Close())
 }
 
 // tableDir is the directory of a managed table's files, with a trailing
@@ -180,6 +197,7 @@ func (e *Engine) lockTarget(name string) func() {
 
 // dropTableData removes a managed table's files.
 func (e *Engine) dropTableData(name string) error {
+	e.bumpVersion(name, true)
 	if err := os.RemoveAll(e.tableDir(name)); err != nil {
 		return fmt.Errorf("removing the files of table %q: %w", name, err)
 	}

@@ -93,18 +93,8 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // checkpoints live in the data directory, so that running it again
 // resumes from the last checkpoint. Stopped while it opens, it returns
 // nil.
-func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
-	p, err := s.OpenPipeline(ctx, name, opts)
-	if err != nil {
-		if ctx.Err() != nil {
-			// Stopped (SIGTERM) while opening: nothing was read since the
-			// last checkpoint, which stands.
-			return nil
-		}
-		return err
-	}
-	defer p.Close()
-	return p.Run(ctx)
+func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) error {
+	return s.eng.RunPipelines(ctx, []string{name}, Options{Params: s.params, LookupEnv: s.env}, opts)[0]
 }
 
 // OpenPipeline binds the pipeline name, opens its state and recovers from
@@ -134,9 +124,9 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		return nil, err
 	}
 	ins := ps.Insert
-	// Expectations are counted (etl.expectations) and acted on; a row a
-	// QUARANTINE expectation rejects is an error (no quarantine table in
-	// the stream runtime yet).
+	// Expectations are counted (etl.expectations) and acted on; the rows
+	// QUARANTINE expectations reject go to the pipeline's quarantine
+	// target, staged and published at checkpoints like the sink's rows.
 	expect := exec.NewExpectStats()
 	for _, x := range ps.Expectations {
 		expect.Entry(obj.Name, x.Name, x.Action)
@@ -179,6 +169,18 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			r.scans.release()
 		}
 	}()
+	var quarantine *stream.SinkTarget
+	q, err := r.openQuarantine(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	if q != nil {
+		qopts, err := eng.writeOptions(q.obj)
+		if err != nil {
+			return nil, err
+		}
+		quarantine = &stream.SinkTarget{Options: qopts, Fields: nullableFields(fieldsOf(q.obj.Columns))}
+	}
 	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns, ins.Defaults), false)
 	if err != nil {
 		return nil, err
@@ -211,10 +213,11 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 	spec := stream.Spec{
 		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm,
 		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
-		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error) {
+		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quar exec.QuarantineFunc) (exec.Operator, error) {
 			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,
-				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect}})
+				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect, Quarantine: quar}})
 		},
+		Quarantine: quarantine, Expect: expect,
 		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
 		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
 	}
@@ -269,17 +272,37 @@ func (e *Engine) pipelineRows() [][]any {
 	for _, o := range e.cat.List(catalog.ObjectPipeline) {
 		s, ok := live[catalogKey(o.Name)]
 		if !ok {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-			continue
+			// Not run by this process: the figures of its last
+			// checkpoint, if any (the state of a pipeline another
+			// process runs is locked: it shows as created).
+			last, found := e.lastCheckpoint(o.Name)
+			switch {
+			case found:
+				s = last
+			case e.desiredState(o.Name) == pipelineStopped:
+				s = stream.Snapshot{Name: o.Name, State: stream.StateStopped}
+			default:
+				rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil, nil})
+				continue
+			}
 		}
 		var wm, lag, ck any
 		if !s.Watermark.IsZero() {
-			wm, lag = s.Watermark, s.Lag.Milliseconds()
+			wm = s.Watermark
+			if s.State == stream.StateRunning {
+				lag = s.Lag.Milliseconds()
+			}
 		}
+		var age any
 		if !s.LastCheckpoint.IsZero() {
 			ck = s.LastCheckpoint
+			age = time.Since(s.LastCheckpoint).Milliseconds()
 		}
-		rows = append(rows, []any{o.Name, s.State, s.StartedAt, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
+		var started any
+		if !s.StartedAt.IsZero() {
+			started = s.StartedAt
+		}
+		rows = append(rows, []any{o.Name, s.State, started, s.RowsIn, s.RowsOut, wm, lag, ck, age, nullIfEmpty(s.Error)})
 	}
 	return rows
 }

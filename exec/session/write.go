@@ -34,27 +34,14 @@ type writer struct {
 // overwrite forces mode overwrite; otherwise a sink writes in its own
 // mode (append by default) and a table appends.
 func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite bool) (*writer, error) {
-	var (
-		opts connector.Options
-		err  error
-	)
-	switch obj.Kind {
-	case catalog.ObjectSink:
-		opts, err = connector.ParseOptions(obj.Options, connector.RoleSink)
-		if err != nil {
-			return nil, fmt.Errorf("sink %q: %w", obj.Name, err)
-		}
-	case catalog.ObjectTable:
-		opts, err = tableOptions(r.s.eng.tableDir(obj.Name), connector.ModeAppend)
-		if err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("cannot write into %s %q", obj.Kind, obj.Name)
+	opts, err := r.s.eng.writeOptions(obj)
+	if err != nil {
+		return nil, err
 	}
 	if overwrite {
 		opts.Mode = connector.ModeOverwrite
 	}
+	r.s.touch(obj.Name)
 	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns), overwrite: opts.Mode == connector.ModeOverwrite}
 	for i, f := range w.fields {
 		if f.NotNull {
@@ -62,18 +49,39 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 		}
 	}
 	// The connector's sink does not check NOT NULL; write() does.
-	plain := make([]connector.Field, len(w.fields))
-	for i, f := range w.fields {
-		f.NotNull = false
-		plain[i] = f
-	}
-	sink, err := r.s.eng.conn.OpenSink(ctx, opts, plain)
+	sink, err := r.s.eng.conn.OpenSink(ctx, opts, nullableFields(w.fields))
 	if err != nil {
 		return nil, fmt.Errorf("opening %s %q: %w", obj.Kind, obj.Name, err)
 	}
 	r.sinks = append(r.sinks, sink)
 	w.sink = sink
 	return w, nil
+}
+
+// writeOptions are the connector options that write a sink or a managed
+// table (a sink in its own mode, a table appending).
+func (e *Engine) writeOptions(obj *catalog.Object) (connector.Options, error) {
+	switch obj.Kind {
+	case catalog.ObjectSink:
+		opts, err := connector.ParseOptions(obj.Options, connector.RoleSink)
+		if err != nil {
+			return connector.Options{}, fmt.Errorf("sink %q: %w", obj.Name, err)
+		}
+		return opts, nil
+	case catalog.ObjectTable:
+		return tableOptions(e.tableDir(obj.Name), connector.ModeAppend)
+	}
+	return connector.Options{}, fmt.Errorf("cannot write into %s %q", obj.Kind, obj.Name)
+}
+
+// nullableFields returns fields with NOT NULL cleared.
+func nullableFields(fields []connector.Field) []connector.Field {
+	out := make([]connector.Field, len(fields))
+	for i, f := range fields {
+		f.NotNull = false
+		out[i] = f
+	}
+	return out
 }
 
 // write checks NOT NULL columns and writes a batch.
@@ -100,18 +108,18 @@ func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 }
 
 // commit publishes the statement's output and records what it wrote.
+// In a transaction block the output is staged instead (see txBlock).
 func (w *writer) commit(ctx context.Context) error {
 	w.releaseKeys()
-	m, err := w.sink.Commit(ctx)
-	for i, s := range w.r.sinks {
-		if s == w.sink {
-			w.r.sinks = append(w.r.sinks[:i], w.r.sinks[i+1:]...)
-			break
-		}
+	if tx := w.r.s.tx; tx != nil {
+		return w.stage(ctx, tx)
 	}
+	m, err := w.sink.Commit(ctx)
+	w.r.dropSink(w.sink)
 	if err != nil && m == nil {
 		return fmt.Errorf("committing %s %q: %w", w.obj.Kind, w.obj.Name, err)
 	}
+	w.r.s.eng.bumpVersion(w.obj.Name, false)
 	var files, bytes int64
 	for _, f := range m.Files {
 		if f.RunID == w.sink.RunID() {
@@ -132,7 +140,7 @@ func (w *writer) commit(ctx context.Context) error {
 		w.r.s.eng.noteTableWrite(ctx, w.obj, w.rows, w.overwrite)
 	}
 	if w.obj.Kind == catalog.ObjectSink && w.obj.Options["catalog"] == "glue" {
-		if gerr := w.registerGlue(ctx, m); gerr != nil {
+		if gerr := registerGlue(ctx, w.r.s.eng, w.obj, m); gerr != nil {
 			return fmt.Errorf("sink %q committed its output, but registering it in the Glue Data Catalog failed (the next successful run registers it): %w", w.obj.Name, gerr)
 		}
 	}
@@ -141,14 +149,14 @@ func (w *writer) commit(ctx context.Context) error {
 	return nil
 }
 
-// registerGlue creates or updates the Glue table of a sink with
-// catalog = 'glue' to describe the output the manifest m lists.
-func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error {
-	reg, err := w.r.s.eng.glueRegistrar(ctx)
+// registerGlue creates or updates the Glue table of sink obj, with
+// catalog = 'glue', to describe the output the manifest m lists.
+func registerGlue(ctx context.Context, eng *Engine, obj *catalog.Object, m *connector.Manifest) error {
+	reg, err := eng.glueRegistrar(ctx)
 	if err != nil {
 		return err
 	}
-	o := w.obj.Options
+	o := obj.Options
 	copts, err := connector.ParseOptions(o, connector.RoleSink)
 	if err != nil {
 		return err
@@ -156,7 +164,7 @@ func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error 
 	t := glue.Table{
 		Database: o["database"], Name: o["table"], Location: o["path"],
 		Format: o["format"], Compression: o["compression"],
-		Header: copts.Header, RunID: w.sink.RunID(),
+		Header: copts.Header, RunID: m.RunID,
 	}
 	if copts.Delimiter != 0 {
 		t.Delimiter = string(copts.Delimiter)
@@ -171,18 +179,18 @@ func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error 
 	if pb := o["partition_by"]; pb != "" {
 		keys = strings.Split(pb, ",")
 	}
-	for _, c := range w.obj.Columns {
+	for _, c := range obj.Columns {
 		if slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) }) {
 			continue
 		}
 		t.Columns = append(t.Columns, c)
 	}
 	for _, k := range keys {
-		i := slices.IndexFunc(w.obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
+		i := slices.IndexFunc(obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
 		if i < 0 {
-			return fmt.Errorf("partition column %q is not a column of sink %q", k, w.obj.Name)
+			return fmt.Errorf("partition column %q is not a column of sink %q", k, obj.Name)
 		}
-		t.PartitionKeys = append(t.PartitionKeys, w.obj.Columns[i])
+		t.PartitionKeys = append(t.PartitionKeys, obj.Columns[i])
 	}
 	seen := map[string]bool{}
 	for _, f := range m.Files {
@@ -320,8 +328,14 @@ func (r *stmtRun) createTable(ctx context.Context, st *planner.CreateStmt, obj c
 		return &catalog.ObjectError{Err: catalog.ErrWrongKind, Code: catalog.CodeWrongObjectType,
 			Message: fmt.Sprintf("%q is a %s, not a table", old.Name, old.Kind)}
 	}
+	if exists && st.Query != nil && r.s.tx != nil {
+		// The replaced table's files would go at once, the rows of the
+		// new one at COMMIT: nothing sound to read in between.
+		return errNotInBlock("CREATE OR REPLACE TABLE ... AS of an existing table")
+	}
 	unlock := eng.lockTarget(obj.Name)
 	defer unlock()
+	r.s.forget(ctx, obj.Name)
 	if st.Query == nil {
 		// A new (or replaced) table starts empty, whatever files a table of
 		// that name left.
@@ -396,10 +410,24 @@ func (r *stmtRun) drop(ctx context.Context, st *planner.DropStmt) error {
 				continue
 			}
 		}
+		if o.Kind == catalog.ObjectPipeline {
+			// A running pipeline stops (with a last checkpoint) first.
+			if _, err := eng.StopPipeline(ctx, o.Name); err != nil && ctx.Err() != nil {
+				return err
+			}
+		}
 		if _, err := eng.cat.Drop(ctx, o.Kind, o.Name, st.Stmt.IfExists); err != nil {
 			return err
 		}
+		if o.Kind == catalog.ObjectTable || o.Kind == catalog.ObjectSink {
+			// The block's staged writes of a dropped target go with it.
+			r.s.forget(ctx, o.Name)
+		}
 		switch o.Kind {
+		case catalog.ObjectPipeline:
+			if err := eng.dropPipeline(ctx, o.Name); err != nil {
+				return err
+			}
 		case catalog.ObjectTable:
 			unlock := eng.lockTarget(o.Name)
 			err := eng.dropTableData(o.Name)

@@ -650,7 +650,7 @@ func (p *Pipeline) writeUpper(ctx context.Context, recs []arrow.Record) error {
 			return o, nil
 		},
 	}}
-	op, err := p.spec.Build(ctx, upper, r)
+	op, err := p.spec.Build(ctx, upper, r, p.quarantineFunc())
 	if err != nil {
 		for _, r := range recs {
 			r.Release()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -77,8 +78,9 @@ type Spec struct {
 	// Conn reads the stream and writes the sink.
 	Conn *connector.FileConnector
 	// Build builds the operators of a plan (already optimized) with the
-	// given scan factory.
-	Build func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error)
+	// given scan factory; quarantine receives the rows QUARANTINE
+	// expectations reject (nil when the pipeline has no Quarantine).
+	Build func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quarantine exec.QuarantineFunc) (exec.Operator, error)
 	// Compile compiles an expression over an input schema.
 	Compile func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error)
 	// Scans opens the relations other than the stream (a lookup join's
@@ -92,12 +94,27 @@ type Spec struct {
 	// (which stops the pipeline), QUARANTINE keeps the rows aside. Rows it
 	// drops do not move the watermark.
 	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
+	// Quarantine, when set, is where the rows QUARANTINE expectations
+	// reject go: a second sink, staged and published at each checkpoint
+	// together with the main sink, so that each quarantined row is
+	// written exactly once.
+	Quarantine *SinkTarget
+	// Expect, when set, holds the counts of the pipeline's expectations:
+	// they are part of each checkpoint and restored from it, so that they
+	// count every row once across restarts.
+	Expect *exec.ExpectStats
 	// Dir is the pipeline's state directory (a Pebble database).
 	Dir string
 	// Status, when set, receives the pipeline's figures.
 	Status *Status
 	// Mem provides the allocator.
 	Mem *exec.Memory
+}
+
+// SinkTarget is a sink the runtime writes besides the pipeline's own.
+type SinkTarget struct {
+	Options connector.Options
+	Fields  []connector.Field
 }
 
 // window is the group window of the pipeline's aggregation, in µs.
@@ -132,6 +149,7 @@ type Pipeline struct {
 	streamFields []connector.Field
 
 	sink      *connector.Sink
+	qsink     *connector.Sink
 	newFiles  []string
 	inEpoch   map[string]bool
 	seen      map[string]seenFile
@@ -230,6 +248,17 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 			return nil, fmt.Errorf("publishing the output of checkpoint %d: %w", p.m.Checkpoint, err)
 		}
 	}
+	if p.m.PendingQuarantine != "" {
+		if spec.Quarantine == nil {
+			return nil, fmt.Errorf("checkpoint %d staged quarantined rows, but the pipeline has no quarantine any more", p.m.Checkpoint)
+		}
+		if err := spec.Conn.PublishStaged(ctx, spec.Quarantine.Options, p.m.PendingQuarantine); err != nil {
+			return nil, fmt.Errorf("publishing the quarantined rows of checkpoint %d: %w", p.m.Checkpoint, err)
+		}
+	}
+	if spec.Expect != nil {
+		spec.Expect.Restore(p.m.Expect)
+	}
 	if err := p.st.dropUncommitted(p.m.Checkpoint); err != nil {
 		return nil, err
 	}
@@ -313,16 +342,12 @@ func (p *Pipeline) Close() error {
 	if p.kafka != nil {
 		p.kafka.close()
 	}
-	if p.sink != nil {
-		p.sink.Abort(context.Background())
-		p.sink = nil
-	}
+	p.abortSinks(context.Background())
 	return p.st.close()
 }
 
 // status publishes the figures.
 func (p *Pipeline) status(state string, err error) {
-	c := p.committed
 	p.spec.Status.update(func(s *Snapshot) {
 		if state != "" {
 			s.State = state
@@ -330,17 +355,54 @@ func (p *Pipeline) status(state string, err error) {
 		if err != nil {
 			s.Error = err.Error()
 		}
-		s.RowsIn, s.RowsOut, s.LateRows, s.Files = p.m.RowsIn, c.RowsOut, p.m.Late, p.m.Files
-		s.Watermark = time.Time{}
-		s.InputEnded = p.m.Final
-		if wm := p.m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
-			s.Watermark = time.UnixMicro(wm).UTC()
-		}
-		s.Checkpoints = c.Checkpoint
-		if c.CommittedAt != 0 {
-			s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
-		}
+		s.fill(p.m, p.committed)
 	})
+}
+
+// fill sets the figures of s from the current state m and the last
+// committed checkpoint c.
+func (s *Snapshot) fill(m, c *meta) {
+	s.RowsIn, s.RowsOut, s.LateRows, s.Files = m.RowsIn, c.RowsOut, m.Late, m.Files
+	s.Watermark = time.Time{}
+	s.InputEnded = m.Final
+	if wm := m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
+		s.Watermark = time.UnixMicro(wm).UTC()
+	}
+	s.Checkpoints = c.Checkpoint
+	if c.CommittedAt != 0 {
+		s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
+	}
+}
+
+// LastCheckpoint reads the figures of the last checkpoint in the state
+// directory dir of a pipeline that does not run (state stopped, or
+// finished when its input ended); ok is false when it has none.
+func LastCheckpoint(name, dir string) (snap Snapshot, ok bool, err error) {
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Snapshot{}, false, nil
+		}
+		return Snapshot{}, false, err
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, ReadOnly: true})
+	if err != nil {
+		return Snapshot{}, false, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
+	}
+	st := &store{db: db}
+	defer st.close()
+	m, err := st.loadMeta()
+	if err != nil || m.Checkpoint == 0 {
+		return Snapshot{}, false, err
+	}
+	snap = Snapshot{Name: name, State: StateStopped}
+	if m.Final {
+		snap.State = StateFinished
+	}
+	snap.fill(m, m)
+	if !snap.Watermark.IsZero() {
+		snap.Lag = time.Since(snap.Watermark)
+	}
+	return snap, true, nil
 }
 
 // Run runs the pipeline until ctx is done (it then takes a last
@@ -479,7 +541,7 @@ func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, 
 			return &fileScan{p: p, file: f, cols: cols, wm: &fileWM}, nil
 		},
 	}}
-	op, err := p.spec.Build(ctx, p.lower, r)
+	op, err := p.spec.Build(ctx, p.lower, r, p.quarantineFunc())
 	if err != nil {
 		return 0, err
 	}
@@ -566,6 +628,46 @@ func (p *Pipeline) write(ctx context.Context, rec arrow.Record) error {
 	}
 	p.epochOut += rec.NumRows()
 	return nil
+}
+
+// quarantine stages rows that QUARANTINE expectations rejected: they are
+// published with the checkpoint that covers the input they came from.
+func (p *Pipeline) quarantine(ctx context.Context, rec arrow.Record) error {
+	if p.qsink == nil {
+		opts := p.spec.Quarantine.Options
+		opts.Mode = connector.ModeAppend
+		s, err := p.spec.Conn.OpenSink(ctx, opts, p.spec.Quarantine.Fields)
+		if err != nil {
+			return fmt.Errorf("opening the quarantine: %w", err)
+		}
+		p.qsink = s
+	}
+	if err := p.qsink.Write(ctx, rec); err != nil {
+		return fmt.Errorf("writing the quarantine: %w", err)
+	}
+	return nil
+}
+
+// quarantineFunc is what the plan's expectations quarantine into; nil
+// when the pipeline has no quarantine.
+func (p *Pipeline) quarantineFunc() exec.QuarantineFunc {
+	if p.spec.Quarantine == nil {
+		return nil
+	}
+	return p.quarantine
+}
+
+// abortSinks discards the output staged since the last checkpoint.
+func (p *Pipeline) abortSinks(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if p.sink != nil {
+		p.sink.Abort(ctx)
+		p.sink = nil
+	}
+	if p.qsink != nil {
+		p.qsink.Abort(ctx)
+		p.qsink = nil
+	}
 }
 
 // dropKey is the time after which a row at event time t is not needed:
@@ -661,9 +763,8 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		p.m.Watermark, p.m.Final = math.MaxInt64, true
 	}
 	defer func() {
-		if err != nil && p.sink != nil {
-			p.sink.Abort(context.WithoutCancel(ctx))
-			p.sink = nil
+		if err != nil {
+			p.abortSinks(ctx)
 		}
 	}()
 	if p.agg != nil && (p.m.Watermark > p.m.Emitted || (p.opts.EmitUpdate && p.buffered)) {
@@ -682,6 +783,13 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		}
 		run = p.sink.RunID()
 	}
+	qrun := ""
+	if p.qsink != nil {
+		if _, err := p.qsink.Prepare(ctx); err != nil {
+			return fmt.Errorf("staging quarantined rows: %w", err)
+		}
+		qrun = p.qsink.RunID()
+	}
 	b := p.st.db.NewBatch()
 	for _, rel := range p.newFiles {
 		if err := b.Set([]byte(filePrefix+rel), []byte{1}, nil); err != nil {
@@ -696,6 +804,10 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 	m := p.m.clone()
 	m.Checkpoint = p.epoch
 	m.PendingRun = run
+	m.PendingQuarantine = qrun
+	if p.spec.Expect != nil {
+		m.Expect = p.spec.Expect.Snapshot()
+	}
 	m.RowsOut += p.epochOut
 	m.CommittedAt = p.opts.Now().UnixNano()
 	data, err := jsonMarshal(m)
@@ -722,6 +834,13 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 			return fmt.Errorf("publishing sink output of checkpoint %d: %w", m.Checkpoint, err)
 		}
 	}
+	if p.qsink != nil {
+		s := p.qsink
+		p.qsink = nil
+		if _, err := s.Publish(ctx); err != nil {
+			return fmt.Errorf("publishing the quarantined rows of checkpoint %d: %w", m.Checkpoint, err)
+		}
+	}
 	p.status("", nil)
 	return nil
 }
@@ -744,7 +863,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 			return &stateScan{p: p, schema: exec.SchemaOf(in), cols: cols, to: readTo}, nil
 		},
 	}}
-	op, err := p.spec.Build(ctx, &aggPlan, r)
+	op, err := p.spec.Build(ctx, &aggPlan, r, p.quarantineFunc())
 	if err != nil {
 		return err
 	}
@@ -798,7 +917,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 			return o, nil
 		},
 	}}
-	op2, err := p.spec.Build(ctx, upper, r2)
+	op2, err := p.spec.Build(ctx, upper, r2, p.quarantineFunc())
 	if err != nil {
 		for _, r := range recs {
 			r.Release()
