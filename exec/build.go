@@ -361,6 +361,8 @@ func (b *builder) build1(n planner.Node) (Operator, error) {
 		return NewExpect(in, n.Pipeline, checks, b.env.Expect, b.env.Mem), nil
 	case *planner.Window:
 		return b.window(n)
+	case *planner.ProjectSet:
+		return b.projectSet(n)
 	case *planner.CTERef:
 		return b.cteRef(n)
 	case *planner.RecursiveCTE:
@@ -406,6 +408,7 @@ var aggKinds = map[string]AggKind{
 	"stddev": AggStddevSamp, "stddev_pop": AggStddevPop, "variance": AggVarSamp, "var_pop": AggVarPop,
 	"bool_and": AggBoolAnd, "bool_or": AggBoolOr, "string_agg": AggStringAgg, "group_concat": AggStringAgg,
 	"approx_count_distinct": AggApproxCountDistinct, "first": AggFirst, "last": AggLast,
+	"array_agg": AggArrayAgg,
 }
 
 // aggArgs returns an aggregate's kind and arguments: count() without
@@ -849,4 +852,30 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 func (e *BuildEnv) Close() {
 	e.cache = nil
 	e.exprEnv = nil
+}
+
+// projectSet builds the ProjectSet of a select list's set-returning
+// functions.
+func (b *builder) projectSet(n *planner.ProjectSet) (Operator, error) {
+	in, err := b.build(n.Input)
+	if err != nil {
+		return nil, err
+	}
+	funcs := make([]SetFunc, len(n.Funcs))
+	for i, f := range n.Funcs {
+		kind, ok := map[string]SetFuncKind{"unnest": SetUnnest, "generate_subscripts": SetSubscripts,
+			"_pg_expandarray": SetExpandArray, "__etl_ordinality": SetOrdinality}[f.Name]
+		if !ok {
+			closeAll(in)
+			return nil, fmt.Errorf("exec: no set-returning function %s", f.Name)
+		}
+		funcs[i].Kind = kind
+		if len(f.Args) > 0 {
+			if funcs[i].Arg, err = b.compile(f.Args[0], in.Schema()); err != nil {
+				closeAll(in)
+				return nil, err
+			}
+		}
+	}
+	return NewProjectSet(in, funcs, SchemaOf(n.Columns), b.env.Mem), nil
 }

@@ -189,6 +189,12 @@ func (f *formatter) self(n Node, depth int) bool {
 			parts[i] = w.String()
 		}
 		f.line(depth, "Window %s", strings.Join(parts, ", "))
+	case *ProjectSet:
+		parts := make([]string, len(n.Funcs))
+		for i, sf := range n.Funcs {
+			parts[i] = sf.String()
+		}
+		f.line(depth, "ProjectSet %s", strings.Join(parts, ", "))
 	case *CTERef:
 		alias := ""
 		if n.Alias != "" && n.Alias != n.Name {

@@ -132,26 +132,38 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		expect.Entry(obj.Name, x.Name, x.Action)
 	}
 	eng.SetExpectations(obj.Name, expect)
-	var streamObj *catalog.Object
+	var streamObjs []*catalog.Object
 	var find func(n planner.Node)
 	find = func(n planner.Node) {
-		if sc, ok := n.(*planner.Scan); ok && sc.Stream && streamObj == nil {
-			streamObj = sc.Object
+		if sc, ok := n.(*planner.Scan); ok && sc.Stream {
+			known := false
+			for _, o := range streamObjs {
+				known = known || catalogKey(o.Name) == catalogKey(sc.Object.Name)
+			}
+			if !known {
+				streamObjs = append(streamObjs, sc.Object)
+			}
 		}
 		for _, c := range n.Children() {
 			find(c)
 		}
 	}
 	find(ins.Plan)
-	if streamObj == nil {
+	if len(streamObjs) == 0 {
 		return nil, fmt.Errorf("pipeline %q reads no stream (FROM STREAM name)", obj.Name)
 	}
-	if streamObj.Kind != catalog.ObjectStream {
-		return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
+	if len(streamObjs) > 2 {
+		return nil, fmt.Errorf("pipeline %q reads %d streams; a pipeline reads one stream, or joins two", obj.Name, len(streamObjs))
 	}
-	if c := streamObj.Options["connector"]; c != "" && c != "file" && c != "kafka" {
-		return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
+	for _, so := range streamObjs {
+		if so.Kind != catalog.ObjectStream {
+			return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, so.Kind, so.Name)
+		}
+		if c := so.Options["connector"]; c != "" && c != "file" && c != "kafka" {
+			return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", so.Name, c)
+		}
 	}
+	streamObj := streamObjs[0]
 	target := ins.Target
 	if target == nil || target.Kind != catalog.ObjectSink {
 		return nil, fmt.Errorf("pipeline %q must insert into a sink", obj.Name)
@@ -191,6 +203,15 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			return nil, err
 		}
 	}
+	var joined *stream.JoinedStream
+	if len(streamObjs) == 2 {
+		joined = &stream.JoinedStream{Stream: streamObjs[1]}
+		if streamObjs[1].Watermark != nil {
+			if joined.Watermark, err = s.watermarkExpr(ctx, streamObjs[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
 		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now, MergeBytes: opts.MergeBytes}
 	if sopts.CheckpointInterval == 0 {
@@ -199,6 +220,10 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		}
 	}
 	sopts.EmitUpdate = obj.Options["emit"] == "update"
+	ttl, err := optDuration(obj.Options, "state_ttl")
+	if err != nil {
+		return nil, err
+	}
 	if sopts.IdleTimeout, err = optDuration(streamObj.Options, "idle_timeout"); err != nil {
 		return nil, err
 	}
@@ -211,7 +236,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 	}
 	env := &expr.Env{Alloc: r.mem.Alloc, Now: r.start, Location: s.location()}
 	spec := stream.Spec{
-		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm,
+		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm, Joined: joined, StateTTL: ttl,
 		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
 		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quar exec.QuarantineFunc) (exec.Operator, error) {
 			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,

@@ -334,7 +334,7 @@ func (p *Pipeline) putPartial(ctx context.Context, rec arrow.Record) error {
 		}
 		part := sorted.NewSlice(int64(i), int64(j))
 		buf.Reset()
-		err := encodeRecord(&buf, part)
+		err := encodePartial(&buf, part)
 		part.Release()
 		if err != nil {
 			return err
@@ -660,8 +660,8 @@ func (p *Pipeline) writeUpper(ctx context.Context, recs []arrow.Record) error {
 	return exec.Drive(ctx, op, func(rec arrow.Record) error { return p.write(ctx, rec) })
 }
 
-// encodeRecord writes rec as an Arrow IPC stream.
-func encodeRecord(buf *bytes.Buffer, rec arrow.Record) error {
+// encodePartial writes rec as an Arrow IPC stream into buf.
+func encodePartial(buf *bytes.Buffer, rec arrow.Record) error {
 	w := ipc.NewWriter(buf, ipc.WithSchema(rec.Schema()))
 	if err := w.Write(rec); err != nil {
 		return err

@@ -72,6 +72,14 @@ type Spec struct {
 	// Watermark is the stream's watermark expression bound over all of its
 	// columns in order; nil when it declares none.
 	Watermark planner.Expr
+	// Joined is, for a pipeline that joins two streams, the second stream
+	// (a file stream, as Stream is) and its watermark; nil otherwise.
+	Joined *JoinedStream
+	// StateTTL is the pipeline's state_ttl: how long (in event time, as the
+	// watermark moves, or in wall time for a stream without one) a
+	// deduplication or DISTINCT over the stream remembers a key no row
+	// has touched. Zero: for ever.
+	StateTTL time.Duration
 	// SinkOptions and SinkFields open the sink.
 	SinkOptions connector.Options
 	SinkFields  []connector.Field
@@ -111,6 +119,12 @@ type Spec struct {
 	Mem *exec.Memory
 }
 
+// JoinedStream is the second stream of a pipeline that joins two streams.
+type JoinedStream struct {
+	Stream    *catalog.Object
+	Watermark planner.Expr
+}
+
 // SinkTarget is a sink the runtime writes besides the pipeline's own.
 type SinkTarget struct {
 	Options connector.Options
@@ -144,9 +158,17 @@ type Pipeline struct {
 	// it keeps rows (SESSION windows, aggregates that need all rows).
 	partial *partialAgg
 	hashes  []uint64
+	// op is the pipeline's other stateful operator (deduplication,
+	// DISTINCT, a join of two streams), nil for none; its state changes
+	// of the checkpoint being built are in batch, committed with it.
+	op    stateOp
+	batch *pebble.Batch
 
 	streamOpts   connector.Options
 	streamFields []connector.Field
+	// inputs are the streams read: the first is Spec.Stream, the second
+	// Spec.Joined's.
+	inputs []*input
 
 	sink      *connector.Sink
 	qsink     *connector.Sink
@@ -201,14 +223,31 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	for _, c := range spec.Stream.Columns {
 		p.streamFields = append(p.streamFields, connector.Field{Name: c.Name, Type: c.Type})
 	}
-	agg, replace, err := splitPlan(spec.Plan)
+	stateful, replace, err := splitPlan(spec.Plan)
 	if err != nil {
 		return nil, err
 	}
+	agg, _ := stateful.(*planner.Aggregate)
 	p.agg, p.replace, p.lower = agg, replace, spec.Plan
 	if spec.Watermark != nil {
 		if p.wm, err = spec.Compile(spec.Watermark, connector.ArrowSchema(p.streamFields)); err != nil {
 			return nil, fmt.Errorf("watermark of %q: %w", spec.Stream.Name, err)
+		}
+	}
+	p.inputs = []*input{{obj: spec.Stream, opts: p.streamOpts, fields: p.streamFields, wm: p.wm}}
+	if j := spec.Joined; j != nil {
+		if isKafka || j.Stream.Options["connector"] == "kafka" {
+			return nil, fmt.Errorf("pipeline %q: a join of two streams reads file streams only (not Kafka) for now", spec.Name)
+		}
+		in2, err := p.openInput(j)
+		if err != nil {
+			return nil, err
+		}
+		p.inputs = append(p.inputs, in2)
+	}
+	if stateful != nil && agg == nil {
+		if p.op, err = p.newStateOp(stateful); err != nil {
+			return nil, err
 		}
 	}
 	if agg != nil {
@@ -271,6 +310,15 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 		for _, part := range p.kafka.parts {
 			if p.m.Partitions[kafkaPartition(part)] == nil {
 				p.m.Partitions[kafkaPartition(part)] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
+			}
+		}
+	}
+	if spec.Joined != nil {
+		// Until a stream has data, it holds the watermark back (or until
+		// idle_timeout), so that the other's rows do not make its rows late.
+		for _, in := range p.inputs {
+			if !p.m.hasData(in.tag) && p.m.Partitions[in.tag+noData] == nil {
+				p.m.Partitions[in.tag+noData] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
 			}
 		}
 	}
@@ -339,6 +387,10 @@ func (p *Pipeline) compileWindow(agg *planner.Aggregate) (*window, error) {
 
 // Close closes the state; it takes no checkpoint (Run does on the way out).
 func (p *Pipeline) Close() error {
+	if p.batch != nil {
+		p.batch.Close()
+		p.batch = nil
+	}
 	if p.kafka != nil {
 		p.kafka.close()
 	}
@@ -454,20 +506,35 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 	if p.kafka != nil {
 		return p.pollKafka(ctx)
 	}
-	files, err := p.spec.Conn.ListFiles(ctx, p.streamOpts)
+	for _, in := range p.inputs {
+		k, w, err := p.pollInput(ctx, in)
+		n, waiting = n+k, waiting+w
+		if err != nil {
+			return n, waiting, err
+		}
+	}
+	p.advance()
+	p.status("", nil)
+	return n, waiting, nil
+}
+
+// pollInput reads the new complete files of one file stream.
+func (p *Pipeline) pollInput(ctx context.Context, in *input) (n, waiting int, err error) {
+	files, err := p.spec.Conn.ListFiles(ctx, in.opts)
 	if err != nil {
 		if errors.Is(err, connector.ErrNotExist) {
 			return 0, 0, nil
 		}
-		return 0, 0, fmt.Errorf("listing stream %q: %w", p.spec.Stream.Name, err)
+		return 0, 0, fmt.Errorf("listing stream %q: %w", in.obj.Name, err)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Rel < files[j].Rel })
 	now := p.opts.Now()
 	for _, f := range files {
-		if p.inEpoch[f.Rel] {
+		key := in.tag + f.Rel
+		if p.inEpoch[key] {
 			continue
 		}
-		done, err := p.st.consumed(f.Rel)
+		done, err := p.st.consumed(key)
 		if err != nil {
 			return n, waiting, err
 		}
@@ -475,9 +542,9 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 			continue
 		}
 		if q := p.opts.QuietPeriod; q > 0 {
-			prev, ok := p.seen[f.Rel]
+			prev, ok := p.seen[key]
 			if !ok || prev.size != f.Size || !prev.mod.Equal(f.ModTime) {
-				p.seen[f.Rel] = seenFile{size: f.Size, mod: f.ModTime, at: now}
+				p.seen[key] = seenFile{size: f.Size, mod: f.ModTime, at: now}
 				waiting++
 				continue
 			}
@@ -485,7 +552,7 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 				waiting++
 				continue
 			}
-			delete(p.seen, f.Rel)
+			delete(p.seen, key)
 		}
 		if err := ctx.Err(); err != nil {
 			return n, waiting, err
@@ -493,7 +560,7 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 		// A file once started is read to its end: a stop (ctx done) takes
 		// effect between files, so that a last checkpoint never holds part
 		// of one.
-		if err := p.readFile(context.WithoutCancel(ctx), f); err != nil {
+		if err := p.readFile(context.WithoutCancel(ctx), in, f); err != nil {
 			return n, waiting, err
 		}
 		n++
@@ -503,8 +570,6 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 			}
 		}
 	}
-	p.advance()
-	p.status("", nil)
 	return n, waiting, nil
 }
 
@@ -520,25 +585,38 @@ func partitionOf(rel string) string {
 
 // readFile runs the plan (below the windowed aggregation) over one file
 // of a file stream and records it as consumed.
-func (p *Pipeline) readFile(ctx context.Context, f connector.SourceFile) error {
-	wm, err := p.runFile(ctx, f)
+func (p *Pipeline) readFile(ctx context.Context, in *input, f connector.SourceFile) error {
+	wm, err := p.runInput(ctx, in, f)
 	if err != nil {
 		return err
 	}
 	p.m.Files++
-	p.newFiles = append(p.newFiles, f.Rel)
-	p.inEpoch[f.Rel] = true
-	p.seenData(partitionOf(f.Rel), wm)
+	p.newFiles = append(p.newFiles, in.tag+f.Rel)
+	p.inEpoch[in.tag+f.Rel] = true
+	if p.spec.Joined != nil {
+		delete(p.m.Partitions, in.tag+noData)
+	}
+	p.seenData(in.tag+partitionOf(f.Rel), wm)
 	return nil
 }
 
 // runFile runs the plan (below the windowed aggregation) over one file and
 // returns the largest watermark value of its rows.
 func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, error) {
+	return p.runInput(ctx, p.inputs[0], f)
+}
+
+// runInput runs the plan (below the pipeline's stateful operator) over one
+// file of the stream in, and returns the largest watermark value of its
+// rows.
+func (p *Pipeline) runInput(ctx context.Context, in *input, f connector.SourceFile) (int64, error) {
+	if p.op != nil {
+		return p.runSides(ctx, in, f)
+	}
 	fileWM := int64(math.MinInt64)
 	r := &router{fallback: p.spec.Scans, own: map[*catalog.Object]func([]int) (exec.Operator, error){
 		p.spec.Stream: func(cols []int) (exec.Operator, error) {
-			return &fileScan{p: p, file: f, cols: cols, wm: &fileWM}, nil
+			return &fileScan{p: p, in: in, file: f, cols: cols, wm: &fileWM}, nil
 		},
 	}}
 	op, err := p.spec.Build(ctx, p.lower, r, p.quarantineFunc())
@@ -776,6 +854,11 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 			return err
 		}
 	}
+	if p.op != nil {
+		if err := p.op.checkpoint(ctx); err != nil {
+			return err
+		}
+	}
 	run := ""
 	if p.sink != nil {
 		if _, err := p.sink.Prepare(ctx); err != nil {
@@ -790,7 +873,14 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		}
 		qrun = p.qsink.RunID()
 	}
-	b := p.st.db.NewBatch()
+	// The operator state written since the last checkpoint commits with
+	// this one.
+	b := p.batch
+	if b == nil {
+		b = p.st.db.NewBatch()
+	}
+	p.batch = nil
+	defer b.Close()
 	for _, rel := range p.newFiles {
 		if err := b.Set([]byte(filePrefix+rel), []byte{1}, nil); err != nil {
 			return err
@@ -953,18 +1043,22 @@ func (p *Pipeline) emit(ctx context.Context) error {
 // value of its rows.
 type fileScan struct {
 	p    *Pipeline
+	in   *input
 	file connector.SourceFile
 	cols []int
 	wm   *int64
 	sc   *connector.Scan
+	// quiet: the file was read already for this checkpoint (the other side
+	// of a join of a stream with itself); its rows are not counted again.
+	quiet bool
 }
 
 func (s *fileScan) Schema() *arrow.Schema {
-	return projectSchema(connector.ArrowSchema(s.p.streamFields), s.cols)
+	return projectSchema(connector.ArrowSchema(s.in.fields), s.cols)
 }
 
 func (s *fileScan) Open(ctx context.Context) error {
-	sc, err := s.p.spec.Conn.Scan(ctx, s.p.streamOpts, connector.ScanSpec{Fields: s.p.streamFields,
+	sc, err := s.p.spec.Conn.Scan(ctx, s.in.opts, connector.ScanSpec{Fields: s.in.fields,
 		Files: []connector.SourceFile{s.file}})
 	if err != nil {
 		return err
@@ -985,8 +1079,10 @@ func (s *fileScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 		return exec.Batch{}, false, err
 	}
 	defer rec.Release()
-	s.p.m.RowsIn += rec.NumRows()
-	if check := s.p.spec.Rows; check != nil {
+	if !s.quiet {
+		s.p.m.RowsIn += rec.NumRows()
+	}
+	if check := s.p.spec.Rows; check != nil && s.in == s.p.inputs[0] {
 		kept, err := check(ctx, rec)
 		if err != nil {
 			return exec.Batch{}, false, err
@@ -994,8 +1090,8 @@ func (s *fileScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 		defer kept.Release()
 		rec = kept
 	}
-	if s.p.wm != nil {
-		a, err := s.p.wm.Eval(ctx, rec)
+	if s.in.wm != nil {
+		a, err := s.in.wm.Eval(ctx, rec)
 		if err != nil {
 			return exec.Batch{}, false, fmt.Errorf("watermark: %w", err)
 		}
