@@ -13,7 +13,7 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench bench-go bench-wire fuzz lint image
+.PHONY: build test tools demo bench bench-go bench-wire bench-stream fuzz lint image
 
 ## build: compile bin/etlc with the version from git describe
 build:
@@ -128,6 +128,20 @@ BENCH_WIRE_ROWS ?= 10000000
 ## table: rows/s streamed to pgx in binary and text, 64-client queries/s and p99
 bench-wire: build tools
 	cd bench && $(GO) run ./wire -rows $(BENCH_WIRE_ROWS) -etlc ../bin/etlc
+
+# `make bench-stream` settings: events generated, auctions of the window
+# aggregations, distinct live keys of the state-size run, extra flags.
+BENCH_STREAM_EVENTS ?= 4000000
+BENCH_STREAM_KEYS   ?= 1000000
+BENCH_STREAM_LIVE   ?= 10000000
+BENCH_STREAM_FLAGS  ?=
+
+## bench-stream: Nexmark-style streaming pipelines (filter+project over files
+## and kfake, tumbling and hopping windows, 10M live keys): events/s per core
+## (CPU time) and wall, peak RSS; writes bench/results/stream.csv
+bench-stream:
+	cd bench && $(GO) run ./stream -events $(BENCH_STREAM_EVENTS) -keys $(BENCH_STREAM_KEYS) \
+		-live $(BENCH_STREAM_LIVE) -out results $(BENCH_STREAM_FLAGS)
 
 ## fuzz: run every fuzz target of every package for FUZZTIME each
 fuzz:

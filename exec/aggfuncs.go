@@ -36,11 +36,12 @@ const (
 	AggFirst                              // first non-NULL value in input (or ORDER BY) order
 	AggLast                               // last non-NULL value in input (or ORDER BY) order
 	AggArrayAgg                           // array_agg(x): every value, NULLs included, in input (or ORDER BY) order
+	AggAvgMerge                           // avg from partial (sum, count) columns: see SplitAggCall
 )
 
 var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "stddev_samp",
 	"stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "string_agg",
-	"approx_count_distinct", "first", "last", "array_agg"}
+	"approx_count_distinct", "first", "last", "array_agg", "avg(sum, count)"}
 
 // String returns the function's SQL name.
 func (k AggKind) String() string {
@@ -89,7 +90,7 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 	}
 	if k != AggCountStar {
 		n := 1
-		if k == AggStringAgg {
+		if k == AggStringAgg || k == AggAvgMerge {
 			n = 2
 		}
 		if err := need(n); err != nil {
@@ -186,6 +187,8 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 			return nil, fmt.Errorf("exec: array_agg(%s) gives %s", args[0], res)
 		}
 		return &arrayAgg{dt: res, elem: args[0]}, nil
+	case AggAvgMerge:
+		return newAvgMerge(args, res)
 	}
 	return nil, fmt.Errorf("exec: %s of %s is not supported", k, args[0])
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
+	"github.com/cespare/xxhash/v2"
 )
 
 // hasher hashes key columns batch at a time. Every table that compares
@@ -13,11 +14,23 @@ import (
 type hasher struct {
 	seed maphash.Seed
 	salt uint64
+	// stable hashes text with xxhash instead of a seeded maphash, so that
+	// hashes are the same in every process (StableHash).
+	stable bool
 }
 
 func newHasher() *hasher {
 	s := maphash.MakeSeed()
 	return &hasher{seed: s, salt: maphash.Bytes(s, []byte("etlc"))}
+}
+
+// StableHash fills h[:n] with a hash of each of the n rows of the key
+// columns cols that is the same in every process and on every machine
+// (equal keys, as grouping compares them, hash equally): the stream
+// runtime partitions persisted state by it. It returns h, grown as needed.
+func StableHash(cols []arrow.Array, n int, h []uint64) []uint64 {
+	hs := hasher{salt: 0x243f6a8885a308d3, stable: true}
+	return hs.hashRows(cols, n, h)
 }
 
 // nullHash is what a NULL contributes to a row's hash.
@@ -131,7 +144,11 @@ func (hs *hasher) hashColumn(col arrow.Array, h []uint64, first bool) {
 		for i := range h {
 			x := uint64(nullHash)
 			if v.valid(i) {
-				x = maphash.Bytes(hs.seed, data[offs[i]:offs[i+1]])
+				if hs.stable {
+					x = xxhash.Sum64(data[offs[i]:offs[i+1]])
+				} else {
+					x = maphash.Bytes(hs.seed, data[offs[i]:offs[i+1]])
+				}
 			}
 			hs.combine(&h[i], x, first)
 		}

@@ -89,6 +89,9 @@ func TestBind(t *testing.T) {
 						if l.Window != "" {
 							fmt.Fprintf(&sb, "    window %s\n", l.Window)
 						}
+						if l.Form != "" {
+							fmt.Fprintf(&sb, "    form   %s\n", l.Form)
+						}
 						fmt.Fprintf(&sb, "    keys   %s\n", strings.Join(l.Keys, ", "))
 						fmt.Fprintf(&sb, "    values %s\n", strings.Join(l.Values, ", "))
 					}

@@ -33,8 +33,45 @@ type StateLayout struct {
 	// Window is the group window ("TUMBLE size=INTERVAL '00:01:00'"), ""
 	// for none.
 	Window string `json:"window,omitempty"`
-	// Fingerprint is a hash of Op, Keys, Values and Window.
+	// Form is how a window aggregate keeps its state: "partial aggregates"
+	// (per window and group key, see PartialWindow) or "rows" (the input
+	// rows of the open windows); "" for the other operators.
+	Form string `json:"form,omitempty"`
+	// Fingerprint is a hash of Op, Keys, Values, Window and Form.
 	Fingerprint string `json:"fingerprint"`
+}
+
+// PartialAggCall reports whether an aggregate call splits into partial
+// aggregates that merge (count, sum, min, max, and avg of a number), so
+// that a stream keeps one partial state per group instead of its rows.
+func PartialAggCall(a *AggCall) bool {
+	if a.Distinct || len(a.OrderBy) > 0 {
+		return false
+	}
+	switch a.Fn.Name {
+	case "count", "sum", "min", "max":
+		return true
+	case "avg":
+		return len(a.Args) == 1 && a.Args[0].Type().IsNumeric()
+	}
+	return false
+}
+
+// PartialWindow reports whether a window aggregation over a stream keeps
+// partial aggregates per (window, group key): a TUMBLE or HOP window whose
+// aggregates are all PartialAggCall. SESSION windows, whose windows merge,
+// and aggregates that need all rows (DISTINCT, percentiles, string_agg)
+// keep the input rows of the open windows.
+func PartialWindow(a *Aggregate) bool {
+	if a.Window == nil || a.Window.Kind == Session {
+		return false
+	}
+	for _, c := range a.Aggs {
+		if !PartialAggCall(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // colPos matches the position suffix of a column reference (amount#2).
@@ -104,6 +141,10 @@ func stateOf(n Node) (StateLayout, string, bool) {
 				l.Window = "SESSION gap=" + w.Gap.String()
 			}
 			l.Window += " time=" + layoutExpr(w.Time)
+			l.Form = "rows"
+			if PartialWindow(x) {
+				l.Form = "partial aggregates"
+			}
 		}
 		for _, g := range x.GroupBy {
 			l.Keys = append(l.Keys, layoutExpr(g))
@@ -179,6 +220,9 @@ func fingerprint(l StateLayout) string {
 		fmt.Fprintf(h, "value=%s\n", v)
 	}
 	fmt.Fprintf(h, "window=%s\n", l.Window)
+	if l.Form != "" {
+		fmt.Fprintf(h, "form=%s\n", l.Form)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
@@ -222,6 +266,9 @@ func CompareState(pipeline string, old, new []StateLayout) []StateIncompatibilit
 		}
 		if o.Window != n.Window {
 			why = append(why, fmt.Sprintf("the window changed from %s to %s", orNone(o.Window), orNone(n.Window)))
+		}
+		if o.Form != n.Form {
+			why = append(why, fmt.Sprintf("the state changed from %s to %s", orNone(o.Form), orNone(n.Form)))
 		}
 		if !slices.Equal(o.Keys, n.Keys) {
 			why = append(why, fmt.Sprintf("the state keys changed from %s to %s", list(o.Keys), list(n.Keys)))

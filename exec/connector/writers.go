@@ -83,12 +83,22 @@ func newFormatWriter(mem memory.Allocator, o *Options, fields []Field, w *counti
 		if err != nil {
 			return nil, err
 		}
-		props := parquet.NewWriterProperties(
+		popts := []parquet.WriterProperty{
 			parquet.WithCompression(codec),
 			parquet.WithAllocator(mem),
-			parquet.WithMaxRowGroupLength(1<<20),
+			parquet.WithMaxRowGroupLength(1 << 20),
 			parquet.WithCreatedBy("etlc"),
-		)
+		}
+		// Dictionary encoding pays for text (few distinct names, codes);
+		// for numbers, dates and times it costs a hash lookup per value
+		// (most of the time of writing a wide numeric file) and the
+		// compression codec gets most of what it would save.
+		for _, f := range fields {
+			if k := f.Type.Kind; k != catalog.KindString && k != catalog.KindBinary && k != catalog.KindJSON {
+				popts = append(popts, parquet.WithDictionaryFor(f.Name, false))
+			}
+		}
+		props := parquet.NewWriterProperties(popts...)
 		fw, err := pqarrow.NewFileWriter(ArrowSchema(fields), w, props,
 			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 		if err != nil {

@@ -35,6 +35,8 @@ type PipelineOptions struct {
 	// Rows is stream.Spec.Rows: it sees every batch read from the stream
 	// first (the hook for expectations on the stream's rows).
 	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
+	// MergeBytes is stream.Options.MergeBytes (0: its default).
+	MergeBytes int
 }
 
 // PipelineRun is a pipeline opened by OpenPipeline: the runtime's
@@ -89,7 +91,8 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // session) in the foreground until ctx is done, taking a last checkpoint
 // then, or, with UntilIdle, until its stream is drained. Its state and
 // checkpoints live in the data directory, so that running it again
-// resumes from the last checkpoint.
+// resumes from the last checkpoint. Stopped while it opens, it returns
+// nil.
 func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) error {
 	return s.eng.RunPipelines(ctx, []string{name}, Options{Params: s.params, LookupEnv: s.env}, opts)[0]
 }
@@ -210,7 +213,7 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		}
 	}
 	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
-		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now}
+		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now, MergeBytes: opts.MergeBytes}
 	if sopts.CheckpointInterval == 0 {
 		if sopts.CheckpointInterval, err = optDuration(obj.Options, "checkpoint_interval"); err != nil {
 			return nil, err

@@ -50,6 +50,10 @@ type Options struct {
 	UntilIdle bool
 	// Now is the wall clock (nil: time.Now).
 	Now func() time.Time
+	// MergeBytes is how much partial window state (encoded) is merged at
+	// once when windows are emitted (0: 32 MiB); it bounds the memory of
+	// an emission whatever the number of live keys.
+	MergeBytes int
 }
 
 // streamOnly are the options of a stream the file connector does not
@@ -150,6 +154,10 @@ type Pipeline struct {
 	lower   planner.Node
 	win     *window
 	wm      expr.Evaluator
+	// partial is the incremental form of the window aggregation; nil when
+	// it keeps rows (SESSION windows, aggregates that need all rows).
+	partial *partialAgg
+	hashes  []uint64
 	// op is the pipeline's other stateful operator (deduplication,
 	// DISTINCT, a join of two streams), nil for none; its state changes
 	// of the checkpoint being built are in batch, committed with it.
@@ -193,6 +201,9 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MergeBytes <= 0 {
+		opts.MergeBytes = mergeBudget
 	}
 	p = &Pipeline{spec: spec, opts: opts, inEpoch: map[string]bool{}, seen: map[string]seenFile{}}
 	fileOpts := maps.Clone(spec.Stream.Options)
@@ -247,6 +258,9 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 		if p.win, err = p.compileWindow(agg); err != nil {
 			return nil, err
 		}
+		if p.partial, err = p.newPartialAgg(agg); err != nil {
+			return nil, err
+		}
 	}
 	if p.st, err = openStore(spec.Dir); err != nil {
 		return nil, err
@@ -258,6 +272,15 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}()
 	if p.m, err = p.st.loadMeta(); err != nil {
 		return nil, err
+	}
+	layout := ""
+	if p.partial != nil {
+		layout = layoutPartial
+	}
+	if p.m.Checkpoint == 0 {
+		p.m.Layout = layout
+	} else if p.m.Layout != layout {
+		return nil, fmt.Errorf("pipeline %q: its state in %s was written by another version of etlc (layout %q, this one keeps %q): it cannot resume from it; drop the pipeline's state directory to start over", spec.Name, spec.Dir, p.m.Layout, layout)
 	}
 	if p.m.PendingRun != "" {
 		if err := spec.Conn.PublishStaged(ctx, spec.SinkOptions, p.m.PendingRun); err != nil {
@@ -600,12 +623,29 @@ func (p *Pipeline) runInput(ctx context.Context, in *input, f connector.SourceFi
 	if err != nil {
 		return 0, err
 	}
+	if p.partial != nil {
+		op = p.aggregatePartial(op)
+	}
+	var partials []arrow.Record
+	defer func() {
+		for _, r := range partials {
+			r.Release()
+		}
+	}()
 	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
+		if p.partial != nil {
+			rec.Retain()
+			partials = append(partials, rec)
+			return nil
+		}
 		if p.agg == nil {
 			return p.write(ctx, rec)
 		}
 		return p.buffer(ctx, rec)
 	})
+	if err == nil && len(partials) > 0 {
+		err = p.putPartials(ctx, partials)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", f.Rel, err)
 	}
@@ -806,7 +846,11 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		}
 	}()
 	if p.agg != nil && (p.m.Watermark > p.m.Emitted || (p.opts.EmitUpdate && p.buffered)) {
-		if err := p.emit(ctx); err != nil {
+		emit := p.emit
+		if p.partial != nil {
+			emit = p.emitPartial
+		}
+		if err := emit(ctx); err != nil {
 			return err
 		}
 	}

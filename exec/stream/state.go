@@ -54,7 +54,13 @@ type meta struct {
 	Final bool `json:"final,omitempty"`
 	// CommittedAt is the wall time of the checkpoint (Unix ns).
 	CommittedAt int64 `json:"committed_at"`
+	// Layout names how window state is kept: "" rows by drop time,
+	// layoutPartial partial aggregates by window and key hash.
+	Layout string `json:"layout,omitempty"`
 }
+
+// layoutPartial is the Layout of partial window state (partial.go).
+const layoutPartial = "partial-v1"
 
 // partition is one partition's event-time progress.
 type partition struct {
@@ -81,7 +87,11 @@ type store struct {
 }
 
 func openStore(dir string) (*store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	// A memtable that holds several seconds of window state: most of it
+	// is deleted (emitted) before it would be flushed, and a flush drops
+	// what a range deletion covers, so that short-lived state is never
+	// compacted.
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, MemTableSize: 32 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
 	}
@@ -163,23 +173,33 @@ func (s *store) putRecord(t int64, epoch, seq uint64, rec arrow.Record) error {
 	return s.db.Set(rowKey(t, epoch, seq), buf.Bytes(), pebble.NoSync)
 }
 
-// dropUncommitted deletes the buffered records of checkpoints after last.
+// dropUncommitted deletes the buffered rows and partial aggregates of
+// checkpoints after last.
 func (s *store) dropUncommitted(last uint64) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte(rowPrefix), UpperBound: rowEnd()})
-	if err != nil {
-		return err
-	}
 	b := s.db.NewBatch()
-	for it.First(); it.Valid(); it.Next() {
-		if _, e := decodeRowKey(it.Key()); e > last {
-			if err := b.Delete(bytes.Clone(it.Key()), nil); err != nil {
-				it.Close()
-				return err
+	defer b.Close()
+	for _, r := range []struct {
+		lo, hi []byte
+		epoch  func(k []byte) uint64
+	}{
+		{[]byte(rowPrefix), rowEnd(), func(k []byte) uint64 { _, e := decodeRowKey(k); return e }},
+		{[]byte(partialPrefix), partialEnd(), func(k []byte) uint64 { _, _, e := decodePartialKey(k); return e }},
+	} {
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: r.lo, UpperBound: r.hi})
+		if err != nil {
+			return err
+		}
+		for it.First(); it.Valid(); it.Next() {
+			if r.epoch(it.Key()) > last {
+				if err := b.Delete(bytes.Clone(it.Key()), nil); err != nil {
+					it.Close()
+					return err
+				}
 			}
 		}
-	}
-	if err := it.Close(); err != nil {
-		return err
+		if err := it.Close(); err != nil {
+			return err
+		}
 	}
 	return b.Commit(pebble.Sync)
 }

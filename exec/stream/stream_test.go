@@ -173,7 +173,7 @@ func TestEventTime(t *testing.T) {
 				}
 				return out + h.status()
 			case "query":
-				s := eng.NewSession(session.Options{})
+				s := eng.NewSession(session.Options{Params: map[string]string{"dir": dir}})
 				defer s.Close()
 				run, err := s.Exec(ctx, parser.NewSource("query.sql", d.Input), session.ExecOptions{})
 				if err != nil {
