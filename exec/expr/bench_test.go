@@ -79,18 +79,19 @@ func benchExpr(b *testing.B, src string) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchRows, "ns/row")
 }
 
-func BenchmarkAddInt64(b *testing.B)          { benchExpr(b, "add(a, b)") }
-func BenchmarkAddInt64Const(b *testing.B)     { benchExpr(b, "add(a, 42)") }
-func BenchmarkAddDecimal(b *testing.B)        { benchExpr(b, "add(d, e)") }
-func BenchmarkMulDecimal(b *testing.B)        { benchExpr(b, "mul(d, e)") }
-func BenchmarkPriceDecimal(b *testing.B)      { benchExpr(b, "mul(mul(d, sub(1, q)), add(1, q))") }
-func BenchmarkDivDecimal(b *testing.B)        { benchExpr(b, "div(d, add(e, 1))") }
-func BenchmarkCompareInt64(b *testing.B)      { benchExpr(b, "lt(a, b)") }
-func BenchmarkCompareInt64Const(b *testing.B) { benchExpr(b, "lt(a, 549755813888)") }
-func BenchmarkCompareString(b *testing.B)     { benchExpr(b, "eq(s, 'gamma-2-beta')") }
-func BenchmarkLikePrefix(b *testing.B)        { benchExpr(b, "like(s, 'gamma%')") }
-func BenchmarkLikeContains(b *testing.B)      { benchExpr(b, "like(s, '%-1%')") }
-func BenchmarkLikeGeneral(b *testing.B)       { benchExpr(b, "like(s, 'g%a-_%ta')") }
-func BenchmarkCaseLazy(b *testing.B)          { benchExpr(b, "case when gt(a, b) then intdiv(a, b) else 0 end") }
-func BenchmarkCastTextToInt(b *testing.B)     { benchExpr(b, "cast(n AS BIGINT)") }
-func BenchmarkCastTextToDecimal(b *testing.B) { benchExpr(b, "cast(n AS DECIMAL(12,2))") }
+func BenchmarkAddInt64(b *testing.B)            { benchExpr(b, "add(a, b)") }
+func BenchmarkAddInt64Const(b *testing.B)       { benchExpr(b, "add(a, 42)") }
+func BenchmarkAddDecimal(b *testing.B)          { benchExpr(b, "add(d, e)") }
+func BenchmarkMulDecimal(b *testing.B)          { benchExpr(b, "mul(d, e)") }
+func BenchmarkPriceDecimal(b *testing.B)        { benchExpr(b, "mul(mul(d, sub(1, q)), add(1, q))") }
+func BenchmarkDivDecimal(b *testing.B)          { benchExpr(b, "div(d, add(e, 1))") }
+func BenchmarkCompareInt64(b *testing.B)        { benchExpr(b, "lt(a, b)") }
+func BenchmarkCompareInt64Const(b *testing.B)   { benchExpr(b, "lt(a, 549755813888)") }
+func BenchmarkCompareDecimalConst(b *testing.B) { benchExpr(b, "lt(d, 12345678.90)") }
+func BenchmarkCompareString(b *testing.B)       { benchExpr(b, "eq(s, 'gamma-2-beta')") }
+func BenchmarkLikePrefix(b *testing.B)          { benchExpr(b, "like(s, 'gamma%')") }
+func BenchmarkLikeContains(b *testing.B)        { benchExpr(b, "like(s, '%-1%')") }
+func BenchmarkLikeGeneral(b *testing.B)         { benchExpr(b, "like(s, 'g%a-_%ta')") }
+func BenchmarkCaseLazy(b *testing.B)            { benchExpr(b, "case when gt(a, b) then intdiv(a, b) else 0 end") }
+func BenchmarkCastTextToInt(b *testing.B)       { benchExpr(b, "cast(n AS BIGINT)") }
+func BenchmarkCastTextToDecimal(b *testing.B)   { benchExpr(b, "cast(n AS DECIMAL(12,2))") }
