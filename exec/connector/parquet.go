@@ -64,7 +64,12 @@ func (r *parquetReader) fileErr(format string, args ...any) error {
 }
 
 func (r *parquetReader) open(ctx context.Context) error {
-	var ropts []file.ReadOption
+	// Pages are read through a buffer as they are decoded: without this,
+	// the reader copies each whole column chunk twice into fresh memory.
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 64 << 10
+	ropts := []file.ReadOption{file.WithReadProps(props)}
 	if r.fc.meta != nil {
 		ropts = append(ropts, file.WithMetadata(r.fc.meta))
 	}
