@@ -319,12 +319,42 @@ func (r *parquetReader) fast(cols []arrow.Array) bool {
 			return false
 		}
 		if s, ok := a.(*array.String); ok && f.Type.Kind == catalog.KindString {
+			if f.Type.Length == 0 {
+				if !validUTF8Values(s) {
+					return false
+				}
+				continue
+			}
 			for i := 0; i < s.Len(); i++ {
 				v := s.Value(i)
 				if !utf8.ValidString(v) || (f.Type.Length > 0 && utf8.RuneCountInString(v) > f.Type.Length) {
 					return false
 				}
 			}
+		}
+	}
+	return true
+}
+
+// validUTF8Values reports whether every value of s is valid UTF-8: the
+// values' bytes together are valid UTF-8 and each value starts a character
+// (so none ends inside one), checked over the whole buffer at once.
+func validUTF8Values(s *array.String) bool {
+	n := s.Len()
+	if n == 0 {
+		return true
+	}
+	offs := s.ValueOffsets()
+	var data []byte
+	if b := s.Data().Buffers()[2]; b != nil {
+		data = b.Bytes()
+	}
+	if !utf8.Valid(data[offs[0]:offs[n]]) {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if offs[i] < offs[i+1] && !utf8.RuneStart(data[offs[i]]) {
+			return false
 		}
 	}
 	return true

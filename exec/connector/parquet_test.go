@@ -493,3 +493,37 @@ stats: files=1 rows=5 bad_rows=0 bad_files=0
 		}
 	}
 }
+
+// TestValidUTF8Values: the whole-buffer check agrees with checking each
+// value, also when a character is split across two values and for a slice.
+func TestValidUTF8Values(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	for _, tc := range []struct {
+		vals []string
+		want bool
+	}{
+		{[]string{"ok", "", "café", "NULL", "日本"}, true},
+		{[]string{"ok", "bad \xff"}, false},
+		{[]string{"a\xc3", "\xa9b"}, false}, // together "aéb"
+		{[]string{"", "\xa9"}, false},
+		{[]string{"", ""}, true},
+	} {
+		a := strs(mem, tc.vals...).(*array.String)
+		if got := validUTF8Values(a); got != tc.want {
+			t.Errorf("%q: got %v, want %v", tc.vals, got, tc.want)
+		}
+		a.Release()
+	}
+	a := strs(mem, "x\xc3", "\xa9", "ok", "é").(*array.String)
+	defer a.Release()
+	for _, tc := range []struct {
+		lo, hi int64
+		want   bool
+	}{{0, 2, false}, {1, 3, false}, {2, 4, true}, {3, 4, true}} {
+		s := array.NewSlice(a, tc.lo, tc.hi).(*array.String)
+		if got := validUTF8Values(s); got != tc.want {
+			t.Errorf("slice [%d:%d]: got %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
+		s.Release()
+	}
+}
