@@ -21,8 +21,10 @@
 // and is removed and made anew. Parquet is converted from the .tbl files;
 // with -format parquet, .tbl files generated only for that are removed
 // afterwards. Column types: keys BIGINT; p_size, ps_availqty,
-// o_shippriority, l_linenumber INT; l_quantity and money DECIMAL(15,2);
-// dates DATE; text VARCHAR; every column NOT NULL.
+// o_shippriority, l_linenumber INT; l_quantity and money DECIMAL(15,2),
+// stored as Parquet INT64 (as DuckDB and Spark write a decimal of
+// precision 18 or less); dates DATE; text VARCHAR; every column NOT NULL.
+// A Parquet marker of an older layout (parquetLayout) is not reused.
 //
 // go-tpc's generator keeps its state in package variables and is not
 // re-entrant (see generateTbl), so this program generates once per process.
@@ -45,6 +47,10 @@ import (
 // generatorVersion names the generator in the completion markers.
 const generatorVersion = "github.com/pingcap/go-tpc v1.0.7 tpch/dbgen"
 
+// parquetLayout names how the Parquet files store their columns; a Parquet
+// output whose marker names another layout (or none) is made anew.
+const parquetLayout = "decimal-int64"
+
 // markerName is the file written last into a complete output directory.
 const markerName = "_COMPLETE"
 
@@ -53,6 +59,7 @@ type marker struct {
 	ScaleFactor int64            `json:"scale_factor"`
 	Format      string           `json:"format"`
 	Generator   string           `json:"generator"`
+	Layout      string           `json:"layout,omitempty"`
 	Rows        map[string]int64 `json:"rows"`
 	Created     time.Time        `json:"created"`
 }
@@ -107,7 +114,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 	start := time.Now()
 
 	if wantParquet {
-		if m, ok := readMarker(pqDir, o.sf); ok {
+		if m, ok := readMarker(pqDir, o.sf); ok && m.Layout == parquetLayout {
 			fmt.Fprintf(w, "parquet: reusing %s (sf %d, %d lineitem rows)\n", pqDir, m.ScaleFactor, m.Rows["lineitem"])
 			wantParquet = false
 		}
@@ -159,7 +166,7 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			rows[spec.name] = n
 			fmt.Fprintf(w, "parquet: %-9s %10d rows in %s\n", spec.name, n, time.Since(t0).Round(time.Millisecond))
 		}
-		if err := writeMarker(pqDir, marker{ScaleFactor: o.sf, Format: "parquet", Generator: generatorVersion, Rows: rows}); err != nil {
+		if err := writeMarker(pqDir, marker{ScaleFactor: o.sf, Format: "parquet", Generator: generatorVersion, Layout: parquetLayout, Rows: rows}); err != nil {
 			return err
 		}
 		if !wantTbl && !tblExisted {

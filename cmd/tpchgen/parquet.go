@@ -52,6 +52,8 @@ func convertTable(ctx context.Context, spec tableSpec, src, dstDir string, opts 
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(rowGroupRows),
 		parquet.WithCreatedBy("etlc tpchgen"),
+		// DECIMAL(15,2) as INT64, not FIXED_LEN_BYTE_ARRAY (see parquetLayout).
+		parquet.WithStoreDecimalAsInteger(true),
 	)
 
 	var (

@@ -256,6 +256,22 @@ func TestConvertLineitem(t *testing.T) {
 	if strings.Join(rows, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("rows\n%s\nwant\n%s", strings.Join(rows, "\n"), strings.Join(wantRows, "\n"))
 	}
+	// DECIMAL(15,2) is stored as INT64, as DuckDB and Spark store it.
+	pf, err := file.OpenParquetFile(filepath.Join(out, "part-00000.parquet"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	var physical []string
+	for i := 0; i < pf.MetaData().Schema.NumColumns(); i++ {
+		c := pf.MetaData().Schema.Column(i)
+		if c.LogicalType().String() == "Decimal(precision=15, scale=2)" {
+			physical = append(physical, c.Name()+":"+c.PhysicalType().String())
+		}
+	}
+	if got, want := strings.Join(physical, " "), "l_quantity:INT64 l_extendedprice:INT64 l_discount:INT64 l_tax:INT64"; got != want {
+		t.Errorf("decimal columns %s, want %s", got, want)
+	}
 }
 
 func TestConvertErrors(t *testing.T) {
@@ -345,6 +361,31 @@ func TestRunReusesCache(t *testing.T) {
 		t.Errorf("tbl removed: %v", err)
 	}
 
+	log.Reset()
+	if err := run(context.Background(), options{sf: 1, out: out, format: "both"}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "parquet: reusing") || !strings.Contains(log.String(), "tbl: reusing") ||
+		strings.Contains(log.String(), "rows in") {
+		t.Errorf("second run did work:\n%s", log.String())
+	}
+
+	// A Parquet output of an older layout is made anew.
+	old := m
+	old.Layout = ""
+	if err := writeMarker(filepath.Join(out, "parquet"), old); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if err := run(context.Background(), options{sf: 1, out: out, format: "parquet"}, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "tbl: reusing") || !strings.Contains(log.String(), "parquet: lineitem           2 rows in") {
+		t.Errorf("old layout reused:\n%s", log.String())
+	}
+	if m, ok := readMarker(filepath.Join(out, "parquet"), 1); !ok || m.Layout != parquetLayout {
+		t.Errorf("remade marker = %+v, %v", m, ok)
+	}
 	log.Reset()
 	if err := run(context.Background(), options{sf: 1, out: out, format: "both"}, &log); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow/go/v15/parquet/file"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
 )
 
 // Morsels hands the pieces of one source read out to several scans that
@@ -24,10 +25,12 @@ type Morsels struct {
 }
 
 // morsel is one piece: a file of the listing and, for Parquet, one of its
-// row groups (-1: the whole file).
+// row groups (-1: the whole file) and the file's footer, parsed once for
+// all its pieces (read only, shared by the scans).
 type morsel struct {
 	file     int
 	rowGroup int
+	meta     *metadata.FileMetaData
 }
 
 // NewMorsels returns a dispenser for the scans of one read.
@@ -62,31 +65,31 @@ func listMorsels(ctx context.Context, s *Scan) (pieces []morsel, err error) {
 			pieces = append(pieces, morsel{file: i, rowGroup: -1})
 			continue
 		}
-		n, err := parquetRowGroups(ctx, s.fs, f.Name)
+		md, err := parquetFooter(ctx, s.fs, f.Name)
 		if err != nil {
 			return nil, &RowError{File: s.fs.URI(f.Name), Reason: fmt.Sprintf("invalid parquet file: %v", err)}
 		}
-		for rg := 0; rg < n; rg++ {
-			pieces = append(pieces, morsel{file: i, rowGroup: rg})
+		for rg := 0; rg < len(md.RowGroups); rg++ {
+			pieces = append(pieces, morsel{file: i, rowGroup: rg, meta: md})
 		}
 	}
 	return pieces, nil
 }
 
-// parquetRowGroups reads the number of row groups from a file's footer.
-func parquetRowGroups(ctx context.Context, fs FS, name string) (n int, err error) {
+// parquetFooter reads a file's footer.
+func parquetFooter(ctx context.Context, fs FS, name string) (md *metadata.FileMetaData, err error) {
 	defer recoverErr(&err, name)
 	f, err := fs.Open(ctx, name)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer f.Close()
 	pf, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer pf.Close()
-	return pf.NumRowGroups(), nil
+	return pf.MetaData(), nil
 }
 
 // Split lists a source once and splits the read into pieces (Parquet row

@@ -11,6 +11,10 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/bitutil"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
+	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/file"
 	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
@@ -25,12 +29,15 @@ import (
 // scale checks, anything to and from text, DATE to TIMESTAMP, timestamp
 // units to microseconds; nanoseconds are truncated).
 type parquetReader struct {
-	fc     *fileContext
-	f      File
-	pf     *file.Reader
-	rr     pqarrow.RecordReader
-	src    []int  // per output column: its index in the record reader's schema
-	pass   []bool // per output column: the source type is the output type
+	fc   *fileContext
+	f    File
+	pf   *file.Reader
+	rr   pqarrow.RecordReader
+	src  []int  // per output column: its index in the record reader's schema
+	pass []bool // per output column: the source type is the output type
+	// widen, per output column: the DECIMAL type of a column stored as
+	// INT32/INT64, which is read as integers and widened here (nil: none).
+	widen  []*arrow.Decimal128Type
 	cols   []*column
 	cur    arrow.Record
 	curOff int64
@@ -57,7 +64,16 @@ func (r *parquetReader) fileErr(format string, args ...any) error {
 }
 
 func (r *parquetReader) open(ctx context.Context) error {
-	pf, err := file.NewParquetReader(io.NewSectionReader(r.f, 0, r.f.Size()))
+	// Pages are read through a buffer as they are decoded: without this,
+	// the reader copies each whole column chunk twice into fresh memory.
+	props := parquet.NewReaderProperties(memory.DefaultAllocator)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = 64 << 10
+	ropts := []file.ReadOption{file.WithReadProps(props)}
+	if r.fc.meta != nil {
+		ropts = append(ropts, file.WithMetadata(r.fc.meta))
+	}
+	pf, err := file.NewParquetReader(io.NewSectionReader(r.f, 0, r.f.Size()), ropts...)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
 	}
@@ -89,6 +105,7 @@ func (r *parquetReader) open(ctx context.Context) error {
 	}
 	var leaves []int
 	seen := map[int]bool{}
+	intDecimals := map[string]*arrow.Decimal128Type{}
 	srcName := make([]string, len(r.fc.outputs))
 	for k, out := range r.fc.outputs {
 		j := -1
@@ -121,6 +138,24 @@ func (r *parquetReader) open(ctx context.Context) error {
 		if !seen[sf.ColIndex] {
 			seen[sf.ColIndex] = true
 			leaves = append(leaves, sf.ColIndex)
+			if dt, ok := sf.Field.Type.(*arrow.Decimal128Type); ok {
+				// pqarrow widens integer decimals value by value through
+				// reflection; read the integers as they are (no copy) and
+				// widen them in one loop in next.
+				var it arrow.DataType
+				switch pf.MetaData().Schema.Column(sf.ColIndex).PhysicalType() {
+				case parquet.Types.Int32:
+					it = arrow.PrimitiveTypes.Int32
+				case parquet.Types.Int64:
+					it = arrow.PrimitiveTypes.Int64
+				}
+				if it != nil {
+					f := *sf.Field
+					f.Type = it
+					fr.Manifest.Fields[j].Field = &f
+					intDecimals[sf.Field.Name] = dt
+				}
+			}
 		}
 	}
 	groups := keepRowGroups(pf, r.fc.opts.Ranges)
@@ -149,6 +184,11 @@ func (r *parquetReader) open(ctx context.Context) error {
 			return r.fileErr("column %q: not in the columns read", srcName[k])
 		}
 		st := sc.Field(idx[0]).Type
+		dt := intDecimals[srcName[k]]
+		if dt != nil {
+			st = dt
+		}
+		r.widen = append(r.widen, dt)
 		if !convertible(st, out.Type) {
 			return r.fileErr("column %q: parquet type %s cannot be read as %s", srcName[k], st, out.Type)
 		}
@@ -216,6 +256,11 @@ func (r *parquetReader) next(ctx context.Context, n int) (arrow.Record, error) {
 	cols := make([]arrow.Array, len(r.src))
 	for k, s := range r.src {
 		cols[k] = array.NewSlice(r.cur.Column(s), lo, hi)
+		if dt := r.widen[k]; dt != nil {
+			w := widenDecimal(r.fc.mem, cols[k], dt)
+			cols[k].Release()
+			cols[k] = w
+		}
 	}
 	defer func() {
 		for _, c := range cols {
@@ -226,6 +271,39 @@ func (r *parquetReader) next(ctx context.Context, n int) (arrow.Record, error) {
 		return array.NewRecord(ArrowSchema(r.fc.outputs), cols, m), nil
 	}
 	return r.slow(cols, int(m), base)
+}
+
+// widenDecimal returns the integers of a (Int32 or Int64, the unscaled
+// values of a DECIMAL column) as a Decimal128 array of type dt.
+func widenDecimal(mem memory.Allocator, a arrow.Array, dt *arrow.Decimal128Type) arrow.Array {
+	n := a.Len()
+	vals := memory.NewResizableBuffer(mem)
+	vals.Resize(n * arrow.Decimal128SizeBytes)
+	out := arrow.Decimal128Traits.CastFromBytes(vals.Bytes())[:n]
+	switch a := a.(type) {
+	case *array.Int64:
+		for i, v := range a.Int64Values() {
+			out[i] = decimal128.New(v>>63, uint64(v))
+		}
+	case *array.Int32:
+		for i, v := range a.Int32Values() {
+			out[i] = decimal128.FromI64(int64(v))
+		}
+	}
+	var valid *memory.Buffer
+	nulls := a.NullN()
+	if nulls > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), n, valid.Bytes(), 0)
+	}
+	d := array.NewData(dt, n, []*memory.Buffer{valid, vals}, nil, nulls, 0)
+	vals.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 // fast reports whether the slices can pass through as they are: every
@@ -241,12 +319,42 @@ func (r *parquetReader) fast(cols []arrow.Array) bool {
 			return false
 		}
 		if s, ok := a.(*array.String); ok && f.Type.Kind == catalog.KindString {
+			if f.Type.Length == 0 {
+				if !validUTF8Values(s) {
+					return false
+				}
+				continue
+			}
 			for i := 0; i < s.Len(); i++ {
 				v := s.Value(i)
 				if !utf8.ValidString(v) || (f.Type.Length > 0 && utf8.RuneCountInString(v) > f.Type.Length) {
 					return false
 				}
 			}
+		}
+	}
+	return true
+}
+
+// validUTF8Values reports whether every value of s is valid UTF-8: the
+// values' bytes together are valid UTF-8 and each value starts a character
+// (so none ends inside one), checked over the whole buffer at once.
+func validUTF8Values(s *array.String) bool {
+	n := s.Len()
+	if n == 0 {
+		return true
+	}
+	offs := s.ValueOffsets()
+	var data []byte
+	if b := s.Data().Buffers()[2]; b != nil {
+		data = b.Bytes()
+	}
+	if !utf8.Valid(data[offs[0]:offs[n]]) {
+		return false
+	}
+	for i := 0; i < n; i++ {
+		if offs[i] < offs[i+1] && !utf8.RuneStart(data[offs[i]]) {
+			return false
 		}
 	}
 	return true

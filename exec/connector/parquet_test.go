@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/apache/arrow/go/v15/parquet"
 	"github.com/apache/arrow/go/v15/parquet/file"
@@ -404,5 +405,125 @@ func TestParquetProjectionPushdown(t *testing.T) {
 	}
 	if !touched[1] || touched[0] || touched[2] {
 		t.Errorf("column chunks read: %v, want only column 1 (b); ranges %v", touched, fs.ranges)
+	}
+}
+
+// TestParquetIntegerDecimals: DECIMAL columns stored as INT32 and INT64
+// (as DuckDB and Spark write them) read exactly, NULLs included, across row
+// groups (a batch spans two) in batches smaller than a row group, as their own type and
+// converted to another scale and to text.
+func TestParquetIntegerDecimals(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	mem := memory.NewGoAllocator()
+	decs := func(p, s int32, v ...string) arrow.Array {
+		dt := &arrow.Decimal128Type{Precision: p, Scale: s}
+		b := array.NewDecimal128Builder(mem, dt)
+		defer b.Release()
+		for _, x := range v {
+			if x == "NULL" {
+				b.AppendNull()
+				continue
+			}
+			n, err := decimal128.FromString(x, p, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Append(n)
+		}
+		return b.NewArray()
+	}
+	small := decs(9, 2, "1.50", "-2.25", "9999999.99", "0.00", "-0.01")
+	wide := decs(15, 2, "123456789012.34", "NULL", "-999999999999.99", "0.05", "NULL")
+	sc := arrow.NewSchema([]arrow.Field{{Name: "p", Type: small.DataType(), Nullable: true}, {Name: "q", Type: wide.DataType(), Nullable: true}}, nil)
+	rec := array.NewRecord(sc, []arrow.Array{small, wide}, 5)
+	defer rec.Release()
+	path := filepath.Join(dir, "dec.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(3), parquet.WithStoreDecimalAsInteger(true))
+	w, err := pqarrow.NewFileWriter(sc, f, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, q := pf.MetaData().Schema.Column(0).PhysicalType(), pf.MetaData().Schema.Column(1).PhysicalType(); p != parquet.Types.Int32 || q != parquet.Types.Int64 {
+		t.Fatalf("physical types %s, %s; want INT32, INT64", p, q)
+	}
+	pf.Close()
+
+	c := checkedConnector(t)
+	for _, tc := range []struct{ spec, want string }{
+		{"p DECIMAL(9,2), q DECIMAL(15,2)", `batch 1: 2 rows
+  1.50 | 123456789012.34
+  -2.25 | NULL
+batch 2: 2 rows
+  9999999.99 | -999999999999.99
+  0.00 | 0.05
+batch 3: 1 rows
+  -0.01 | NULL
+stats: files=1 rows=5 bad_rows=0 bad_files=0
+`},
+		{"q DECIMAL(18,3), p VARCHAR", `batch 1: 2 rows
+  123456789012.340 | "1.50"
+  NULL | "-2.25"
+batch 2: 2 rows
+  -999999999999.990 | "9999999.99"
+  0.050 | "0.00"
+batch 3: 1 rows
+  NULL | "-0.01"
+stats: files=1 rows=5 bad_rows=0 bad_files=0
+`},
+	} {
+		opts, _ := ParseOptions(map[string]string{"path": path}, RoleSource)
+		opts.BatchSize = 2
+		if got := normalize(scanText(ctx, c, opts, ScanSpec{Fields: parseColumns(t, tc.spec)}), dir); got != tc.want {
+			t.Errorf("%s: got:\n%s\nwant:\n%s", tc.spec, got, tc.want)
+		}
+	}
+}
+
+// TestValidUTF8Values: the whole-buffer check agrees with checking each
+// value, also when a character is split across two values and for a slice.
+func TestValidUTF8Values(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	for _, tc := range []struct {
+		vals []string
+		want bool
+	}{
+		{[]string{"ok", "", "café", "NULL", "日本"}, true},
+		{[]string{"ok", "bad \xff"}, false},
+		{[]string{"a\xc3", "\xa9b"}, false}, // together "aéb"
+		{[]string{"", "\xa9"}, false},
+		{[]string{"", ""}, true},
+	} {
+		a := strs(mem, tc.vals...).(*array.String)
+		if got := validUTF8Values(a); got != tc.want {
+			t.Errorf("%q: got %v, want %v", tc.vals, got, tc.want)
+		}
+		a.Release()
+	}
+	a := strs(mem, "x\xc3", "\xa9", "ok", "é").(*array.String)
+	defer a.Release()
+	for _, tc := range []struct {
+		lo, hi int64
+		want   bool
+	}{{0, 2, false}, {1, 3, false}, {2, 4, true}, {3, 4, true}} {
+		s := array.NewSlice(a, tc.lo, tc.hi).(*array.String)
+		if got := validUTF8Values(s); got != tc.want {
+			t.Errorf("slice [%d:%d]: got %v, want %v", tc.lo, tc.hi, got, tc.want)
+		}
+		s.Release()
 	}
 }

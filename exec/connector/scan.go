@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
+	"github.com/apache/arrow/go/v15/parquet/metadata"
 
 	"github.com/etlc/etlc/catalog"
 )
@@ -119,6 +120,8 @@ type fileContext struct {
 	bad     func(*RowError) error
 	// oneRowGroup, when not 0, is 1 + the only Parquet row group to read.
 	oneRowGroup int
+	// meta, when not nil, is the Parquet file's footer, already parsed.
+	meta *metadata.FileMetaData
 }
 
 // Scan reads a file source as record batches. Call Next until it returns
@@ -142,7 +145,8 @@ type Scan struct {
 	quarN    int
 	err      error
 	morsels  *Morsels
-	rowGroup int // of the piece being opened (-1: whole file)
+	rowGroup int                    // of the piece being opened (-1: whole file)
+	meta     *metadata.FileMetaData // of the piece being opened (nil: not parsed yet)
 }
 
 // Schema is the schema of the batches Next returns.
@@ -240,7 +244,7 @@ func (s *Scan) Next(ctx context.Context) (rec arrow.Record, err error) {
 				if !ok {
 					return nil, io.EOF
 				}
-				f, s.rowGroup = &s.files[p.file], p.rowGroup
+				f, s.rowGroup, s.meta = &s.files[p.file], p.rowGroup, p.meta
 			} else {
 				if s.next >= len(s.files) {
 					return nil, io.EOF
@@ -413,7 +417,7 @@ func (s *Scan) openFile(ctx context.Context, f *SourceFile) (r fileReader, err e
 			partVal[j] = p
 		}
 	}
-	fc := &fileContext{uri: uri, name: f.Name, fs: s.fs, opts: &s.opts, mem: s.mem, bad: s.badRow, oneRowGroup: s.rowGroup + 1}
+	fc := &fileContext{uri: uri, name: f.Name, fs: s.fs, opts: &s.opts, mem: s.mem, bad: s.badRow, oneRowGroup: s.rowGroup + 1, meta: s.meta}
 	fileIdx := make([]int, len(s.fields))
 	for i, fd := range s.fields {
 		fileIdx[i] = -1

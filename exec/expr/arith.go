@@ -536,6 +536,110 @@ func (d *decOp) apply(x, y i128) (i128, int) {
 	return r, failNone
 }
 
+// narrow computes out = x op y in 64-bit arithmetic when the operation is
+// add, sub or mul without rounding and every operand of the batch fits in
+// an int64; it reports false (out untouched) when it does not apply. A
+// row whose operands or result leave the int64 range or the precision goes
+// through apply, so the results are apply's; the first valid row (per
+// valid) that apply fails is returned with its failure kind.
+func (d *decOp) narrow(out []i128, x, y view[i128], valid func(int) bool) (ok bool, failRow, why int) {
+	var fx, fy int64 = 1, 1
+	switch d.op {
+	case "add", "sub":
+		if d.w != d.s || d.s-d.s1 > 18 || d.s-d.s2 > 18 {
+			return false, 0, failNone
+		}
+		fx, fy = int64(pow10[d.s-d.s1].lo), int64(pow10[d.s-d.s2].lo)
+	case "mul":
+		if d.mulShift != 0 {
+			return false, 0, failNone
+		}
+	default:
+		return false, 0, failNone
+	}
+	if !fitsInt64(x.v) || !fitsInt64(y.v) {
+		return false, 0, failNone
+	}
+	// lim bounds |result| by the precision; past 18 digits the int64
+	// range is the tighter bound.
+	lim := int64(math.MaxInt64)
+	if d.p <= 18 {
+		lim = int64(pow10[d.p].lo) - 1
+	}
+	slow := func(i int) bool {
+		r, w := d.apply(x.at(i), y.at(i))
+		if w != failNone {
+			if valid(i) {
+				failRow, why = i, w
+				return false
+			}
+			r = i128{}
+		}
+		out[i] = r
+		return true
+	}
+	switch d.op {
+	case "add", "sub":
+		// |x|*fx and |y|*fy stay below 2^62, so their sum cannot overflow.
+		mx, my := int64(1)<<62/fx, int64(1)<<62/fy
+		neg := d.op == "sub"
+		for i := range out {
+			a, b := int64(x.at(i).lo), int64(y.at(i).lo)
+			if a >= mx || a <= -mx || b >= my || b <= -my {
+				if !slow(i) {
+					return true, failRow, why
+				}
+				continue
+			}
+			a, b = a*fx, b*fy
+			if neg {
+				b = -b
+			}
+			r := a + b
+			if r > lim || r < -lim {
+				if !slow(i) {
+					return true, failRow, why
+				}
+				continue
+			}
+			out[i] = i128{lo: uint64(r), hi: r >> 63}
+		}
+	case "mul":
+		for i := range out {
+			a, b := int64(x.at(i).lo), int64(y.at(i).lo)
+			ua, ub := uint64(a), uint64(b)
+			if a < 0 {
+				ua = -ua
+			}
+			if b < 0 {
+				ub = -ub
+			}
+			hi, lo := bits.Mul64(ua, ub)
+			if hi != 0 || lo > uint64(lim) {
+				if !slow(i) {
+					return true, failRow, why
+				}
+				continue
+			}
+			r := int64(lo)
+			if (a < 0) != (b < 0) {
+				r = -r
+			}
+			out[i] = i128{lo: uint64(r), hi: r >> 63}
+		}
+	}
+	return true, 0, failNone
+}
+
+// fitsInt64 reports whether every value is within the int64 range.
+func fitsInt64(v []i128) bool {
+	var bad int64
+	for _, a := range v {
+		bad |= a.hi ^ int64(a.lo)>>63
+	}
+	return bad == 0
+}
+
 // big computes the operation with math/big, for operands the fast paths
 // do not cover.
 func (d *decOp) big(x, y i128) (i128, int) {
@@ -622,6 +726,12 @@ func decimalArith(op string, t catalog.Type, a, b node) node {
 				return nil, &Error{Code: CodeDivisionByZero, Msg: "division by zero", Where: where, Row: i}
 			}
 			return nil, &Error{Code: CodeNumericOutOfRange, Msg: "numeric field overflow", Where: where, Row: i}
+		}
+		if ok, i, why := d.narrow(out, x, y, func(i int) bool { return rowValid(i, xa, ya) }); ok {
+			if why != failNone {
+				return fail(i, why)
+			}
+			return finish(dt, n, valid, buf), nil
 		}
 		if (op == "add" || op == "sub") && d.s1 == d.s && d.s2 == d.s {
 			// Same scale: plain 128-bit addition with a precision check.

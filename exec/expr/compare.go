@@ -140,10 +140,7 @@ func compareInto(op cmpOp, t catalog.Type, x, y side, res []bool) {
 	case catalog.KindFloat64:
 		cmpFloat(op, sideView(x, asFloat64), sideView(y, asFloat64), res)
 	case catalog.KindDecimal:
-		a, b := sideView(x, asI128), sideView(y, asI128)
-		for i := range res {
-			res[i] = op.holds(a.at(i).cmp(b.at(i)))
-		}
+		cmpDecimal(op, sideView(x, asI128), sideView(y, asI128), res)
 	case catalog.KindString, catalog.KindJSON:
 		cmpStrings(op, x, y, res)
 	case catalog.KindBinary:
@@ -273,6 +270,68 @@ func cmpOrdered[T cmp.Ordered](op cmpOp, x, y view[T], res []bool) {
 		r := op.holds(cmp.Compare(x.v[0], y.v[0]))
 		for i := range res {
 			res[i] = r
+		}
+	}
+}
+
+// cmpDecimal is cmpOrdered for 128-bit decimals (of one scale), with a
+// loop per operator for a column against a column or a constant.
+func cmpDecimal(op cmpOp, x, y view[i128], res []bool) {
+	n := len(res)
+	if x.m != -1 && y.m == -1 {
+		x, y, op = y, x, op.swap()
+	}
+	if x.m != -1 {
+		r := op.holds(x.v[0].cmp(y.v[0]))
+		for i := range res {
+			res[i] = r
+		}
+		return
+	}
+	a := x.v[:n]
+	if y.m == -1 {
+		b := y.v[:n]
+		switch op {
+		case opEq:
+			for i := range res {
+				res[i] = a[i] == b[i]
+			}
+		case opNe:
+			for i := range res {
+				res[i] = a[i] != b[i]
+			}
+		default:
+			for i := range res {
+				res[i] = op.holds(a[i].cmp(b[i]))
+			}
+		}
+		return
+	}
+	c := y.v[0]
+	switch op {
+	case opEq:
+		for i := range res {
+			res[i] = a[i] == c
+		}
+	case opNe:
+		for i := range res {
+			res[i] = a[i] != c
+		}
+	case opLt:
+		for i := range res {
+			res[i] = a[i].hi < c.hi || (a[i].hi == c.hi && a[i].lo < c.lo)
+		}
+	case opLe:
+		for i := range res {
+			res[i] = a[i].hi < c.hi || (a[i].hi == c.hi && a[i].lo <= c.lo)
+		}
+	case opGt:
+		for i := range res {
+			res[i] = a[i].hi > c.hi || (a[i].hi == c.hi && a[i].lo > c.lo)
+		}
+	case opGe:
+		for i := range res {
+			res[i] = a[i].hi > c.hi || (a[i].hi == c.hi && a[i].lo >= c.lo)
 		}
 	}
 }

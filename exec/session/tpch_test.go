@@ -3,6 +3,7 @@ package session_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -297,7 +298,8 @@ func tpchValueMatches(got, want string) bool {
 }
 
 // ensureTPCHData returns the Parquet directory of scale factor sf, made by
-// cmd/tpchgen when its completion marker is missing.
+// cmd/tpchgen when its completion marker is missing or names an older
+// layout.
 func ensureTPCHData(ctx context.Context, t *testing.T, sf int) string {
 	t.Helper()
 	cache := os.Getenv("ETLC_CACHE")
@@ -310,8 +312,15 @@ func ensureTPCHData(ctx context.Context, t *testing.T, sf int) string {
 	}
 	dir := filepath.Join(cache, "tpch", fmt.Sprintf("sf%d", sf))
 	parquet := filepath.Join(dir, "parquet")
-	if _, err := os.Stat(filepath.Join(parquet, "_COMPLETE")); err == nil {
-		return parquet
+	// The marker names the layout cmd/tpchgen writes today (its
+	// parquetLayout); data of an older layout is made anew.
+	if b, err := os.ReadFile(filepath.Join(parquet, "_COMPLETE")); err == nil {
+		var m struct {
+			Layout string `json:"layout"`
+		}
+		if json.Unmarshal(b, &m) == nil && m.Layout == "decimal-int64" {
+			return parquet
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		t.Fatal(err)
 	}

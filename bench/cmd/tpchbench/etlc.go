@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,13 @@ func runChild(ctx context.Context, self string, o options, q int) timing {
 	cmd := exec.CommandContext(cctx, self, "-child", strconv.Itoa(q), "-sf", strconv.Itoa(o.sf),
 		"-threads", strconv.Itoa(o.threads), "-runs", strconv.Itoa(o.runs), "-timeout", o.timeout.String(),
 		"-data", o.data, "-repo", o.repo)
+	if o.cpuprofile != "" {
+		prof := o.cpuprofile
+		if len(o.queries) > 1 {
+			prof += fmt.Sprintf(".q%d", q)
+		}
+		cmd.Args = append(cmd.Args, "-cpuprofile", prof)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -109,10 +117,31 @@ func childMain(ctx context.Context, o options, w io.Writer) error {
 		run.Release()
 	}
 	name := fmt.Sprintf("q%02d.sql", q)
+	calls := 0
+	var prof *os.File
 	t := measure(ctx, func(ctx context.Context, q int, text string) error {
+		calls++
+		if calls == 2 && o.cpuprofile != "" {
+			// The warm-up is done: profile the timed runs only.
+			f, err := os.Create(o.cpuprofile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				f.Close()
+				return err
+			}
+			prof = f
+		}
 		run, err := sess.Exec(ctx, parser.NewSource(name, text), session.ExecOptions{})
 		run.Release()
 		return err
 	}, q, text, o.runs, o.timeout)
+	if prof != nil {
+		pprof.StopCPUProfile()
+		if err := prof.Close(); err != nil {
+			return err
+		}
+	}
 	return json.NewEncoder(w).Encode(t)
 }
