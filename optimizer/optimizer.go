@@ -60,7 +60,9 @@ type opt struct {
 //     one does (no needless cross product); the smaller estimated input
 //     of each join is its build side;
 //   - prune.go: every operator passes on only the columns used above it,
-//     and scans read only those.
+//     and scans read only those;
+//   - buildside.go: a SEMI or ANTI join whose left input is the smaller
+//     builds its hash table on it.
 //
 // The result has the same output columns, in the same order, as n. The
 // input plan is not modified. An internal error (a bug in a rule) is
@@ -101,10 +103,10 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.joins(n)
 	n = o.pushLimits(n)
 	if o.keep {
-		return o.pruneFilters(n)
+		return o.buildSides(o.pruneFilters(n))
 	}
 	n, m := o.prune(n, need)
-	return o.pruneFilters(o.restore(n, m, need))
+	return o.buildSides(o.pruneFilters(o.restore(n, m, need)))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference
