@@ -92,12 +92,12 @@ type Join struct {
 	hs          *hasher
 	batchSize   int
 
-	built     bool
-	build     *chunkedRecords
-	table     *keyTable
-	head      []int32 // per group: first build row
-	next      []int32 // per build row: next row of its group
-	nullRows  []int32 // build rows with a NULL in a non-null-safe key
+	built    bool
+	build    *chunkedRecords
+	table    *keyTable
+	head     []int32 // per group: first build row
+	next     []int32 // per build row: next row of its group
+	nullRows []int32 // build rows with a NULL in a non-null-safe key
 	// rMatched marks the right rows some left row matched (kinds that
 	// track them); parallel probes share it, hence atomics. gMatched does
 	// the same per key group for RightSemi and RightAnti joins without a
