@@ -101,6 +101,8 @@ func splitJoinCond(cond planner.Expr, nLeft int) (keys []equiKey, residual plann
 }
 
 func (b *builder) join(n *planner.Join) (Operator, error) {
+	keys, _ := splitJoinCond(n.Cond, len(n.Left.Schema()))
+	rf := b.planFilters(n, keys)
 	l, err := b.build(n.Left)
 	if err != nil {
 		return nil, err
@@ -115,6 +117,7 @@ func (b *builder) join(n *planner.Join) (Operator, error) {
 		closeAll(l, r)
 		return nil, err
 	}
+	j.filter = rf
 	return j, nil
 }
 

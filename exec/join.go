@@ -116,6 +116,10 @@ type Join struct {
 	stage    int   // 0: chain / all rows, 1: null rows (NullAware)
 	pos      int32 // position in the chain or row list
 
+	// filter, when set, is the runtime filter the join publishes its
+	// table to once built (runtimefilter.go).
+	filter *runtimeFilter
+
 	// share, when set, is the build side this join shares with other
 	// joins probing in parallel; only share.owner reads the right input.
 	share *buildShare
@@ -299,6 +303,13 @@ func (j *Join) buildSide(ctx context.Context) error {
 			j.next[i] = j.head[g]
 			j.head[g] = int32(i)
 		}
+	}
+	if j.filter != nil && j.table != nil {
+		ns := make([]bool, len(j.spec.LeftKeys))
+		for k := range ns {
+			ns[k] = j.nullSafe(k)
+		}
+		j.filter.publish(j.table, ns)
 	}
 	held += int64(len(j.head)+len(j.next)+len(j.nullRows)+len(j.rMatched)+len(j.gMatched)+len(j.rowGroup)) * 4
 	if j.table != nil {

@@ -57,7 +57,7 @@ func (b *builder) parallel(n planner.Node) ([]Operator, error) {
 				closeAll(parts...)
 				return nil, fmt.Errorf("exec: the scan of %s produces %s, the plan expects %s", n.Object.Name, p.Schema(), schema)
 			}
-			parts[i] = newRename(p, schema)
+			parts[i] = b.withFilters(n, newRename(p, schema))
 		}
 		return parts, nil
 	case *planner.Filter:
@@ -175,8 +175,11 @@ func (b *builder) parallelJoin(n *planner.Join) ([]Operator, error) {
 	if buildsLeft(n) {
 		probe, build = build, probe
 	}
+	keys, _ := splitJoinCond(n.Cond, len(n.Left.Schema()))
+	rf := b.planFilters(n, keys)
 	ps, err := b.parallel(probe)
 	if ps == nil || err != nil {
+		b.dropFilter(rf)
 		return nil, err
 	}
 	r, err := b.build(build)
@@ -204,6 +207,7 @@ func (b *builder) parallelJoin(n *planner.Join) ([]Operator, error) {
 		}
 		joins[i] = op
 	}
+	joins[0].filter = rf
 	shareBuild(joins)
 	out := make([]Operator, len(joins))
 	for i, j := range joins {
