@@ -11,7 +11,9 @@ import "github.com/etlc/etlc/planner"
 // them marking the left rows they match, and at the end emits the marked
 // rows (SEMI) or the unmarked ones (ANTI). EXISTS over a large table
 // correlated with a filtered outer query (TPC-H Q4, Q21, Q22) is the case.
-// Only joins with an equality key qualify: the build side is a hash table.
+// Only joins with an equality key qualify (the build side is a hash
+// table), and never over a stream on the left: a stream is always the
+// probe side.
 
 // buildSides applies the rule to n and below (CTE plans are optimized on
 // their own).
@@ -34,7 +36,7 @@ func (o *opt) buildSides(n planner.Node) planner.Node {
 		return n
 	}
 	l, r := o.card(j.Left), o.card(j.Right)
-	left := l.rows < r.rows && len(equiKeys(j.Cond, len(l.cols))) > 0
+	left := l.rows < r.rows && len(equiKeys(j.Cond, len(l.cols))) > 0 && !hasStream(j.Left)
 	if left == j.BuildLeft {
 		return n
 	}
