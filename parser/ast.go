@@ -444,10 +444,14 @@ type Select struct {
 }
 
 // Transaction is BEGIN / START TRANSACTION / COMMIT / ROLLBACK (Word is the
-// upper-cased verb: BEGIN, COMMIT or ROLLBACK).
+// upper-cased verb: BEGIN, COMMIT or ROLLBACK). A BEGIN's transaction
+// modes are in Isolation (the upper-cased level, "" when not given) and
+// ReadOnly.
 type Transaction struct {
-	Span Span
-	Word string
+	Span      Span
+	Word      string
+	Isolation string
+	ReadOnly  bool
 }
 
 // StmtSpan implementations.

@@ -291,7 +291,14 @@ func (d *dumper) stmt(s Stmt, depth int) {
 	case *Select:
 		d.query(depth, "select", s.Query)
 	case *Transaction:
-		d.line(depth, "transaction %s %s", s.Word, spanStr(s.Span))
+		mode := ""
+		if s.Isolation != "" {
+			mode += " isolation=" + strings.ReplaceAll(strings.ToLower(s.Isolation), " ", "_")
+		}
+		if s.ReadOnly {
+			mode += " read_only"
+		}
+		d.line(depth, "transaction %s%s %s", s.Word, mode, spanStr(s.Span))
 	default:
 		d.line(depth, "%T", s)
 	}

@@ -242,6 +242,48 @@ func (p *stmtParser) failCode(i int, code, format string, args ...any) {
 	panic(bailout{})
 }
 
+// txModes reads the transaction modes after BEGIN or START TRANSACTION:
+// ISOLATION LEVEL SERIALIZABLE | REPEATABLE READ | READ COMMITTED | READ
+// UNCOMMITTED, READ WRITE, READ ONLY and [NOT] DEFERRABLE, separated by
+// commas or not.
+func (p *stmtParser) txModes(tx *Transaction) {
+	for p.peek().kind != tkEOF {
+		switch {
+		case p.accept("ISOLATION"):
+			p.expect("LEVEL", " after ISOLATION")
+			switch {
+			case p.accept("SERIALIZABLE"):
+				tx.Isolation = "SERIALIZABLE"
+			case p.accept("REPEATABLE"):
+				p.expect("READ", " after REPEATABLE")
+				tx.Isolation = "REPEATABLE READ"
+			case p.accept("READ"):
+				if p.accept("COMMITTED") {
+					tx.Isolation = "READ COMMITTED"
+				} else {
+					p.expect("UNCOMMITTED", " or COMMITTED after ISOLATION LEVEL READ")
+					tx.Isolation = "READ UNCOMMITTED"
+				}
+			default:
+				p.fail(p.i, "expected SERIALIZABLE, REPEATABLE READ, READ COMMITTED or READ UNCOMMITTED, found %s", p.quote(p.i))
+			}
+		case p.accept("READ"):
+			if p.accept("ONLY") {
+				tx.ReadOnly = true
+			} else {
+				p.expect("WRITE", " or ONLY after READ")
+				tx.ReadOnly = false
+			}
+		case p.accept("NOT"):
+			p.expect("DEFERRABLE", " after NOT")
+		case p.accept("DEFERRABLE"):
+		default:
+			p.fail(p.i, "expected a transaction mode (ISOLATION LEVEL, READ WRITE, READ ONLY, DEFERRABLE), found %s", p.quote(p.i))
+		}
+		p.acceptOp(",")
+	}
+}
+
 // accept consumes the keyword kw if it is next.
 func (p *stmtParser) accept(kw string) bool {
 	if p.peek().is(kw) {
@@ -501,7 +543,10 @@ func (p *stmtParser) statement() Stmt {
 	case "START":
 		if p.at(p.i + 1).is("TRANSACTION") {
 			p.i += 2
-			return &Transaction{Span: p.span(start, p.i), Word: "BEGIN"}
+			tx := &Transaction{Word: "BEGIN"}
+			p.txModes(tx)
+			tx.Span = p.span(start, p.i)
+			return tx
 		}
 		return p.pipelineCmd(PipelineStart)
 	case "STOP":
@@ -541,7 +586,12 @@ func (p *stmtParser) statement() Stmt {
 		case "ABORT":
 			w = "ROLLBACK"
 		}
-		return &Transaction{Span: p.span(start, p.i), Word: w}
+		tx := &Transaction{Word: w}
+		if w == "BEGIN" {
+			p.txModes(tx)
+		}
+		tx.Span = p.span(start, p.i)
+		return tx
 	}
 	if hint, ok := unsupportedStatements[word]; ok {
 		p.sp.errorf(t.start, t.end, CodeFeature, hint, "%s statements are not supported", word)

@@ -38,8 +38,9 @@ type conn struct {
 	// txStatus is what ReadyForQuery reports: 'I' idle, 'T' in a
 	// transaction block, 'E' in a failed one.
 	txStatus byte
-	// txWrites counts the statements that wrote data in the open block.
-	txWrites int
+	// txDDL counts the statements of the open block that changed the
+	// catalog: ROLLBACK does not undo them.
+	txDDL int
 	// reported are the setting values last sent in ParameterStatus.
 	reported map[string]string
 
@@ -288,6 +289,11 @@ func (c *conn) sendReady() {
 func (c *conn) sendError(e *pgproto3.ErrorResponse) {
 	if c.txStatus == 'T' {
 		c.txStatus = 'E'
+		if c.sess != nil && !c.sess.InBlock() {
+			// The failing statement ended the block: a COMMIT that
+			// could not publish (40001) rolled it back.
+			c.endBlock()
+		}
 	}
 	c.be.Send(e)
 }
@@ -386,7 +392,7 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 	if o.tag == "" {
 		o.tag = res.Info.Kind
 	}
-	o.c.noteTxStatement(res.Info.Kind, o.tag)
+	o.c.noteTxStatement(res.Info.Kind)
 	if o.send {
 		o.c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(o.tag)})
 	}
@@ -396,7 +402,7 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 // rows and CommandComplete; an error stops the rest.
 func (c *conn) simpleQuery(ctx context.Context, q string) {
 	if c.txStatus == 'E' {
-		rest, run := c.failedBlock(q)
+		rest, run := c.failedBlock(ctx, q)
 		if !run {
 			return
 		}

@@ -361,7 +361,7 @@ func (c *conn) copyIn(ctx context.Context, cp *parser.Copy) error {
 				return copyError(err, "")
 			}
 			tag := fmt.Sprintf("COPY %d", n)
-			c.noteTxStatement("COPY", tag)
+			c.noteTxStatement("COPY")
 			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 			return nil
 		case *pgproto3.CopyFail:

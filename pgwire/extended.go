@@ -218,6 +218,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		if v := txVerb(p.stmt.query); v != "COMMIT" && v != "ROLLBACK" {
 			return errInFailedBlock
 		}
+		c.sess.Rollback(ctx)
 		c.endBlock()
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
 		return nil

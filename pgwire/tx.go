@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -44,7 +45,7 @@ func txVerb(stmt string) string {
 // ROLLBACK end the block (COMMIT reports ROLLBACK, as PostgreSQL does),
 // anything else is refused with 25P02. It returns the text still to run
 // (statements after the one that ended the block) and whether to run it.
-func (c *conn) failedBlock(q string) (rest string, run bool) {
+func (c *conn) failedBlock(ctx context.Context, q string) (rest string, run bool) {
 	spans := parser.Split(q)
 	if len(spans) == 0 {
 		return "", false
@@ -52,6 +53,7 @@ func (c *conn) failedBlock(q string) (rest string, run bool) {
 	first := q[spans[0].Start:spans[0].End]
 	switch txVerb(first) {
 	case "COMMIT", "ROLLBACK":
+		c.sess.Rollback(ctx)
 		c.endBlock()
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
 	default:
@@ -71,32 +73,41 @@ func (c *conn) failedBlock(q string) (rest string, run bool) {
 	return string(b), true
 }
 
-// endBlock ends a transaction block.
+// endBlock ends a transaction block (the session has ended its own).
 func (c *conn) endBlock() {
 	c.txStatus = 'I'
-	c.txWrites = 0
+	c.txDDL = 0
 	c.closeBlockCursors()
 }
 
 // noteTxStatement follows the statements run: BEGIN opens a block,
-// COMMIT and ROLLBACK close it, and a statement that wrote inside a block
-// is counted, for the notice ROLLBACK gives.
-func (c *conn) noteTxStatement(kind, tag string) {
-	switch txVerb(kind) {
+// COMMIT and ROLLBACK close it. The session stages the block's writes
+// until COMMIT; a statement that changed the catalog (CREATE, DROP) took
+// effect at once and is counted, for the warning ROLLBACK gives.
+func (c *conn) noteTxStatement(kind string) {
+	switch v := txVerb(kind); v {
 	case "BEGIN":
 		if c.txStatus == 'I' {
 			c.txStatus = 'T'
-			c.txWrites = 0
+			c.txDDL = 0
+		} else {
+			c.warn("25001", "there is already a transaction in progress")
 		}
 		return
+	case "COMMIT", "ROLLBACK":
+		if c.txStatus == 'I' {
+			c.warn("25P01", "there is no transaction in progress")
+		}
+	}
+	switch txVerb(kind) {
 	case "COMMIT":
 		c.endBlock()
 		return
 	case "ROLLBACK":
-		if c.txStatus == 'T' && c.txWrites > 0 {
+		if c.txStatus == 'T' && c.txDDL > 0 {
 			c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: "25000",
-				Message: fmt.Sprintf("ROLLBACK does not undo the %d statement(s) of this block that wrote data", c.txWrites),
-				Detail:  "etlc commits every statement when it completes; a transaction block does not stage writes"})
+				Message: fmt.Sprintf("ROLLBACK does not undo the %d CREATE or DROP statement(s) of this block", c.txDDL),
+				Detail:  "etlc changes its catalog when a CREATE or DROP runs, also inside a transaction block; the block's data writes are rolled back"})
 		}
 		c.endBlock()
 		return
@@ -104,8 +115,12 @@ func (c *conn) noteTxStatement(kind, tag string) {
 	if c.txStatus != 'T' {
 		return
 	}
-	switch w, _, _ := strings.Cut(tag, " "); w {
-	case "INSERT", "MERGE", "CREATE", "DROP", "COPY":
-		c.txWrites++
+	if w, _, _ := strings.Cut(strings.ToUpper(kind), " "); w == "CREATE" || w == "DROP" {
+		c.txDDL++
 	}
+}
+
+// warn sends a WARNING notice.
+func (c *conn) warn(code, msg string) {
+	c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: code, Message: msg})
 }

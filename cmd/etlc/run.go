@@ -145,7 +145,7 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 				}
 				return nil
 			}})
-		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out})
+		run, err := s.Exec(ctx, parser.NewSource(in.name, in.text), session.ExecOptions{Observer: out, Script: true})
 		s.Close()
 		var ds parser.Diagnostics
 		if errors.As(err, &ds) {
@@ -368,11 +368,18 @@ func (o *runOutput) StatementFinished(res *session.StmtResult) {
 		}
 	case info.Kind == "MERGE":
 		what = fmt.Sprintf("%s updated, %s inserted, %s deleted", count(res.Updated), count(res.Inserted), count(res.Deleted))
+		if res.Staged {
+			what += " (staged)"
+		}
+	case res.Staged:
+		what = plural(res.Inserted, "row") + " staged"
 	case strings.HasPrefix(info.Kind, "INSERT") || res.Inserted > 0:
 		what = plural(res.Inserted, "row") + " written"
 		if res.FilesWritten > 0 {
 			what += fmt.Sprintf(" (%s, %s)", plural(res.FilesWritten, "file"), size(res.BytesWritten))
 		}
+	case info.Kind == "COMMIT" && res.FilesWritten > 0:
+		what = fmt.Sprintf("%s published (%s)", plural(res.FilesWritten, "file"), size(res.BytesWritten))
 	case res.Schema != nil:
 		n := int64(0)
 		for _, r := range res.Records {

@@ -26,11 +26,35 @@ type FileConnector struct {
 
 	mu       sync.Mutex
 	s3Client *s3.Client
+	// held are the run ids of prepared sinks that Sink.Hold keeps from
+	// recovery (guarded by mu).
+	held map[string]bool
 }
 
 // NewFileConnector returns a file connector.
 func NewFileConnector(cfg Config) *FileConnector {
-	return &FileConnector{cfg: cfg}
+	return &FileConnector{cfg: cfg, held: map[string]bool{}}
+}
+
+// hold marks (on) or unmarks a run id as held.
+func (c *FileConnector) hold(runID string, on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held == nil {
+		c.held = map[string]bool{}
+	}
+	if on {
+		c.held[runID] = true
+	} else {
+		delete(c.held, runID)
+	}
+}
+
+// isHeld reports whether a run id is held.
+func (c *FileConnector) isHeld(runID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.held[runID]
 }
 
 func (c *FileConnector) mem() memory.Allocator {

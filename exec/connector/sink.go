@@ -84,7 +84,12 @@ const stagedManifestName = "_MANIFEST"
 // One writer per sink path at a time is assumed: a second writer opening
 // the path would take the first one's staging directory for a crashed
 // run's. The engine runs the statements that write a sink one at a time.
+// A prepared run that must outlive its statement (a transaction block's
+// staged write) is held (Sink.Hold): recovery through the same
+// FileConnector leaves its staging directory alone until it is published
+// (PublishAll) or aborted.
 type Sink struct {
+	c          *FileConnector
 	opts       Options
 	fs         FS
 	dir        string
@@ -102,6 +107,7 @@ type Sink struct {
 	rows       int64
 	state      int // 0 open, 1 committed, 2 aborted, 3 prepared
 	prepared   *Manifest
+	held       bool
 	// hook, when set (tests), is called at each step of Commit; a non-nil
 	// error stops Commit there, as a crash would.
 	hook func(step string) error
@@ -130,7 +136,7 @@ func (c *FileConnector) OpenSink(ctx context.Context, opts Options, fields []Fie
 	if _, err := fs.Stat(ctx, strings.TrimSuffix(name, "/")); err == nil {
 		return nil, fmt.Errorf("sink path %q is a file; a sink writes a directory", opts.Path)
 	}
-	s = &Sink{opts: opts, fs: fs, dir: dirName(name), fields: fields, schema: ArrowSchema(fields), mem: c.mem(), files: map[string]*sinkFile{}}
+	s = &Sink{c: c, opts: opts, fs: fs, dir: dirName(name), fields: fields, schema: ArrowSchema(fields), mem: c.mem(), files: map[string]*sinkFile{}}
 	isPart := make([]bool, len(fields))
 	names := make([]string, len(fields))
 	for i, f := range fields {
@@ -510,6 +516,7 @@ func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
 	}
 	published = true
 	s.state = 1
+	s.release()
 	if err := s.step("published"); err != nil {
 		return m, err
 	}
@@ -641,6 +648,7 @@ func (s *Sink) Abort(ctx context.Context) (err error) {
 		return nil
 	}
 	s.state = 2
+	s.release()
 	for _, dir := range s.order {
 		if f := s.files[dir]; f.w != nil {
 			f.w.abort()
@@ -677,6 +685,9 @@ func (s *Sink) recover(ctx context.Context) error {
 		return err
 	}
 	for _, run := range runs {
+		if s.c != nil && s.c.isHeld(run) {
+			continue // a live, prepared run of this process
+		}
 		staging := s.dir + stagingPrefix + run + "/"
 		if cur != nil && cur.RunID == run {
 			if err := s.finish(ctx, cur); err != nil {
@@ -727,4 +738,291 @@ func readManifestFile(ctx context.Context, fs FS, name string) (*Manifest, error
 		return nil, fmt.Errorf("%s: %w", fs.URI(name), err)
 	}
 	return &m, nil
+}
+
+// Hold keeps the staging directory of a prepared run from the recovery
+// that OpenSink does through the same FileConnector, until PublishAll,
+// Publish or Abort: a transaction block holds its staged writes while
+// other statements open sinks on the same path.
+func (s *Sink) Hold() {
+	if s.c == nil || s.held {
+		return
+	}
+	s.held = true
+	s.c.hold(s.runID, true)
+}
+
+// release ends a Hold.
+func (s *Sink) release() {
+	if s.held {
+		s.held = false
+		s.c.hold(s.runID, false)
+	}
+}
+
+// Location is the URI of the sink's directory.
+func (s *Sink) Location() string { return s.fs.URI(s.dir) }
+
+// Overwrites reports whether the sink replaces the path's output (mode
+// overwrite) rather than adding to it.
+func (s *Sink) Overwrites() bool { return s.opts.Mode == ModeOverwrite }
+
+// StagedFiles returns the files of a prepared run, still in its staging
+// directory, in the form ScanSpec.Files takes: the writer can read its own
+// output before it is published. Nil before Prepare.
+func (s *Sink) StagedFiles() []SourceFile {
+	if s.state != 3 || s.prepared == nil {
+		return nil
+	}
+	var out []SourceFile
+	for _, f := range s.prepared.Files {
+		if f.RunID != s.runID {
+			continue
+		}
+		out = append(out, SourceFile{FileInfo: FileInfo{Name: s.staging + f.Path, Size: f.Bytes},
+			Rel: f.Path, Partitions: partitionsOf(f.Path)})
+	}
+	return out
+}
+
+// PublishAll publishes prepared sinks of one path, in order, as one
+// commit, and returns the manifest it published. Unlike Publish, which
+// publishes the manifest Prepare computed, it computes the new manifest
+// now: the path's current manifest (its visible files when it has none),
+// to which each sink in turn adds its files, an overwriting sink first
+// dropping every file before it. So runs that other writers published
+// since the sinks were prepared are kept by an append and replaced by an
+// overwrite. The caller keeps other writers of the path out while
+// PublishAll runs.
+//
+// The commit point is the one write of _SUCCESS; the files move into
+// place before it (see Sink). On an error before it every sink is aborted
+// and the path's output is as it was; after it the sinks are published
+// and a failed clean-up is finished by the next OpenSink on the path.
+func PublishAll(ctx context.Context, sinks []*Sink) (m *Manifest, err error) {
+	if len(sinks) == 0 {
+		return nil, errors.New("publish of no sinks")
+	}
+	last := sinks[len(sinks)-1]
+	defer recoverErr(&err, last.fs.URI(last.dir))
+	for _, s := range sinks {
+		if s.state != 3 {
+			return nil, errors.New("publish of a sink that is not prepared")
+		}
+		if s.fs.URI(s.dir) != last.fs.URI(last.dir) {
+			return nil, fmt.Errorf("publish of sinks of different paths (%s, %s) as one commit", s.fs.URI(s.dir), last.fs.URI(last.dir))
+		}
+	}
+	published := false
+	type move struct {
+		s   *Sink
+		rel string
+	}
+	var moved []move
+	defer func() {
+		if err != nil && !published {
+			cctx := context.WithoutCancel(ctx)
+			for _, mv := range moved {
+				mv.s.fs.Remove(cctx, mv.s.dir+mv.rel)
+			}
+			if _, ok := last.fs.(LocalFS); ok && len(moved) > 0 {
+				removeEmptyDirs(last.dir)
+			}
+			for _, s := range sinks {
+				s.Abort(cctx)
+			}
+		}
+	}()
+	cur, err := readManifest(ctx, last.fs, last.dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []ManifestFile
+	if cur != nil {
+		files = append(files, cur.Files...)
+	} else {
+		vis, err := last.visible(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, rel := range vis {
+			files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+		}
+	}
+	overwrite := false
+	for _, s := range sinks {
+		switch s.opts.Mode {
+		case ModeOverwrite:
+			files, overwrite = nil, true
+		case ModeErrorIfExists:
+			if len(files) > 0 {
+				return nil, fmt.Errorf("sink path %s already holds output (mode = 'error_if_exists')", s.fs.URI(s.dir))
+			}
+		}
+		for _, f := range s.prepared.Files {
+			if f.RunID == s.runID {
+				files = append(files, f)
+			}
+		}
+	}
+	m = &Manifest{Version: 1, RunID: last.runID, Mode: ModeAppend.String(), Format: last.opts.Format, Files: files}
+	if overwrite {
+		m.Mode = ModeOverwrite.String()
+	}
+	for _, f := range m.Files {
+		if f.Rows > 0 {
+			m.Rows += f.Rows
+		}
+	}
+	for _, s := range sinks {
+		for _, f := range s.prepared.Files {
+			if f.RunID != s.runID {
+				continue
+			}
+			moved = append(moved, move{s, f.Path})
+			if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
+				return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+			}
+		}
+	}
+	if err := last.step("moved"); err != nil {
+		return nil, err
+	}
+	m.CommittedAt = now()
+	if err := last.publish(ctx, m); err != nil {
+		return nil, err
+	}
+	published = true
+	for _, s := range sinks {
+		s.state = 1
+		s.release()
+	}
+	// The last run's staging directory goes last: a crash before then
+	// leaves it for recovery to finish the overwrite (see Sink).
+	for _, s := range sinks[:len(sinks)-1] {
+		if err := s.fs.RemoveAll(ctx, s.staging); err != nil {
+			return m, fmt.Errorf("committed, but cleaning up failed (the next run finishes it): %w", err)
+		}
+	}
+	if err := last.finish(ctx, m); err != nil {
+		return m, fmt.Errorf("committed, but cleaning up failed (the next run finishes it): %w", err)
+	}
+	return m, nil
+}
+
+// PublishStagedAll finishes, after a crash, a PublishAll of the prepared
+// runs runIDs (in the order given) at the sink path of opts: a caller that
+// recorded the run ids durably before PublishAll calls it before anything
+// opens a sink on the path (OpenSink would roll the runs back). When the
+// path's manifest already lists a file of the last run, the runs were
+// published and only their staging directories are cleaned up. Otherwise
+// the new manifest is computed as PublishAll does, from the path's
+// manifest and each run's staged manifest (its mode and files), the files
+// still in staging are moved into place and the manifest is published.
+func (c *FileConnector) PublishStagedAll(ctx context.Context, opts Options, runIDs []string) (err error) {
+	defer recoverErr(&err, opts.Path)
+	if len(runIDs) == 0 {
+		return nil
+	}
+	fs, name, err := c.Resolve(ctx, opts.Path)
+	if err != nil {
+		return err
+	}
+	dir := dirName(name)
+	sinkOf := func(run string) *Sink {
+		return &Sink{c: c, opts: opts, fs: fs, dir: dir, runID: run, staging: dir + stagingPrefix + run + "/"}
+	}
+	last := sinkOf(runIDs[len(runIDs)-1])
+	cur, err := readManifest(ctx, fs, dir)
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		published := cur.RunID == last.runID
+		for _, f := range cur.Files {
+			published = published || f.RunID == last.runID
+		}
+		if published {
+			for _, run := range runIDs[:len(runIDs)-1] {
+				if err := fs.RemoveAll(ctx, sinkOf(run).staging); err != nil {
+					return err
+				}
+			}
+			if cur.RunID == last.runID {
+				return last.finish(ctx, cur)
+			}
+			return fs.RemoveAll(ctx, last.staging)
+		}
+	}
+	staged := make([]*Manifest, len(runIDs))
+	own := map[string]bool{}
+	for i, run := range runIDs {
+		sm, err := readManifestFile(ctx, fs, sinkOf(run).staging+stagedManifestName)
+		if err != nil {
+			return err
+		}
+		if sm == nil {
+			return fmt.Errorf("run %s was prepared at %s but its staging is gone: it cannot be published", run, fs.URI(dir))
+		}
+		staged[i] = sm
+		for _, f := range sm.Files {
+			if f.RunID == run {
+				own[f.Path] = true
+			}
+		}
+	}
+	var files []ManifestFile
+	if cur != nil {
+		files = append(files, cur.Files...)
+	} else {
+		vis, err := last.visible(ctx)
+		if err != nil {
+			return err
+		}
+		for _, rel := range vis {
+			if !own[rel] { // moved in before the crash: added below
+				files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+			}
+		}
+	}
+	overwrite := false
+	for i, run := range runIDs {
+		if staged[i].Mode == ModeOverwrite.String() {
+			files, overwrite = nil, true
+		}
+		s := sinkOf(run)
+		for _, f := range staged[i].Files {
+			if f.RunID != run {
+				continue
+			}
+			files = append(files, f)
+			if _, err := fs.Stat(ctx, s.staging+f.Path); err != nil {
+				if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
+					continue // moved before the crash
+				}
+				return err
+			}
+			if err := fs.Rename(ctx, s.staging+f.Path, dir+f.Path); err != nil {
+				return fmt.Errorf("move %s into place: %w", fs.URI(s.staging+f.Path), err)
+			}
+		}
+	}
+	m := &Manifest{Version: 1, RunID: last.runID, Mode: ModeAppend.String(), Format: opts.Format, Files: files, CommittedAt: now()}
+	if overwrite {
+		m.Mode = ModeOverwrite.String()
+	}
+	for _, f := range m.Files {
+		if f.Rows > 0 {
+			m.Rows += f.Rows
+		}
+	}
+	if err := last.publish(ctx, m); err != nil {
+		return err
+	}
+	for _, run := range runIDs[:len(runIDs)-1] {
+		if err := fs.RemoveAll(ctx, sinkOf(run).staging); err != nil {
+			return err
+		}
+	}
+	return last.finish(ctx, m)
 }

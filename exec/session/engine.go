@@ -52,7 +52,13 @@ type Engine struct {
 	locks   map[string]*sync.Mutex // by target key
 	pipes   map[string]*stream.Status
 	live    map[*Session]bool // wire sessions, for pg_stat_activity
-	closed  bool
+	// versions count each target's publishes and drops, by key, for the
+	// conflict checks of transaction blocks.
+	versions map[string]targetVersion
+	// commitHook, when set (tests), is called in a block's COMMIT after
+	// each target is published; a panic there stands for a crash.
+	commitHook func(step string)
+	closed     bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
@@ -62,7 +68,8 @@ type Engine struct {
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
-// and run history.
+// and run history. It first finishes the COMMIT of a transaction block
+// that a crash interrupted (see commitRecord).
 func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 	if dir == "" {
 		return nil, errors.New("session: no data directory")
@@ -76,15 +83,16 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		dir:     abs,
-		cfg:     cfg,
-		cat:     cat,
-		conn:    connector.NewFileConnector(cfg.Connector),
-		reg:     planner.NewRegistry(),
-		quar:    map[string]*quarantine{},
-		sources: map[string]*SourceStats{},
-		sinks:   map[string]*SinkStats{},
-		locks:   map[string]*sync.Mutex{},
+		dir:      abs,
+		cfg:      cfg,
+		cat:      cat,
+		conn:     connector.NewFileConnector(cfg.Connector),
+		reg:      planner.NewRegistry(),
+		quar:     map[string]*quarantine{},
+		sources:  map[string]*SourceStats{},
+		sinks:    map[string]*SinkStats{},
+		locks:    map[string]*sync.Mutex{},
+		versions: map[string]targetVersion{},
 	}
 	runs, err := loadRuns(e.runsPath())
 	if err != nil {
@@ -92,6 +100,10 @@ func Open(ctx context.Context, dir string, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.runs = runs
+	if err := e.finishCommits(ctx); err != nil {
+		cat.Close()
+		return nil, fmt.Errorf("session: %w", err)
+	}
 	return e, nil
 }
 
@@ -180,6 +192,7 @@ func (e *Engine) lockTarget(name string) func() {
 
 // dropTableData removes a managed table's files.
 func (e *Engine) dropTableData(name string) error {
+	e.bumpVersion(name, true)
 	if err := os.RemoveAll(e.tableDir(name)); err != nil {
 		return fmt.Errorf("removing the files of table %q: %w", name, err)
 	}

@@ -81,6 +81,10 @@ type StmtResult struct {
 	// Inserted, Updated and Deleted count the rows a MERGE changed (Inserted
 	// also counts the rows of an INSERT).
 	Inserted, Updated, Deleted int64
+	// Staged is set when the statement ran in a transaction block: what it
+	// wrote is staged, published by the block's COMMIT (whose
+	// FilesWritten and BytesWritten count what it published).
+	Staged bool
 	// Validation is set for VALIDATE and ASSERT.
 	Validation *Validation
 	// Schema is set for statements that return rows (SELECT, EXPLAIN,

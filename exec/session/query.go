@@ -320,10 +320,7 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		r.res.Tag = "SHOW"
 		return r.show(ctx, u)
 	case *parser.Transaction:
-		// Every statement commits on its own; a transaction block groups
-		// nothing, and ROLLBACK cannot undo a committed statement.
-		r.res.Tag = u.Word
-		return nil
+		return r.transaction(ctx, u)
 	case *parser.PipelineCmd:
 		start := u.Action == parser.PipelineStart
 		if r.s.pipes != nil {

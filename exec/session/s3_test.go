@@ -78,6 +78,24 @@ SELECT state, count(*), sum(amount) FROM curated GROUP BY state ORDER BY state;`
 		t.Fatalf("a failed overwrite changed the bucket:\nbefore %v\nafter  %v", before, after)
 	}
 	equalLines(t, "read back after the failed run", rows(t, s, readBack), want)
+
+	// A transaction block: the overwrite is staged on S3 (a source on
+	// the sink's path does not see it), gone after ROLLBACK, published by
+	// COMMIT.
+	mustExec(t, s, "BEGIN; INSERT INTO snapshot SELECT id, name, amount * 2 AS amount, state FROM contacts WHERE state <> 'WA';")
+	doubled := []string{"CA|2|23.00", "NY|2|16.00"}
+	equalLines(t, "read back in the block through a source", rows(t, s, readBack), want)
+	mustExec(t, s, "ROLLBACK")
+	if after := keys(); strings.Join(after, "\n") != strings.Join(before, "\n") {
+		t.Fatalf("a rolled back block changed the bucket:\nbefore %v\nafter  %v", before, after)
+	}
+	mustExec(t, s, "BEGIN; INSERT INTO snapshot SELECT id, name, amount * 2 AS amount, state FROM contacts WHERE state <> 'WA'; COMMIT;")
+	equalLines(t, "read back after COMMIT", rows(t, s, readBack), doubled)
+	for _, k := range keys() {
+		if strings.Contains(k, "_staging") || strings.Contains(k, "state=WA") {
+			t.Errorf("left after COMMIT: %s", k)
+		}
+	}
 }
 
 func strPtr(s string) *string { return &s }

@@ -123,6 +123,7 @@ func (f *scanFactory) sourceScan(obj *catalog.Object, columns []int) (*fileScan,
 // tableScan reads the committed files of a managed table; a table never
 // written reads as empty.
 func (f *scanFactory) tableScan(name string, cols catalog.Schema, columns []int) (*fileScan, error) {
+	f.r.s.touch(name)
 	opts, err := tableOptions(f.r.s.eng.tableDir(name), connector.ModeAppend)
 	if err != nil {
 		return nil, err
@@ -160,6 +161,7 @@ func (f *scanFactory) sinkScan(obj *catalog.Object, columns []int) (*fileScan, e
 	if len(obj.Columns) == 0 {
 		return nil, fmt.Errorf("sink %q has no declared columns to read", obj.Name)
 	}
+	f.r.s.touch(obj.Name)
 	return &fileScan{r: f.r, obj: obj, what: "sink", opts: opts, fields: fieldsOf(obj.Columns),
 		read: columns, missingOK: true, schema: projectSchema(obj.Columns, columns)}, nil
 }
@@ -266,6 +268,22 @@ func (s *fileScan) Schema() *arrow.Schema { return s.schema }
 
 // Open implements exec.Operator.
 func (s *fileScan) Open(ctx context.Context) error {
+	if !s.source && s.listing == nil && s.morsels == nil {
+		// In a transaction block that wrote the table or sink: its
+		// published files (unless the block overwrote them), then the
+		// block's staged ones.
+		if wrote, overwritten, staged := s.r.s.stagedFiles(s.obj.Name); wrote {
+			files := []connector.SourceFile{}
+			if !overwritten {
+				pub, err := s.r.s.eng.conn.ListFiles(ctx, s.opts)
+				if err != nil && !errors.Is(err, connector.ErrNotExist) {
+					return fmt.Errorf("reading %s %q: %w", s.what, s.obj.Name, err)
+				}
+				files = append(files, pub...)
+			}
+			s.listing = append(files, staged...)
+		}
+	}
 	if s.missingOK && !strings.HasPrefix(s.opts.Path, "s3://") && !strings.HasPrefix(s.opts.Path, "s3a://") {
 		if _, err := os.Stat(strings.TrimSuffix(s.opts.Path, "/")); errors.Is(err, os.ErrNotExist) {
 			s.empty = true

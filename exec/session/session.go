@@ -51,7 +51,9 @@ type Session struct {
 	settings map[string]string
 	temps    map[string]catalog.Object
 	pipes    func(ctx context.Context, name string, start bool) error
-	mu       sync.Mutex // guards against concurrent Exec
+	// tx is the open transaction block (nil: none).
+	tx *txBlock
+	mu sync.Mutex // guards against concurrent Exec
 	// info is what pg_stat_activity shows; guarded by eng.mu.
 	info sessionInfo
 }
@@ -72,10 +74,12 @@ func (e *Engine) NewSession(opts Options) *Session {
 	return s
 }
 
-// Close forgets the session's temporary views.
+// Close forgets the session's temporary views and rolls back its open
+// transaction block: the block's staged writes are discarded.
 func (s *Session) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.endBlock(context.Background())
 	s.temps = map[string]catalog.Object{}
 	s.eng.mu.Lock()
 	delete(s.eng.live, s)
@@ -133,6 +137,11 @@ type ExecOptions struct {
 	// returns fails the statement. When nil, the rows are collected into
 	// StmtResult.Records.
 	Results func(ctx context.Context, info *StmtInfo, rows array.RecordReader) error
+	// Script says the script is the session's whole work (etlc run): a
+	// transaction block still open at its end is rolled back, and the
+	// run fails when it did not already. A wire session leaves the block
+	// open for the client's next query.
+	Script bool
 	// Params are the values of the statements' $n parameters ($1 is
 	// Params[0]): nil, a string (converted to the parameter's type as a
 	// cast from text would) or the parameter type's canonical Go value
@@ -152,6 +161,8 @@ type runState struct {
 	quarantined map[string]*catalog.Object
 	// expect holds the expectation counts of the pipelines the run ran.
 	expect []*exec.ExpectStats
+	// running is set while Exec runs the statements.
+	running bool
 }
 
 // Exec compiles the script src and runs its statements in order. A script
@@ -165,7 +176,17 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setActivity("active", src.Text)
-	defer s.setActivity("idle", "")
+	defer func() {
+		// PostgreSQL's states of a session between queries.
+		switch {
+		case s.tx != nil && s.tx.failed:
+			s.setActivity("idle in transaction (aborted)", "")
+		case s.tx != nil:
+			s.setActivity("idle in transaction", "")
+		default:
+			s.setActivity("idle", "")
+		}
+	}()
 	run = &Run{ID: newRunID(), Job: src.Name, StartedAt: time.Now().UTC()}
 	defer func() {
 		if r := recover(); r != nil {
@@ -178,6 +199,9 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	}()
 	prog, diags := s.Compile(ctx, src)
 	if diags.HasErrors() {
+		if s.tx != nil {
+			s.tx.fail(ctx)
+		}
 		run.FinishedAt = time.Now().UTC()
 		return run, diags
 	}
@@ -186,8 +210,12 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 	rs := &runState{run: run, opts: opts, src: src,
 		sources: map[string]*SourceSummary{}, targets: map[string]*TargetSummary{},
 		quarantined: map[string]*catalog.Object{}}
+	rs.running = true
 	for i, st := range prog.Statements {
 		res := s.execStmt(ctx, rs, i, st)
+		if res.Err != nil && s.tx != nil {
+			s.tx.fail(ctx)
+		}
 		run.Statements = append(run.Statements, res)
 		if res.Validation != nil {
 			run.Validations = append(run.Validations, *res.Validation)
@@ -195,6 +223,16 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 		if res.Err != nil {
 			run.Err = res.Err
 			break
+		}
+	}
+	defer func() { rs.running = false }()
+	if opts.Script && s.tx != nil {
+		begin := s.tx.begin
+		s.endBlock(ctx)
+		if run.Err == nil {
+			run.Err = &StmtError{Pos: begin, Title: "BEGIN", Code: "25000",
+				Message: "the script ended inside this transaction block; its writes were rolled back",
+				Hint:    "end the block with COMMIT"}
 		}
 	}
 	s.finishRun(ctx, rs)

@@ -144,7 +144,19 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 	if r.obs != nil {
 		r.obs.StatementStarted(&r.info)
 	}
+	var before map[string]TargetSummary
+	staged := 0
+	if tx := s.tx; tx != nil {
+		staged = len(tx.writes)
+		before = map[string]TargetSummary{}
+		for k, t := range rs.targets {
+			before[k] = *t
+		}
+	}
 	err := r.run(ctx, st)
+	if tx := s.tx; tx != nil && len(tx.writes) > staged && before != nil {
+		tx.countStaged(rs, staged, before)
+	}
 	if err != nil {
 		// Every sink the statement opened and did not commit goes away.
 		actx := context.WithoutCancel(ctx)
@@ -177,6 +189,12 @@ func (r *stmtRun) run(ctx context.Context, st planner.BoundStmt) (err error) {
 	}()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if r.s.tx != nil && r.s.tx.failed && !isBlockEnd(r.info.Kind) {
+		return errFailedBlock
+	}
+	if r.s.tx != nil && r.s.tx.readOnly && writes(st) {
+		return &codeError{code: "25006", msg: fmt.Sprintf("cannot execute %s in a read-only transaction", r.info.Kind)}
 	}
 	switch st := st.(type) {
 	case *planner.QueryStmt:

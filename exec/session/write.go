@@ -55,6 +55,7 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 	if overwrite {
 		opts.Mode = connector.ModeOverwrite
 	}
+	r.s.touch(obj.Name)
 	w := &writer{r: r, obj: obj, fields: fieldsOf(obj.Columns), overwrite: opts.Mode == connector.ModeOverwrite}
 	for i, f := range w.fields {
 		if f.NotNull {
@@ -100,18 +101,18 @@ func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 }
 
 // commit publishes the statement's output and records what it wrote.
+// In a transaction block the output is staged instead (see txBlock).
 func (w *writer) commit(ctx context.Context) error {
 	w.releaseKeys()
-	m, err := w.sink.Commit(ctx)
-	for i, s := range w.r.sinks {
-		if s == w.sink {
-			w.r.sinks = append(w.r.sinks[:i], w.r.sinks[i+1:]...)
-			break
-		}
+	if tx := w.r.s.tx; tx != nil {
+		return w.stage(ctx, tx)
 	}
+	m, err := w.sink.Commit(ctx)
+	w.r.dropSink(w.sink)
 	if err != nil && m == nil {
 		return fmt.Errorf("committing %s %q: %w", w.obj.Kind, w.obj.Name, err)
 	}
+	w.r.s.eng.bumpVersion(w.obj.Name, false)
 	var files, bytes int64
 	for _, f := range m.Files {
 		if f.RunID == w.sink.RunID() {
@@ -132,7 +133,7 @@ func (w *writer) commit(ctx context.Context) error {
 		w.r.s.eng.noteTableWrite(ctx, w.obj, w.rows, w.overwrite)
 	}
 	if w.obj.Kind == catalog.ObjectSink && w.obj.Options["catalog"] == "glue" {
-		if gerr := w.registerGlue(ctx, m); gerr != nil {
+		if gerr := registerGlue(ctx, w.r.s.eng, w.obj, m); gerr != nil {
 			return fmt.Errorf("sink %q committed its output, but registering it in the Glue Data Catalog failed (the next successful run registers it): %w", w.obj.Name, gerr)
 		}
 	}
@@ -141,14 +142,14 @@ func (w *writer) commit(ctx context.Context) error {
 	return nil
 }
 
-// registerGlue creates or updates the Glue table of a sink with
-// catalog = 'glue' to describe the output the manifest m lists.
-func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error {
-	reg, err := w.r.s.eng.glueRegistrar(ctx)
+// registerGlue creates or updates the Glue table of sink obj, with
+// catalog = 'glue', to describe the output the manifest m lists.
+func registerGlue(ctx context.Context, eng *Engine, obj *catalog.Object, m *connector.Manifest) error {
+	reg, err := eng.glueRegistrar(ctx)
 	if err != nil {
 		return err
 	}
-	o := w.obj.Options
+	o := obj.Options
 	copts, err := connector.ParseOptions(o, connector.RoleSink)
 	if err != nil {
 		return err
@@ -156,7 +157,7 @@ func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error 
 	t := glue.Table{
 		Database: o["database"], Name: o["table"], Location: o["path"],
 		Format: o["format"], Compression: o["compression"],
-		Header: copts.Header, RunID: w.sink.RunID(),
+		Header: copts.Header, RunID: m.RunID,
 	}
 	if copts.Delimiter != 0 {
 		t.Delimiter = string(copts.Delimiter)
@@ -171,18 +172,18 @@ func (w *writer) registerGlue(ctx context.Context, m *connector.Manifest) error 
 	if pb := o["partition_by"]; pb != "" {
 		keys = strings.Split(pb, ",")
 	}
-	for _, c := range w.obj.Columns {
+	for _, c := range obj.Columns {
 		if slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) }) {
 			continue
 		}
 		t.Columns = append(t.Columns, c)
 	}
 	for _, k := range keys {
-		i := slices.IndexFunc(w.obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
+		i := slices.IndexFunc(obj.Columns, func(c catalog.Column) bool { return strings.EqualFold(strings.TrimSpace(k), c.Name) })
 		if i < 0 {
-			return fmt.Errorf("partition column %q is not a column of sink %q", k, w.obj.Name)
+			return fmt.Errorf("partition column %q is not a column of sink %q", k, obj.Name)
 		}
-		t.PartitionKeys = append(t.PartitionKeys, w.obj.Columns[i])
+		t.PartitionKeys = append(t.PartitionKeys, obj.Columns[i])
 	}
 	seen := map[string]bool{}
 	for _, f := range m.Files {
@@ -320,8 +321,14 @@ func (r *stmtRun) createTable(ctx context.Context, st *planner.CreateStmt, obj c
 		return &catalog.ObjectError{Err: catalog.ErrWrongKind, Code: catalog.CodeWrongObjectType,
 			Message: fmt.Sprintf("%q is a %s, not a table", old.Name, old.Kind)}
 	}
+	if exists && st.Query != nil && r.s.tx != nil {
+		// The replaced table's files would go at once, the rows of the
+		// new one at COMMIT: nothing sound to read in between.
+		return errNotInBlock("CREATE OR REPLACE TABLE ... AS of an existing table")
+	}
 	unlock := eng.lockTarget(obj.Name)
 	defer unlock()
+	r.s.forget(ctx, obj.Name)
 	if st.Query == nil {
 		// A new (or replaced) table starts empty, whatever files a table of
 		// that name left.
@@ -398,6 +405,10 @@ func (r *stmtRun) drop(ctx context.Context, st *planner.DropStmt) error {
 		}
 		if _, err := eng.cat.Drop(ctx, o.Kind, o.Name, st.Stmt.IfExists); err != nil {
 			return err
+		}
+		if o.Kind == catalog.ObjectTable || o.Kind == catalog.ObjectSink {
+			// The block's staged writes of a dropped target go with it.
+			r.s.forget(ctx, o.Name)
 		}
 		switch o.Kind {
 		case catalog.ObjectTable:
