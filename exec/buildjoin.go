@@ -2,6 +2,7 @@ package exec
 
 import (
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/expr"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -118,13 +119,39 @@ func (b *builder) join(n *planner.Join) (Operator, error) {
 		return nil, err
 	}
 	j.filter = rf
-	return j, nil
+	return b.joinOutput(n, j)
+}
+
+// joinOutput puts the columns of a LEFT join built on its left input (a
+// RIGHT join of the swapped inputs, whose rows are right columns then
+// left ones) back in the plan's order.
+func (b *builder) joinOutput(n *planner.Join, j *Join) (Operator, error) {
+	if n.Kind != planner.LeftJoin || j.spec.Kind != JoinRight {
+		return j, nil
+	}
+	nl, nr := len(n.Left.Schema()), len(n.Right.Schema())
+	in := j.Schema()
+	evs := make([]expr.Evaluator, 0, nl+nr)
+	for i := 0; i < nl+nr; i++ {
+		src := nr + i
+		if i >= nl {
+			src = i - nl
+		}
+		ev, err := b.compile(&planner.ColRef{Index: src, T: n.Columns[i].Type}, in)
+		if err != nil {
+			j.Close()
+			return nil, err
+		}
+		evs = append(evs, ev)
+	}
+	return NewProject(j, evs, SchemaOf(n.Columns)), nil
 }
 
 // hashJoin makes the join of n over the operators l and r (which it does
 // not close on error). A SEMI or ANTI join with n.BuildLeft set becomes a
 // RIGHT SEMI or RIGHT ANTI join of r and l: l, the side it outputs, is
-// the build side.
+// the build side; a LEFT join with it set becomes a RIGHT join of r and l
+// (joinOutput restores the column order).
 func (b *builder) hashJoin(n *planner.Join, l, r Operator) (*Join, error) {
 	kind := map[planner.JoinKind]JoinKind{planner.InnerJoin: JoinInner, planner.LeftJoin: JoinLeft,
 		planner.RightJoin: JoinRight, planner.FullJoin: JoinFull, planner.CrossJoin: JoinInner,
@@ -133,7 +160,11 @@ func (b *builder) hashJoin(n *planner.Join, l, r Operator) (*Join, error) {
 	nLeft := len(n.Left.Schema())
 	keys, residual := splitJoinCond(n.Cond, nLeft)
 	if buildsLeft(n) && len(keys) > 0 {
-		kind = map[JoinKind]JoinKind{JoinSemi: JoinRightSemi, JoinAnti: JoinRightAnti}[kind]
+		kind = map[JoinKind]JoinKind{JoinSemi: JoinRightSemi, JoinAnti: JoinRightAnti, JoinLeft: JoinRight}[kind]
+		if kind == JoinRight {
+			nl := len(n.Left.Schema())
+			schema = SchemaOf(append(append([]planner.Column(nil), n.Columns[nl:]...), n.Columns[:nl]...))
+		}
 		for i, k := range keys {
 			keys[i].left, keys[i].right = k.right, k.left
 		}
@@ -167,7 +198,7 @@ func (b *builder) hashJoin(n *planner.Join, l, r Operator) (*Join, error) {
 
 // buildsLeft reports whether the join of n builds on its left input.
 func buildsLeft(n *planner.Join) bool {
-	return n.BuildLeft && (n.Kind == planner.SemiJoin || n.Kind == planner.AntiJoin)
+	return n.BuildLeft && (n.Kind == planner.SemiJoin || n.Kind == planner.AntiJoin || n.Kind == planner.LeftJoin)
 }
 
 // swapSides rewrites an expression over the row (left columns, then nRight

@@ -211,7 +211,13 @@ func (b *builder) parallelJoin(n *planner.Join) ([]Operator, error) {
 	shareBuild(joins)
 	out := make([]Operator, len(joins))
 	for i, j := range joins {
-		out[i] = j
+		if out[i], err = b.joinOutput(n, j); err != nil {
+			for _, j := range joins[i+1:] {
+				j.Close()
+			}
+			closeAll(out[:i]...)
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -411,6 +411,36 @@ func TestParallelJoinTracked(t *testing.T) {
 			}
 		}
 	}
+	// dim LEFT JOIN big ON dim.n = big.n AND big.v > 10, built on dim:
+	// a RIGHT join of big and dim, its columns put back in order.
+	cond := call("and", catalog.Bool, call("eq", catalog.Bool, cref(0, i64), cref(5, i64)),
+		call("gt", catalog.Bool, cref(3, i64), ci(10)))
+	left := &planner.Join{Kind: planner.LeftJoin, Left: scanDim(), Right: scanBig(), Cond: cond, BuildLeft: true,
+		Columns: pcols("n,name,k,v,d,n2", i64, catalog.String, catalog.String, i64, tDec122, i64)}
+	plan := &planner.Project{Input: left, Exprs: []planner.Expr{cref(0, i64), cref(1, catalog.String), cref(3, i64)},
+		Columns: pcols("n,name,v", i64, catalog.String, i64)}
+	var want []string
+	for i := 0; i < 80; i++ {
+		n := int64(i % 60)
+		found := false
+		for _, v := range vOf[n] {
+			if v != nil && *v > 10 {
+				want = append(want, fmt.Sprintf("%d|dim%d|%d", n, i, *v))
+				found = true
+			}
+		}
+		if !found {
+			want = append(want, fmt.Sprintf("%d|dim%d|NULL", n, i))
+		}
+	}
+	for _, th := range threadCounts {
+		before := tabs.splits
+		_, got := runThreads(t, mem, tabs, plan, th)
+		if split := tabs.splits > before; split != (th > 1) {
+			t.Errorf("left join built left, threads %d: probe side split %v", th, split)
+		}
+		equalRows(t, sorted(got), sorted(want))
+	}
 	dimByN := map[int64][]string{}
 	for i := 0; i < 80; i++ {
 		dimByN[int64(i%60)] = append(dimByN[int64(i%60)], fmt.Sprintf("dim%d", i))
