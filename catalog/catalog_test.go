@@ -277,7 +277,7 @@ func TestSystemTables(t *testing.T) {
 	if !ok {
 		t.Fatal("etl.pipelines not found")
 	}
-	if got := o.Columns.String(); got != "(name VARCHAR NOT NULL, state VARCHAR NOT NULL, started_at TIMESTAMPTZ, rows_in BIGINT NOT NULL, rows_out BIGINT NOT NULL, watermark TIMESTAMP, lag_ms BIGINT, last_checkpoint TIMESTAMPTZ, error VARCHAR)" {
+	if got := o.Columns.String(); got != "(name VARCHAR NOT NULL, state VARCHAR NOT NULL, started_at TIMESTAMPTZ, rows_in BIGINT NOT NULL, rows_out BIGINT NOT NULL, watermark TIMESTAMP, lag_ms BIGINT, last_checkpoint TIMESTAMPTZ, checkpoint_age_ms BIGINT, error VARCHAR)" {
 		t.Errorf("etl.pipelines schema = %s", got)
 	}
 	o, _ = c.Lookup("etl.expectations")

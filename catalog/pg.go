@@ -21,7 +21,39 @@ const (
 	PGOIDInterval    uint32 = 1186
 	PGOIDNumeric     uint32 = 1700
 	PGOIDJSONB       uint32 = 3802
+	PGOIDInt2Vector  uint32 = 22
+	PGOIDOIDVector   uint32 = 30
 )
+
+// pgArrayOIDs maps an element type's OID to its array type's OID
+// (pg_type.typarray), and pgArrayNames the array types' names.
+var pgArrayOIDs = map[uint32]uint32{
+	PGOIDBool: 1000, PGOIDBytea: 1001, PGOIDInt2: 1005, PGOIDInt4: 1007, PGOIDText: 1009,
+	PGOIDBpchar: 1014, PGOIDVarchar: 1015, PGOIDInt8: 1016, PGOIDFloat4: 1021, PGOIDFloat8: 1022,
+	PGOIDTimestamp: 1115, PGOIDDate: 1182, PGOIDTime: 1183, PGOIDTimestampTZ: 1185, PGOIDInterval: 1187,
+	PGOIDNumeric: 1231, PGOIDJSON: 199,
+}
+
+// PGArrayOID returns the OID of the array type whose elements have OID
+// elem (1007 for int4), 0 when PostgreSQL has none.
+func PGArrayOID(elem uint32) uint32 { return pgArrayOIDs[elem] }
+
+// PGElemOID returns the element OID of the array type OID arr (23 for
+// 1007), or false when arr is not an array type etlc knows.
+func PGElemOID(arr uint32) (uint32, bool) {
+	for e, a := range pgArrayOIDs {
+		if a == arr {
+			return e, true
+		}
+	}
+	switch arr {
+	case PGOIDInt2Vector:
+		return PGOIDInt2, true
+	case 1028, PGOIDOIDVector: // oid[], oidvector: etlc's oids are bigint
+		return PGOIDInt8, true
+	}
+	return 0, false
+}
 
 // PGOID returns the PostgreSQL type OID that describes t in a RowDescription
 // and in pg_catalog. PostgreSQL has no one-byte integer, so TINYINT is int2;
@@ -65,13 +97,21 @@ func (t Type) PGOID() uint32 {
 		return PGOIDInterval
 	case KindJSON:
 		return PGOIDJSON
+	case KindArray:
+		if a := PGArrayOID(t.ElemType().PGOID()); a != 0 {
+			return a
+		}
 	}
 	return PGOIDUnknown
 }
 
 // PGName returns the PostgreSQL type name (pg_type.typname) of t's OID,
-// such as int4, numeric or timestamptz.
+// such as int4, numeric or timestamptz; an array's is its element's with
+// a leading underscore (_int4).
 func (t Type) PGName() string {
+	if t.IsArray() {
+		return "_" + t.ElemType().PGName()
+	}
 	switch t.PGOID() {
 	case PGOIDBool:
 		return "bool"
@@ -115,6 +155,9 @@ func (t Type) PGName() string {
 // (pg_attribute.atttypmod, RowDescription): ((p << 16) | s) + 4 for
 // NUMERIC(p,s), n + 4 for VARCHAR(n) and CHAR(n), -1 otherwise.
 func (t Type) PGTypeMod() int32 {
+	if t.IsArray() {
+		return t.ElemType().PGTypeMod()
+	}
 	switch {
 	case t.Kind == KindDecimal:
 		return int32(t.Precision<<16|t.Scale) + 4
@@ -149,6 +192,13 @@ func (t Type) PGSize() int16 {
 // OIDs etlc has no type for report false; unknown (705) and 0 give Null, the
 // type of a parameter left to be inferred.
 func TypeFromPG(oid uint32, typmod int32) (Type, bool) {
+	if e, ok := PGElemOID(oid); ok {
+		et, ok := TypeFromPG(e, typmod)
+		if !ok || et.Kind == KindNull {
+			return Type{}, false
+		}
+		return ArrayOf(et), true
+	}
 	switch oid {
 	case 0, PGOIDUnknown:
 		return Null, true

@@ -80,12 +80,14 @@ type PGRelation struct {
 func (r PGRelation) QualifiedName() string { return r.Schema + "." + r.Name }
 
 // pgColType maps the column type words of the relation table to etlc
-// types: oid and reg* values are BIGINT, name and "char" are VARCHAR,
-// arrays are VARCHAR holding PostgreSQL's text form ({a,b}) or NULL.
+// types: oid and reg* values are BIGINT, name and "char" are VARCHAR;
+// arr is text[] (aclitem[], text[] options), int2arr is int2[] (also
+// int2vector, whose subscripts etlc numbers from 1 like any array's), and
+// oidarr is the BIGINT[] of oid[] and oidvector.
 var pgColType = map[string]Type{
 	"oid": Int64, "name": String, "text": String, "char": String, "bool": Bool,
 	"int2": Int16, "int4": Int32, "int8": Int64, "float4": Float32, "float8": Float64,
-	"tstz": TimestampTZ, "arr": String,
+	"tstz": TimestampTZ, "arr": ArrayOf(String), "int2arr": ArrayOf(Int16), "oidarr": ArrayOf(Int64),
 }
 
 func pgRel(schema, name string, oid int64, view bool, cols string) PGRelation {
@@ -136,19 +138,19 @@ func PGRelations() []PGRelation {
 		pg("pg_proc", 1255, "oid:oid proname:name pronamespace:oid proowner:oid prolang:oid procost:float4 prorows:float4 "+
 			"provariadic:oid prosupport:text prokind:char prosecdef:bool proleakproof:bool proisstrict:bool proretset:bool "+
 			"provolatile:char proparallel:char pronargs:int2 pronargdefaults:int2 prorettype:oid proargtypes:text "+
-			"proallargtypes:arr proargmodes:arr proargnames:arr proargdefaults:text protrftypes:arr prosrc:text probin:text "+
+			"proallargtypes:oidarr proargmodes:arr proargnames:arr proargdefaults:text protrftypes:arr prosrc:text probin:text "+
 			"prosqlbody:text proconfig:arr proacl:arr"),
 		// pg_type.typdisplay, pg_index.indexdef and pg_constraint.condef
 		// are etlc's: format_type, pg_get_indexdef and
 		// pg_get_constraintdef read them.
 		pg("pg_index", 2610, "indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool "+
 			"indnullsnotdistinct:bool indisprimary:bool indisexclusion:bool indimmediate:bool indisclustered:bool "+
-			"indisvalid:bool indcheckxmin:bool indisready:bool indislive:bool indisreplident:bool indkey:text "+
-			"indcollation:text indclass:text indoption:text indexprs:text indpred:text indexdef:text"),
+			"indisvalid:bool indcheckxmin:bool indisready:bool indislive:bool indisreplident:bool indkey:int2arr "+
+			"indcollation:oidarr indclass:oidarr indoption:int2arr indexprs:text indpred:text indexdef:text"),
 		pg("pg_constraint", 2606, "oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool "+
 			"convalidated:bool conrelid:oid contypid:oid conindid:oid conparentid:oid confrelid:oid confupdtype:char "+
-			"confdeltype:char confmatchtype:char conislocal:bool coninhcount:int4 connoinherit:bool conkey:arr "+
-			"confkey:arr conpfeqop:arr conppeqop:arr conffeqop:arr confdelsetcols:arr conexclop:arr conbin:text condef:text"),
+			"confdeltype:char confmatchtype:char conislocal:bool coninhcount:int4 connoinherit:bool conkey:int2arr "+
+			"confkey:int2arr conpfeqop:oidarr conppeqop:oidarr conffeqop:oidarr confdelsetcols:int2arr conexclop:oidarr conbin:text condef:text"),
 		pg("pg_description", 2609, "objoid:oid classoid:oid objsubid:int4 description:text"),
 		pg("pg_am", 2601, "oid:oid amname:name amhandler:text amtype:char"),
 		pg("pg_attrdef", 2604, "oid:oid adrelid:oid adnum:int2 adbin:text"),
@@ -156,20 +158,20 @@ func PGRelations() []PGRelation {
 		pg("pg_collation", 3456, "oid:oid collname:name collnamespace:oid collowner:oid collprovider:char "+
 			"collisdeterministic:bool collencoding:int4 collcollate:text collctype:text colliculocale:text collversion:text"),
 		pg("pg_extension", 3079, "oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool "+
-			"extversion:text extconfig:arr extcondition:arr"),
+			"extversion:text extconfig:oidarr extcondition:arr"),
 		pg("pg_tablespace", 1213, "oid:oid spcname:name spcowner:oid spcacl:arr spcoptions:arr"),
 		pg("pg_enum", 3501, "oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name"),
 		pg("pg_range", 3541, "rngtypid:oid rngsubtype:oid rngmultitypid:oid rngcollation:oid rngsubopc:oid "+
 			"rngcanonical:text rngsubdiff:text"),
 		pg("pg_trigger", 2620, "oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char "+
 			"tgisinternal:bool tgconstrrelid:oid tgconstrindid:oid tgconstraint:oid tgdeferrable:bool tginitdeferred:bool "+
-			"tgnargs:int2 tgattr:text tgargs:text tgqual:text tgoldtable:name tgnewtable:name"),
+			"tgnargs:int2 tgattr:int2arr tgargs:text tgqual:text tgoldtable:name tgnewtable:name"),
 		pg("pg_rewrite", 2618, "oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool "+
 			"ev_qual:text ev_action:text"),
-		pg("pg_policy", 3256, "oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:arr "+
+		pg("pg_policy", 3256, "oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:oidarr "+
 			"polqual:text polwithcheck:text"),
 		pg("pg_statistic_ext", 3381, "oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid "+
-			"stxstattarget:int4 stxkeys:text stxkind:arr stxexprs:text"),
+			"stxstattarget:int4 stxkeys:int2arr stxkind:arr stxexprs:text"),
 		pg("pg_publication", 6104, "oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool "+
 			"pubdelete:bool pubtruncate:bool pubviaroot:bool"),
 		pg("pg_publication_rel", 6106, "oid:oid prpubid:oid prrelid:oid prqual:text prattrs:text"),

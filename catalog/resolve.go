@@ -154,8 +154,10 @@ func unsupportedTypeHint(name string) (string, bool) {
 //   - Integer display widths (INT(11)) are rejected: they mean nothing.
 //   - MySQL's unsigned integers widen to the signed type that holds them:
 //     TINYINT UNSIGNED is SMALLINT ... BIGINT UNSIGNED is DECIMAL(20,0).
-//   - Arrays (INT[]) and TIMETZ, UUID, SERIAL, MONEY, XML, BIT are not
-//     supported; the error's hint says what to use.
+//   - T[] (and T ARRAY) is a one-dimensional array of T; arrays of arrays
+//     are not supported.
+//   - TIMETZ, UUID, SERIAL, MONEY, XML, BIT are not supported; the error's
+//     hint says what to use.
 //
 // Errors are *TypeError values.
 func ResolveType(tn parser.TypeName) (Type, error) {
@@ -176,9 +178,16 @@ func ResolveType(tn parser.TypeName) (Type, error) {
 			return Type{}, typeErrorf("", "type %s: argument %d must not be negative", name, a)
 		}
 	}
-	if strings.HasSuffix(name, "[]") {
-		return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("array types are not supported: %s", typeText(tn)),
-			Hint: "store lists as JSON"}
+	if elem, ok := strings.CutSuffix(name, "[]"); ok {
+		if strings.HasSuffix(elem, "[]") {
+			return Type{}, &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("multidimensional arrays are not supported: %s", typeText(tn)),
+				Hint: "use a one-dimensional array, or store nested lists as JSON"}
+		}
+		et, err := ResolveType(parser.TypeName{Name: elem, Args: tn.Args, Pos: tn.Pos, Text: tn.Text})
+		if err != nil {
+			return Type{}, err
+		}
+		return ArrayOf(et), nil
 	}
 	if t, ok := unsignedType(name); ok {
 		if len(args) > 0 {
@@ -364,7 +373,7 @@ func parseTypeName(s string, pos int) (parser.TypeName, error) {
 // MarshalText encodes t as its SQL spelling, so types read well in the
 // catalog's JSON and survive a round trip through UnmarshalText.
 func (t Type) MarshalText() ([]byte, error) {
-	if t.Kind < KindNull || t.Kind > KindJSON {
+	if t.Kind < KindNull || t.Kind > KindArray {
 		return nil, fmt.Errorf("catalog: cannot encode type of kind %d", int(t.Kind))
 	}
 	return []byte(t.String()), nil

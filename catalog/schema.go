@@ -156,6 +156,11 @@ func SchemaFromColumns(cols []parser.ColumnDef, src *parser.Source) (Schema, par
 		}
 		seen[c.Name.Name] = len(s)
 		t, err := ResolveType(c.Type)
+		if err == nil && t.IsArray() {
+			// The file connectors do not read Parquet lists back yet.
+			err = &TypeError{Code: parser.CodeFeature, Message: fmt.Sprintf("column %q: array columns cannot be stored yet", c.Name.Name),
+				Hint: "store the list as JSON, or compute the array in the query that reads it"}
+		}
 		if err != nil {
 			d := &parser.Diagnostic{
 				Source:   src,

@@ -18,8 +18,9 @@ const (
 //
 //   - etl.pipelines: one row a pipeline: its state (created, running,
 //     stopped, failed), when it started, rows read and written, the current
-//     watermark (event time), lag_ms (wall clock minus watermark), the time
-//     of the last checkpoint and the last error.
+//     watermark (event time), lag_ms (wall clock minus watermark, while
+//     it runs), the time of the last checkpoint and its age
+//     (checkpoint_age_ms), and the error that stopped it.
 //   - etl.runs: one row a run of a script or pipeline.
 //   - etl.expectations: one row a pipeline expectation with its action
 //     (none, drop row, fail, quarantine) and row counts.
@@ -44,6 +45,7 @@ func SystemObjects() []Object {
 			col("watermark", Timestamp, false),
 			col("lag_ms", Int64, false),
 			col("last_checkpoint", TimestampTZ, false),
+			col("checkpoint_age_ms", Int64, false),
 			col("error", String, false),
 		),
 		sys(SysRuns,

@@ -86,6 +86,16 @@ func CommonSuperType(a, b Type) (Type, bool) {
 		return a, true
 	case a == b:
 		return a, true
+	case a.IsArray() && b.IsArray():
+		e, ok := CommonSuperType(a.ElemType(), b.ElemType())
+		if !ok {
+			return Type{}, false
+		}
+		return ArrayOf(e), true
+	case a.IsArray() && b.Kind == KindString:
+		return a, true
+	case b.IsArray() && a.Kind == KindString:
+		return b, true
 	case a.IsInteger() && b.IsInteger():
 		if a.Kind > b.Kind {
 			return a, true
@@ -158,6 +168,10 @@ func CanImplicitCast(from, to Type) bool {
 		return true
 	}
 	switch {
+	case from.IsArray():
+		return to.IsArray() && CanImplicitCast(from.ElemType(), to.ElemType())
+	case from.Kind == KindString && to.IsArray():
+		return true
 	case from.IsInteger():
 		switch {
 		case to.IsInteger():
@@ -210,6 +224,8 @@ func CanExplicitCast(from, to Type) bool {
 		return false
 	case to.Kind == KindString || from.Kind == KindString:
 		return true
+	case from.IsArray() && to.IsArray():
+		return CanExplicitCast(from.ElemType(), to.ElemType())
 	case from.IsNumeric() && to.IsNumeric():
 		return true
 	case from.Kind == KindBool && to.IsNumeric(), from.IsNumeric() && to.Kind == KindBool:

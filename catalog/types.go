@@ -29,16 +29,44 @@ const (
 	KindTimestampTZ
 	KindInterval
 	KindJSON
+	// KindArray is a one-dimensional array of a scalar type: Elem is the
+	// element's kind and Precision, Scale, Length and Fixed describe the
+	// element (INT[], DECIMAL(12,2)[], VARCHAR(10)[]).
+	KindArray
 )
 
 // Type is an etlc SQL type. Precision and Scale are set for DECIMAL; Length
-// for CHAR(n)/VARCHAR(n) (0: unbounded); Fixed marks CHAR(n).
+// for CHAR(n)/VARCHAR(n) (0: unbounded); Fixed marks CHAR(n). An array type
+// (KindArray) names its element's kind in Elem and keeps the element's
+// parameters in the other fields, so Type stays comparable with ==.
 type Type struct {
 	Kind      Kind
 	Precision int
 	Scale     int
 	Length    int
 	Fixed     bool
+	Elem      Kind
+}
+
+// ArrayOf returns the type of a one-dimensional array of elem; elem must
+// not itself be an array.
+func ArrayOf(elem Type) Type {
+	elem.Elem = elem.Kind
+	elem.Kind = KindArray
+	return elem
+}
+
+// IsArray reports whether t is an array type.
+func (t Type) IsArray() bool { return t.Kind == KindArray }
+
+// ElemType returns the element type of an array type (t itself for a
+// scalar type).
+func (t Type) ElemType() Type {
+	if t.Kind != KindArray {
+		return t
+	}
+	t.Kind, t.Elem = t.Elem, KindNull
+	return t
 }
 
 // Convenience values for the parameterless types.
@@ -110,6 +138,8 @@ func (t Type) String() string {
 		return "INTERVAL"
 	case KindJSON:
 		return "JSON"
+	case KindArray:
+		return t.ElemType().String() + "[]"
 	}
 	return fmt.Sprintf("Kind(%d)", int(t.Kind))
 }
@@ -131,8 +161,8 @@ func (t Type) IsString() bool { return t.Kind == KindString || t.Kind == KindJSO
 
 // Arrow returns the one Arrow type t maps to: decimal128 for DECIMAL,
 // microsecond timestamps (zone "UTC" for TIMESTAMPTZ, none for TIMESTAMP),
-// date32, time64[us], month-day-nano intervals, and UTF-8 strings for the
-// character types and JSON.
+// date32, time64[us], month-day-nano intervals, UTF-8 strings for the
+// character types and JSON, and a list of the element's type for an array.
 func (t Type) Arrow() arrow.DataType {
 	switch t.Kind {
 	case KindNull:
@@ -167,6 +197,8 @@ func (t Type) Arrow() arrow.DataType {
 		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
 	case KindInterval:
 		return arrow.FixedWidthTypes.MonthDayNanoInterval
+	case KindArray:
+		return arrow.ListOf(t.ElemType().Arrow())
 	}
 	panic(fmt.Sprintf("catalog: no Arrow type for kind %d", int(t.Kind)))
 }
@@ -213,6 +245,15 @@ func FromArrow(dt arrow.DataType) (Type, error) {
 		return Interval, nil
 	case *arrow.DictionaryType:
 		return FromArrow(dt.ValueType)
+	case *arrow.ListType:
+		elem, err := FromArrow(dt.Elem())
+		if err != nil {
+			return Type{}, err
+		}
+		if elem.IsArray() {
+			return Type{}, fmt.Errorf("catalog: Arrow type %s: arrays of arrays have no SQL type", dt)
+		}
+		return ArrayOf(elem), nil
 	}
 	return Type{}, fmt.Errorf("catalog: Arrow type %s has no SQL type", dt)
 }

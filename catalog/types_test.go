@@ -15,6 +15,7 @@ func sampleTypes() []Type {
 		Decimal(1, 0), Decimal(10, 0), Decimal(12, 2), Decimal(19, 0), Decimal(38, 0), Decimal(38, 38), Decimal(38, 10),
 		String, {Kind: KindString, Length: 20}, {Kind: KindString, Length: 2, Fixed: true},
 		Binary, Date, Time, Timestamp, TimestampTZ, Interval, JSON,
+		ArrayOf(Int32), ArrayOf(String), ArrayOf(Decimal(12, 2)),
 	}
 }
 
@@ -83,8 +84,12 @@ func TestSchemaFromArrowFileTypes(t *testing.T) {
 	if got.String() != want {
 		t.Errorf("SchemaFromArrow = %s, want %s", got, want)
 	}
-	bad := arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32)}}, nil)
-	if _, err := SchemaFromArrow(bad); err == nil || err.Error() != `catalog: column "l": catalog: Arrow type list<item: int32, nullable> has no SQL type` {
+	lists := arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32), Nullable: true}}, nil)
+	if got, err := SchemaFromArrow(lists); err != nil || got.String() != "(l INT[])" {
+		t.Errorf("SchemaFromArrow(list) = %v, %v; want (l INT[])", got, err)
+	}
+	bad := arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.ListOf(arrow.PrimitiveTypes.Int32))}}, nil)
+	if _, err := SchemaFromArrow(bad); err == nil || err.Error() != `catalog: column "l": catalog: Arrow type list<item: list<item: int32, nullable>, nullable>: arrays of arrays have no SQL type` {
 		t.Errorf("SchemaFromArrow(list) error = %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
@@ -34,11 +35,12 @@ const (
 	AggApproxCountDistinct                // HyperLogLog (precision 14, about 0.8% standard error)
 	AggFirst                              // first non-NULL value in input (or ORDER BY) order
 	AggLast                               // last non-NULL value in input (or ORDER BY) order
+	AggArrayAgg                           // array_agg(x): every value, NULLs included, in input (or ORDER BY) order
 )
 
 var aggNames = [...]string{"count(*)", "count", "sum", "avg", "min", "max", "stddev_samp",
 	"stddev_pop", "var_samp", "var_pop", "bool_and", "bool_or", "string_agg",
-	"approx_count_distinct", "first", "last"}
+	"approx_count_distinct", "first", "last", "array_agg"}
 
 // String returns the function's SQL name.
 func (k AggKind) String() string {
@@ -50,7 +52,7 @@ func (k AggKind) String() string {
 
 // orderSensitive reports whether the result depends on the input order.
 func (k AggKind) orderSensitive() bool {
-	return k == AggStringAgg || k == AggFirst || k == AggLast
+	return k == AggStringAgg || k == AggFirst || k == AggLast || k == AggArrayAgg
 }
 
 // aggState is the per-group state of one aggregate, column-wise over group
@@ -179,6 +181,11 @@ func newAggState(k AggKind, args []arrow.DataType, res arrow.DataType, hs *hashe
 		return &stringAgg{dt: res}, wantRes(res.ID())
 	case AggApproxCountDistinct:
 		return &hllState{hs: hs}, wantRes(arrow.INT64)
+	case AggArrayAgg:
+		if l, ok := res.(*arrow.ListType); !ok || !arrow.TypeEqual(l.Elem(), args[0]) {
+			return nil, fmt.Errorf("exec: array_agg(%s) gives %s", args[0], res)
+		}
+		return &arrayAgg{dt: res, elem: args[0]}, nil
 	}
 	return nil, fmt.Errorf("exec: %s of %s is not supported", k, args[0])
 }
@@ -903,3 +910,69 @@ func (s *stringAgg) finish(mem memory.Allocator, n int) (arrow.Array, error) {
 	return makeBytes(mem, s.dt, s.bufs[:n], s.has[:n])
 }
 func (s *stringAgg) bytes() int64 { return sizeOf(s.bufs) + sizeOf(s.has) + s.held }
+
+// arrayAgg collects the values of each group: it keeps the input arrays
+// and, per group, the positions of its rows in them.
+type arrayAgg struct {
+	dt, elem arrow.DataType
+	arrs     []arrow.Array
+	rows     [][]int64 // per group: array<<32 | row
+	held     int64
+}
+
+func (s *arrayAgg) resize(n int) { s.rows = grow(s.rows, n) }
+func (s *arrayAgg) update(groups []uint32, args []arrow.Array) error {
+	args[0].Retain()
+	s.arrs = append(s.arrs, args[0])
+	s.held += int64(args[0].Len()) * 16
+	chunk := int64(len(s.arrs)-1) << 32
+	for i, g := range groups {
+		if g == notFound {
+			continue
+		}
+		s.rows[g] = append(s.rows[g], chunk|int64(i))
+		s.held += 8
+	}
+	return nil
+}
+func (s *arrayAgg) finish(mem memory.Allocator, n int) (arrow.Array, error) {
+	all, err := concatArrays(mem, s.elem, s.arrs)
+	if err != nil {
+		return nil, err
+	}
+	defer all.Release()
+	starts := make([]int64, len(s.arrs))
+	for i := 1; i < len(s.arrs); i++ {
+		starts[i] = starts[i-1] + int64(s.arrs[i-1].Len())
+	}
+	offs := make([]int32, n+1)
+	valid := make([]bool, n)
+	var idx []int32
+	for g := 0; g < n; g++ {
+		for _, r := range s.rows[g] {
+			idx = append(idx, int32(starts[r>>32]+r&0xffffffff))
+		}
+		offs[g+1] = int32(len(idx))
+		valid[g] = len(s.rows[g]) > 0
+	}
+	values, err := takeArray(mem, all, idx)
+	if err != nil {
+		return nil, err
+	}
+	defer values.Release()
+	bm, nulls := makeValidity(mem, valid, n)
+	ob := newBuffer(mem, 4*len(offs))
+	copy(ob.Bytes(), arrow.Int32Traits.CastToBytes(offs))
+	d := array.NewData(s.dt, n, []*memory.Buffer{bm, ob}, []arrow.ArrayData{values.Data()}, nulls, 0)
+	defer d.Release()
+	if bm != nil {
+		bm.Release()
+	}
+	ob.Release()
+	for _, a := range s.arrs {
+		a.Release()
+	}
+	s.arrs = nil
+	return array.MakeFromData(d), nil
+}
+func (s *arrayAgg) bytes() int64 { return sizeOf(s.rows) + s.held }

@@ -30,6 +30,7 @@ const (
 	physDecimal
 	physInterval
 	physBytes
+	physList
 )
 
 // physOf returns the layout of dt, physUnsupported for types etlc never
@@ -58,6 +59,10 @@ func physOf(dt arrow.DataType) phys {
 		return physInterval
 	case arrow.STRING, arrow.BINARY:
 		return physBytes
+	case arrow.LIST:
+		if physOf(dt.(*arrow.ListType).Elem()) != physUnsupported {
+			return physList
+		}
 	}
 	return physUnsupported
 }
@@ -290,8 +295,41 @@ func takeArray(mem memory.Allocator, arr arrow.Array, idx []int32) (arrow.Array,
 		return takeFixed[arrow.MonthDayNanoInterval](mem, arr, idx), nil
 	case physBytes:
 		return takeBytes(mem, arr, idx)
+	case physList:
+		return takeList(mem, arr.(*array.List), idx)
 	}
 	return nil, checkSupported(arr.DataType())
+}
+
+// takeList gathers rows of a list array: the elements of the chosen rows
+// are taken from the child array, and the offsets rebuilt.
+func takeList(mem memory.Allocator, arr *array.List, idx []int32) (arrow.Array, error) {
+	offs := make([]int32, len(idx)+1)
+	var child []int32
+	for i, r := range idx {
+		if r >= 0 && arr.IsValid(int(r)) {
+			start, end := arr.ValueOffsets(int(r))
+			for k := start; k < end; k++ {
+				child = append(child, int32(k))
+			}
+		}
+		offs[i+1] = int32(len(child))
+	}
+	values, err := takeArray(mem, arr.ListValues(), child)
+	if err != nil {
+		return nil, err
+	}
+	defer values.Release()
+	valid, nulls := takeValidity(mem, arr, idx)
+	ob := newBuffer(mem, 4*len(offs))
+	copy(ob.Bytes(), arrow.Int32Traits.CastToBytes(offs))
+	data := array.NewData(arr.DataType(), len(idx), []*memory.Buffer{valid, ob}, []arrow.ArrayData{values.Data()}, nulls, 0)
+	defer data.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	ob.Release()
+	return array.MakeFromData(data), nil
 }
 
 // takeValidity builds the validity bitmap of a take, nil when no row of

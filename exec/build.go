@@ -22,12 +22,31 @@ type ScanFactory interface {
 }
 
 // FilteredScanFactory is a ScanFactory that can also be told the
-// conditions a scan's rows must meet (planner.Scan.Filters, over the
-// scan's output columns), to skip data it can tell none of the rows
-// satisfies. The rows it returns must still include every row that does.
+// conditions a scan's rows must meet (over the scan's output columns), to
+// skip data it can tell none of the rows satisfies. The rows it returns
+// must still include every row that does.
 type FilteredScanFactory interface {
 	ScanFactory
-	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (Operator, error)
+	OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters ScanFilters) (Operator, error)
+}
+
+// ScanFilters are the conditions the optimizer gave a scan.
+type ScanFilters struct {
+	// Ranges compare a column with a constant (planner.Scan.Filters): a
+	// reader may skip Parquet row groups by their statistics.
+	Ranges []planner.Expr
+	// Partitions read partition columns only
+	// (planner.Scan.PartitionFilters): a reader may skip the files of the
+	// partition directories for which one is not TRUE.
+	Partitions []planner.Expr
+}
+
+// Empty reports whether there are no conditions.
+func (f ScanFilters) Empty() bool { return len(f.Ranges) == 0 && len(f.Partitions) == 0 }
+
+// scanFilters are the conditions of a Scan node.
+func scanFilters(n *planner.Scan) ScanFilters {
+	return ScanFilters{Ranges: n.Filters, Partitions: n.PartitionFilters}
 }
 
 // CompileFunc compiles a bound expression over an input schema, as
@@ -71,6 +90,11 @@ type BuildEnv struct {
 	// work holds, by recursive CTE, the rows of the step before while its
 	// recursive plan is built and run.
 	work map[int][]arrow.Record
+	// ctes holds the CTEs the statement's plan and its subquery plans
+	// (built on their own) share; subquery is set in the build of a
+	// subquery plan, which uses the statement's.
+	ctes     *stmtCTEs
+	subquery bool
 }
 
 // Build maps a logical plan to a tree of operators ready to Open. Every
@@ -78,7 +102,9 @@ type BuildEnv struct {
 // Project, Aggregate (HashAggregate), Join (hash join on the equi-keys of
 // its condition, nested loops without), Sort (TopN under a Limit), Limit,
 // SetOp, Distinct, Window, and CTERef (a common table expression
-// referenced more than once is computed once and replayed).
+// referenced more than once is computed once and replayed, also when the
+// references are in the plans of subqueries, which are built on their
+// own).
 func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err error) {
 	defer recoverErr(&err)
 	if env.Mem == nil {
@@ -94,20 +120,30 @@ func Build(ctx context.Context, n planner.Node, env *BuildEnv) (op Operator, err
 		env.exprEnv = &expr.Env{Alloc: env.Mem.Alloc, Subqueries: &subqueryRunner{env: env}, Params: env.Params,
 			Outer: env.outer, Now: env.Now, Location: env.Location, Cache: env.cache}
 	}
+	var owned *stmtCTEs
+	if !env.subquery {
+		owned = newStmtCTEs(n)
+		env.ctes = owned
+	}
 	b := &builder{ctx: ctx, env: env, ctes: map[planner.Node]*sharedCTE{}, refs: map[planner.Node]int{}}
 	b.countRefs(n)
 	root, err := b.build(n)
 	if err != nil {
+		if owned != nil {
+			owned.release()
+		}
 		return nil, err
 	}
-	return &guard{op: root}, nil
+	return &guard{op: root, ctes: owned}, nil
 }
 
 // guard is the root of a built plan: it turns a panic below it (an
 // operator or kernel bug, or third-party code failing) into an error, so
-// that none reaches the caller.
+// that none reaches the caller. It releases the statement's shared CTEs
+// when it closes.
 type guard struct {
-	op Operator
+	op   Operator
+	ctes *stmtCTEs
 }
 
 func (g *guard) Schema() *arrow.Schema { return g.op.Schema() }
@@ -128,7 +164,12 @@ func (g *guard) Next(ctx context.Context) (b Batch, ok bool, err error) {
 
 func (g *guard) Close() (err error) {
 	defer recoverErr(&err)
-	return g.op.Close()
+	err = g.op.Close()
+	if g.ctes != nil {
+		g.ctes.release()
+		g.ctes = nil
+	}
+	return err
 }
 
 // recoverErr turns a panic below an API boundary into an error.
@@ -211,6 +252,16 @@ func closeAll(ops ...Operator) {
 }
 
 func (b *builder) build(n planner.Node) (Operator, error) {
+	if _, ok := n.(*planner.Aggregate); !ok {
+		ops, err := b.parallel(n)
+		if err != nil {
+			return nil, err
+		}
+		if len(ops) > 0 {
+			// parallel observed each worker's operator for n.
+			return NewGather(ops), nil
+		}
+	}
 	op, err := b.build1(n)
 	if err != nil || b.env.Observe == nil {
 		return op, err
@@ -218,17 +269,8 @@ func (b *builder) build(n planner.Node) (Operator, error) {
 	return b.env.Observe(n, op), nil
 }
 
-// build1 builds the operator of one plan node (and its inputs).
+// build1 builds the serial operator of one plan node (and its inputs).
 func (b *builder) build1(n planner.Node) (Operator, error) {
-	if _, ok := n.(*planner.Aggregate); !ok {
-		ops, err := b.parallel(n)
-		if err != nil {
-			return nil, err
-		}
-		if len(ops) > 0 {
-			return NewGather(ops), nil
-		}
-	}
 	switch n := n.(type) {
 	case *planner.Scan:
 		return b.scan(n)
@@ -321,6 +363,8 @@ func (b *builder) build1(n planner.Node) (Operator, error) {
 		return NewExpect(in, n.Pipeline, checks, b.env.Expect, b.env.Mem), nil
 	case *planner.Window:
 		return b.window(n)
+	case *planner.ProjectSet:
+		return b.projectSet(n)
 	case *planner.CTERef:
 		return b.cteRef(n)
 	case *planner.RecursiveCTE:
@@ -344,8 +388,8 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 	}
 	var op Operator
 	var err error
-	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && len(n.Filters) > 0 {
-		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, n.Filters)
+	if fs, ok := b.env.Scans.(FilteredScanFactory); ok && !scanFilters(n).Empty() {
+		op, err = fs.OpenScanFiltered(b.ctx, n.Object, cols, scanFilters(n))
 	} else {
 		op, err = b.env.Scans.OpenScan(b.ctx, n.Object, cols)
 	}
@@ -366,6 +410,7 @@ var aggKinds = map[string]AggKind{
 	"stddev": AggStddevSamp, "stddev_pop": AggStddevPop, "variance": AggVarSamp, "var_pop": AggVarPop,
 	"bool_and": AggBoolAnd, "bool_or": AggBoolOr, "string_agg": AggStringAgg, "group_concat": AggStringAgg,
 	"approx_count_distinct": AggApproxCountDistinct, "first": AggFirst, "last": AggLast,
+	"array_agg": AggArrayAgg,
 }
 
 // aggArgs returns an aggregate's kind and arguments: count() without
@@ -682,6 +727,13 @@ func (b *builder) window(n *planner.Window) (Operator, error) {
 
 func (b *builder) cteRef(n *planner.CTERef) (Operator, error) {
 	schema := SchemaOf(n.Columns)
+	if st := b.env.ctes; st != nil && st.shared[n.Plan] {
+		s, err := st.entry(n, b.env.Mem, func() (Operator, error) { return b.build(n.Plan) })
+		if err != nil {
+			return nil, err
+		}
+		return &cteReader{shared: s, schema: schema}, nil
+	}
 	if b.refs[n.Plan] < 2 {
 		in, err := b.build(n.Plan)
 		if err != nil {
@@ -802,4 +854,30 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 func (e *BuildEnv) Close() {
 	e.cache = nil
 	e.exprEnv = nil
+}
+
+// projectSet builds the ProjectSet of a select list's set-returning
+// functions.
+func (b *builder) projectSet(n *planner.ProjectSet) (Operator, error) {
+	in, err := b.build(n.Input)
+	if err != nil {
+		return nil, err
+	}
+	funcs := make([]SetFunc, len(n.Funcs))
+	for i, f := range n.Funcs {
+		kind, ok := map[string]SetFuncKind{"unnest": SetUnnest, "generate_subscripts": SetSubscripts,
+			"_pg_expandarray": SetExpandArray, "__etl_ordinality": SetOrdinality}[f.Name]
+		if !ok {
+			closeAll(in)
+			return nil, fmt.Errorf("exec: no set-returning function %s", f.Name)
+		}
+		funcs[i].Kind = kind
+		if len(f.Args) > 0 {
+			if funcs[i].Arg, err = b.compile(f.Args[0], in.Schema()); err != nil {
+				closeAll(in)
+				return nil, err
+			}
+		}
+	}
+	return NewProjectSet(in, funcs, SchemaOf(n.Columns), b.env.Mem), nil
 }

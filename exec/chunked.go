@@ -85,6 +85,21 @@ func (c *chunked) take(mem memory.Allocator, refs []rowRef) (arrow.Array, error)
 		return takeChunkedFixed[arrow.MonthDayNanoInterval](mem, c, refs), nil
 	case physBytes:
 		return takeChunkedBytes(mem, c, refs)
+	case physList:
+		// Lists are rare and short: one concatenation, then a take.
+		all, err := concatArrays(mem, c.dt, c.arrs)
+		if err != nil {
+			return nil, err
+		}
+		defer all.Release()
+		idx := make([]int32, len(refs))
+		for i, r := range refs {
+			idx[i] = -1
+			if r.chunk >= 0 {
+				idx[i] = int32(c.starts[r.chunk]) + r.row
+			}
+		}
+		return takeArray(mem, all, idx)
 	}
 	return nil, checkSupported(c.dt)
 }

@@ -15,10 +15,11 @@ import (
 // across parallel workers.
 type PartScanFactory interface {
 	// OpenScanParts opens n scans that together read obj once: every row
-	// comes out of exactly one of them. ok is false (and nothing is
-	// opened) when obj is not split; the builder then reads it with
-	// OpenScan.
-	OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, n int) (parts []Operator, ok bool, err error)
+	// comes out of exactly one of them. They may skip data as
+	// FilteredScanFactory does by the filters. ok is false (and nothing
+	// is opened) when obj is not split; the builder then reads it with
+	// OpenScan or OpenScanFiltered.
+	OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, filters ScanFilters, n int) (parts []Operator, ok bool, err error)
 }
 
 // Parallel plans. With BuildEnv.Threads above 1, the builder runs the
@@ -30,15 +31,27 @@ type PartScanFactory interface {
 // merge (count, sum, avg, min, max) runs one partial aggregation per
 // worker and merges their groups; anything else reads the workers' output
 // through a Gather. Expressions with subqueries keep their pipeline
-// serial, and so does a build that observes its operators (BuildEnv.Observe,
-// EXPLAIN ANALYZE).
+// serial. A build that observes its operators (BuildEnv.Observe, EXPLAIN
+// ANALYZE) observes each worker's operator of a plan node: Observe is
+// called once per worker for it.
 
 // parallel returns the worker pipelines of n, one per thread, or nil when
-// n does not split (then nothing is built).
+// n does not split (then nothing is built). Each worker's operator is
+// observed (BuildEnv.Observe) as one of n's.
 func (b *builder) parallel(n planner.Node) ([]Operator, error) {
-	if b.env.Threads < 2 || b.env.Observe != nil {
-		// EXPLAIN ANALYZE measures one operator per plan node: it runs
-		// the plan serially.
+	ops, err := b.parallel1(n)
+	if err != nil || len(ops) == 0 || b.env.Observe == nil {
+		return ops, err
+	}
+	for i, op := range ops {
+		ops[i] = b.env.Observe(n, op)
+	}
+	return ops, nil
+}
+
+// parallel1 is parallel without the observation of its result.
+func (b *builder) parallel1(n planner.Node) ([]Operator, error) {
+	if b.env.Threads < 2 {
 		return nil, nil
 	}
 	switch n := n.(type) {
@@ -47,7 +60,7 @@ func (b *builder) parallel(n planner.Node) ([]Operator, error) {
 		if !ok {
 			return nil, nil
 		}
-		parts, ok, err := pf.OpenScanParts(b.ctx, n.Object, scanColumns(n), b.env.Threads)
+		parts, ok, err := pf.OpenScanParts(b.ctx, n.Object, scanColumns(n), scanFilters(n), b.env.Threads)
 		if err != nil || !ok {
 			return nil, err
 		}

@@ -24,7 +24,7 @@ type partTables struct {
 	splits int
 }
 
-func (p *partTables) OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, n int) ([]Operator, bool, error) {
+func (p *partTables) OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, _ ScanFilters, n int) ([]Operator, bool, error) {
 	one, err := p.OpenScan(ctx, obj, columns)
 	if err != nil {
 		return nil, false, err

@@ -32,6 +32,7 @@ func (r *subqueryRunner) RunSubquery(ctx context.Context, plan planner.Node, out
 	sub := *r.env
 	sub.outer = outer
 	sub.exprEnv = nil
+	sub.subquery = true
 	if len(outer) > 0 {
 		// A correlated subquery runs once per distinct outer row: too
 		// small a job to split.

@@ -156,6 +156,12 @@ func (o *opt) card1(n planner.Node) *card {
 		out := unknownCard(in.rows, x.Schema())
 		copy(out.cols, in.cols)
 		return out
+	case *planner.ProjectSet:
+		// Arrays are short: a guess of ten elements a row.
+		in := o.card(x.Input)
+		out := unknownCard(in.rows*10, x.Schema())
+		copy(out.cols, in.cols)
+		return out
 	case *planner.Limit:
 		in := o.card(x.Input)
 		r := in.rows

@@ -56,6 +56,10 @@ func withChildren(n planner.Node, kids []planner.Node) planner.Node {
 		c := *n
 		c.Input = kids[0]
 		return &c
+	case *planner.ProjectSet:
+		c := *n
+		c.Input = kids[0]
+		return &c
 	case *planner.CTERef:
 		c := *n
 		c.Plan = kids[0]
@@ -156,6 +160,15 @@ func mapExprs(n planner.Node, f func(planner.Expr) planner.Expr) planner.Node {
 		c := *n
 		c.Count = opt(n.Count)
 		c.Offset = opt(n.Offset)
+		return &c
+	case *planner.ProjectSet:
+		c := *n
+		c.Funcs = make([]*planner.SetFunc, len(n.Funcs))
+		for i, sf := range n.Funcs {
+			fc := *sf
+			fc.Args = list(sf.Args)
+			c.Funcs[i] = &fc
+		}
 		return &c
 	case *planner.Window:
 		c := *n

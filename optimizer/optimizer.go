@@ -24,6 +24,9 @@ type Options struct {
 	Registry *planner.Registry
 	// Stats estimates relation sizes (nil: unknown).
 	Stats Stats
+	// Partitions says which columns of a source come from its partition
+	// directories (nil: only the partition_by columns of sinks are known).
+	Partitions PartitionColumns
 	// KeepColumns leaves out the pruning of columns: every scan reads all
 	// of its relation's columns (for callers whose scans have fixed
 	// columns).
@@ -34,6 +37,7 @@ type Options struct {
 type opt struct {
 	reg   *planner.Registry
 	stats Stats
+	parts PartitionColumns
 	keep  bool
 	// ctes maps a CTE's (or view's) plan to its optimized plan, so that
 	// every reference to one CTE keeps sharing one plan.
@@ -61,8 +65,13 @@ type opt struct {
 //     of each join is its build side;
 //   - prune.go: every operator passes on only the columns used above it,
 //     and scans read only those;
-//   - buildside.go: a SEMI or ANTI join whose left input is the smaller
-//     builds its hash table on it.
+//   - rowgroups.go and partitions.go: a scan of files gets the conditions
+//     of the filter above it that let the reader skip Parquet row groups
+//     by their statistics and partition directories by their values;
+//   - cse.go: an expression an operator evaluates more than once per row
+//     is computed once, by a projection below it;
+//   - buildside.go: a SEMI, ANTI or LEFT join whose left input is the
+//     smaller builds its hash table on it.
 //
 // The result has the same output columns, in the same order, as n. The
 // input plan is not modified. An internal error (a bug in a rule) is
@@ -76,7 +85,7 @@ func Optimize(n planner.Node, opts Options) (out planner.Node, err error) {
 	if n == nil {
 		return nil, nil
 	}
-	o := &opt{reg: opts.Registry, stats: opts.Stats, keep: opts.KeepColumns, ctes: map[planner.Node]planner.Node{},
+	o := &opt{reg: opts.Registry, stats: opts.Stats, parts: opts.Partitions, keep: opts.KeepColumns, ctes: map[planner.Node]planner.Node{},
 		cards: map[planner.Node]*card{}}
 	if o.reg == nil {
 		o.reg = planner.NewRegistry()
@@ -103,10 +112,10 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.joins(n)
 	n = o.pushLimits(n)
 	if o.keep {
-		return o.buildSides(o.pruneFilters(n))
+		return o.buildSides(o.cse(o.pruneFilters(n)))
 	}
 	n, m := o.prune(n, need)
-	return o.buildSides(o.pruneFilters(o.restore(n, m, need)))
+	return o.buildSides(o.cse(o.pruneFilters(o.restore(n, m, need))))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference

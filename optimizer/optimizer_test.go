@@ -79,8 +79,16 @@ func parseStats(t *testing.T, s fixedStats, input string) {
 	}
 }
 
+// fixedParts gives the partition columns of sources from a map, for the
+// golden tests.
+type fixedParts map[string][]string
+
+// PartitionColumns implements PartitionColumns.
+func (p fixedParts) PartitionColumns(obj *catalog.Object) []string { return p[obj.Name] }
+
 // TestRules runs testdata/*: "schema" creates relations, "rows name=N ..."
-// sets relation sizes, "stats" sets statistics (parseStats), "opt" binds a
+// sets relation sizes, "stats" sets statistics (parseStats), "partitioned
+// name=col,col ..." names the partition columns of sources, "opt" binds a
 // SELECT and prints the optimized plan, "explain" prints it with the
 // estimated rows and cost of each operator.
 func TestRules(t *testing.T) {
@@ -88,6 +96,7 @@ func TestRules(t *testing.T) {
 		cat := catalog.NewMemory()
 		reg := planner.NewRegistry()
 		stats := fixedStats{}
+		parts := fixedParts{}
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "schema":
@@ -106,6 +115,13 @@ func TestRules(t *testing.T) {
 					stats.table(a.Key).Rows = v
 				}
 				return "ok\n"
+			case "partitioned":
+				for _, a := range d.CmdArgs {
+					for _, v := range a.Vals {
+						parts[a.Key] = append(parts[a.Key], strings.Split(v, ",")...)
+					}
+				}
+				return "ok\n"
 			case "stats":
 				parseStats(t, stats, d.Input)
 				return "ok\n"
@@ -121,7 +137,7 @@ func TestRules(t *testing.T) {
 					if !ok {
 						t.Fatalf("%T is not a query", st)
 					}
-					out, err := Optimize(q.Plan, Options{Registry: reg, Stats: stats})
+					out, err := Optimize(q.Plan, Options{Registry: reg, Stats: stats, Partitions: parts})
 					if err != nil {
 						return fmt.Sprintf("error: %v\n", err)
 					}
@@ -129,7 +145,7 @@ func TestRules(t *testing.T) {
 						t.Errorf("optimized plan has columns %s, want %s", got, want)
 					}
 					if d.Cmd == "explain" {
-						b.WriteString(FormatEstimated(out, Options{Registry: reg, Stats: stats}))
+						b.WriteString(FormatEstimated(out, Options{Registry: reg, Stats: stats, Partitions: parts}))
 					} else {
 						b.WriteString(planner.Format(out))
 					}

@@ -12,7 +12,8 @@ import (
 // range is not read. The filter stays: it still applies the conditions to
 // the rows of the row groups that are read.
 //
-// It runs last, when the scans' columns are final.
+// It runs last, when the scans' columns are final, together with the
+// partition rule (partitions.go), which looks at the same filters.
 
 // pruneFilters applies the rule to n and below.
 func (o *opt) pruneFilters(n planner.Node) planner.Node {
@@ -37,21 +38,25 @@ func (o *opt) pruneFilters(n planner.Node) planner.Node {
 		return n
 	}
 	sc, ok := f.Input.(*planner.Scan)
-	if !ok || sc.Stream || sc.Object == nil || sc.Object.Kind != catalog.ObjectSource {
-		// Only file sources skip data by their filters so far.
+	if !ok {
 		return n
 	}
 	var keep []planner.Expr
-	for _, c := range conjuncts(f.Cond) {
-		if rangeCond(c) {
-			keep = append(keep, c)
+	if !sc.Stream && sc.Object != nil && sc.Object.Kind == catalog.ObjectSource {
+		// Only file sources skip row groups by their filters so far.
+		for _, c := range conjuncts(f.Cond) {
+			if rangeCond(c) {
+				keep = append(keep, c)
+			}
 		}
 	}
-	if len(keep) == 0 {
+	parts := o.partitionFilters(sc, f.Cond) // partitions.go
+	if len(keep) == 0 && len(parts) == 0 {
 		return n
 	}
 	s := *sc
 	s.Filters = keep
+	s.PartitionFilters = parts
 	c := *f
 	c.Input = &s
 	return &c

@@ -28,9 +28,14 @@ import (
 //	a IS DISTINCT FROM b      (NOT ((a) <=> (b)))
 //	a IS NOT DISTINCT FROM b  ((a) <=> (b))
 //	x = ANY (ARRAY[..])       x IN (..)     (and <> ALL (ARRAY[..]): NOT IN)
-//	(expr)[n]                 __etl_array_elem(expr, n)
-//	ARRAY(SELECT x FROM ..)   (SELECT concat('{', coalesce(string_agg(concat('', x), ','), ''), '}') FROM ..)
+//	ARRAY[a, b]               __etl_array(a, b)
+//	a[i], (expr)[i]           __etl_array_elem(a, i)
+//	(expr).f                  __etl_field(expr, 'f')
+//	ARRAY(SELECT x FROM ..)   (SELECT coalesce(array_agg(__etl_e), __etl_array()) FROM (SELECT x AS __etl_e FROM ..) AS __etl_arr)
 //	x = ANY (expr)            __etl_any_eq(x, (expr))   (expr not ARRAY[..] nor a query)
+//	FROM unnest(e) [WITH ORDINALITY] a(x, n)
+//	                          FROM (SELECT unnest(e) AS x, __etl_ordinality() AS n) AS a
+//	                          (also generate_subscripts, pg_catalog.unnest)
 //	OPERATOR(pg_catalog.op)   op
 //	EXTRACT(epoch FROM x)     __etl_extract('epoch', x) for the fields MySQL lacks
 //	                          (EPOCH, DOW, DOY, ISODOW, ISOYEAR, CENTURY, ...)
@@ -513,15 +518,29 @@ func (lw *lowerer) stepOp(i int) int {
 			}
 		}
 	case "[":
-		// (expr)[n], an element of an array: __etl_array_elem(expr, n).
-		if lw.tok(i-1).isOp(")") && lw.tok(i+2).isOp("]") &&
-			(lw.tok(i+1).kind == tkNumber || lw.tok(i+1).kind == tkIdent) {
+		// a[i], (expr)[i]: an element of an array, __etl_array_elem(a, i).
+		// The subscript may be any expression; a slice a[i:j] is left
+		// alone, and so is an empty [] (a type's).
+		if m := lw.matchOf(i); m > i+1 && lw.endsOperand(i-1) && !lw.hasSliceColon(i, m) {
 			if left := lw.primStart(i - 1); left >= 0 {
 				lw.open(lw.toks[left].start, "__etl_array_elem(")
 				lw.replace(t.start, t.end, ", ")
-				lw.replace(lw.toks[i+2].start, lw.toks[i+2].end, ")")
-				lw.override[i+2] = left
-				return i + 3
+				lw.replace(lw.toks[m].start, lw.toks[m].end, ")")
+				lw.override[m] = left
+				return i + 1
+			}
+		}
+	case ".":
+		// (expr).field: a field of a record, __etl_field(expr, 'field').
+		if lw.tok(i-1).isOp(")") && lw.tok(i+1).kind == tkIdent {
+			if m := lw.matchOf(i - 1); m >= lo && !lw.endsOperand(m-1) {
+				if left := lw.primStart(i - 1); left >= 0 {
+					f := lw.toks[i+1]
+					lw.open(lw.toks[left].start, "__etl_field(")
+					lw.replace(t.start, f.end, ", "+quoteSQL(strings.ToLower(f.text))+")")
+					lw.override[i+1] = left
+					return i + 2
+				}
 			}
 		}
 	case "]":
@@ -616,6 +635,19 @@ func (lw *lowerer) stepWord(i int) int {
 		if n := lw.lowerArraySubquery(i); n > i {
 			return n
 		}
+		if lw.tok(i + 1).isOp("[") {
+			// ARRAY[a, b]: __etl_array(a, b).
+			if m := lw.matchOf(i + 1); m > i {
+				lw.replace(t.start, lw.toks[i+1].end, "__etl_array(")
+				lw.replace(lw.toks[m].start, lw.toks[m].end, ")")
+				lw.override[m] = i
+				return i + 2
+			}
+		}
+	case "UNNEST", "GENERATE_SUBSCRIPTS", "PG_CATALOG":
+		if n := lw.lowerFromFunc(i); n > i {
+			return n
+		}
 	case "AS":
 		// A column label PostgreSQL accepts and TiDB reserves (AS schema,
 		// AS generated, AS int4): quoted, which names it the same.
@@ -669,10 +701,11 @@ func (lw *lowerer) stepWord(i int) int {
 		lw.sp.errorf(t.start, t.end, CodeFeature, "write JOIN: etlc chooses the join order itself",
 			"STRAIGHT_JOIN is not supported")
 		return i + 1
-	case "SESSION":
-		// SESSION is a TiDB keyword; the session window function is quoted.
+	case "SESSION", "CARDINALITY":
+		// TiDB keywords: the session window function and PostgreSQL's
+		// cardinality(array) are quoted.
 		if lw.tok(i + 1).isOp("(") {
-			lw.replace(t.start, t.end, `"session"`)
+			lw.replace(t.start, t.end, `"`+strings.ToLower(t.text)+`"`)
 		}
 	case "NULLS":
 		if n := lw.tok(i + 1); n.is("FIRST") || n.is("LAST") {
@@ -781,9 +814,8 @@ func (lw *lowerer) lowerDistinct(i int) int {
 }
 
 // lowerArraySubquery lowers ARRAY(SELECT item FROM ...) at the ARRAY
-// token i to a scalar subquery that aggregates the items into an array's
-// text form, {a,b}, the way etlc's catalog emulation holds arrays. Only a
-// subquery of one column without DISTINCT is lowered.
+// token i to a scalar subquery that aggregates the items into an array.
+// Only a subquery of one column without DISTINCT is lowered.
 func (lw *lowerer) lowerArraySubquery(i int) int {
 	if !lw.tok(i+1).isOp("(") || !lw.tok(i+2).is("SELECT") || lw.tok(i+3).is("DISTINCT") {
 		return i
@@ -813,10 +845,142 @@ func (lw *lowerer) lowerArraySubquery(i int) int {
 	if end <= i+3 {
 		return i
 	}
-	lw.replace(lw.toks[i].start, lw.toks[i].end, "")
-	lw.open(lw.toks[i+3].start, "concat('{', coalesce(string_agg(concat('', ")
-	lw.close(lw.toks[end-1].end, "), ','), ''), '}')")
-	return i + 3
+	// ARRAY(SELECT x FROM ...) is (SELECT coalesce(array_agg(__etl_e),
+	// __etl_array()) FROM (SELECT x AS __etl_e FROM ...) AS __etl_arr):
+	// the subquery keeps its ORDER BY and LIMIT, and no rows give {}.
+	lw.replace(lw.toks[i].start, lw.toks[i].end, "(SELECT coalesce(array_agg(__etl_e), __etl_array()) FROM ")
+	if lw.tok(end-2).is("AS") && end-2 > i+3 {
+		lw.replace(lw.toks[end-2].start, lw.toks[end-1].end, "AS __etl_e")
+		lw.skip[end-2] = end
+	} else {
+		lw.close(lw.toks[end-1].end, " AS __etl_e")
+	}
+	lw.close(lw.toks[closeP].end, " AS __etl_arr)")
+	return i + 1
+}
+
+// hasSliceColon reports whether the brackets toks[i]..toks[m] hold a
+// slice's colon at their own level.
+func (lw *lowerer) hasSliceColon(i, m int) bool {
+	for j := i + 1; j < m; j++ {
+		if t := lw.toks[j]; t.isOp("(") || t.isOp("[") {
+			if k := lw.matchOf(j); k > j {
+				j = k
+			}
+			continue
+		}
+		if lw.toks[j].isOp(":") {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerFromFunc lowers a set-returning function in FROM at toks[i]:
+//
+//	unnest(e) [WITH ORDINALITY] [AS] a [(x [, n])]
+//
+// becomes the subquery (SELECT unnest(e) AS x [, __etl_ordinality() AS n])
+// AS a, whose select list the binder evaluates with a ProjectSet. The
+// column is named after the alias, as PostgreSQL names the column of a
+// function returning a scalar; ordinality's is "ordinality". It returns i
+// when toks[i] starts no such item.
+func (lw *lowerer) lowerFromFunc(i int) int {
+	fn := i
+	if lw.toks[i].is("PG_CATALOG") {
+		if !lw.tok(i+1).isOp(".") || !(lw.tok(i+2).is("UNNEST") || lw.tok(i+2).is("GENERATE_SUBSCRIPTS")) {
+			return i
+		}
+		fn = i + 2
+	}
+	open := fn + 1
+	if !lw.tok(open).isOp("(") || !lw.inFromList(i) {
+		return i
+	}
+	closeP := lw.matchOf(open)
+	if closeP < 0 {
+		return i
+	}
+	j := closeP + 1
+	ord := false
+	if lw.tok(j).is("WITH") && lw.tok(j+1).is("ORDINALITY") {
+		ord = true
+		j += 2
+	}
+	if lw.tok(j).is("AS") {
+		j++
+	}
+	name := strings.ToLower(lw.toks[fn].text)
+	alias, col, ordCol := name, name, "ordinality"
+	last := closeP
+	if a := lw.tok(j); a.isIdent() && !(a.kind == tkIdent && (isClauseWord(strings.ToUpper(a.text)) || nonFuncWords[strings.ToUpper(a.text)])) {
+		alias, _ = identName(a)
+		col = alias
+		last = j
+		if lw.tok(j + 1).isOp("(") {
+			if m := lw.matchOf(j + 1); m > j+1 {
+				var cols []string
+				for k := j + 2; k < m; k++ {
+					if lw.toks[k].isIdent() {
+						c, _ := identName(lw.toks[k])
+						cols = append(cols, c)
+					}
+				}
+				if len(cols) > 0 {
+					col = cols[0]
+				}
+				if len(cols) > 1 {
+					ordCol = cols[1]
+				}
+				last = m
+			}
+		}
+	}
+	lw.replace(lw.toks[i].start, lw.toks[fn].end, "(SELECT "+name)
+	tail := ") AS " + quoteIdentSQL(col)
+	if ord {
+		tail += ", __etl_ordinality() AS " + quoteIdentSQL(ordCol)
+	}
+	tail += ") AS " + quoteIdentSQL(alias)
+	lw.close(lw.toks[closeP].end, tail[1:])
+	if last > closeP {
+		lw.replace(lw.toks[closeP+1].start, lw.toks[last].end, "")
+		lw.skip[closeP+1] = last + 1
+	}
+	return open
+}
+
+// quoteIdentSQL double-quotes a name for the lowered text.
+func quoteIdentSQL(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// inFromList reports whether toks[i] starts an item of a FROM list: it
+// follows FROM, JOIN or a comma of a FROM clause.
+func (lw *lowerer) inFromList(i int) bool {
+	p := lw.tok(i - 1)
+	if p.is("FROM") || p.is("JOIN") {
+		return true
+	}
+	if !p.isOp(",") {
+		return false
+	}
+	for j := i - 2; j >= lw.lo; j-- {
+		t := lw.toks[j]
+		switch {
+		case t.isOp(")") || t.isOp("]"):
+			if m := lw.matchOf(j); m >= 0 && m < j {
+				j = m
+				continue
+			}
+			return false
+		case t.isOp("("):
+			return false
+		case t.is("FROM"):
+			return true
+		case t.is("SELECT") || t.is("WHERE") || t.is("ON") || t.is("SET") || t.is("VALUES") || t.is("BY"):
+			return false
+		}
+	}
+	return false
 }
 
 // lowerAnyArray lowers "= ANY (ARRAY[..])" to "IN (..)" and "<> ALL

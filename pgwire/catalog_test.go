@@ -20,7 +20,7 @@ import (
 // catalogFixture starts a gateway and creates the objects the catalog
 // tests look at: the example orders (JSON) and contacts (CSV) sources, a
 // Parquet sink and a source over what it wrote, a managed table with a
-// primary key and a view.
+// primary key and a unique index of two columns, and a view.
 func catalogFixture(t *testing.T) (*testServer, *pgx.Conn, func(string) string) {
 	t.Helper()
 	ts := startServer(t, Config{})
@@ -53,6 +53,7 @@ func catalogFixture(t *testing.T) (*testServer, *pgx.Conn, func(string) string) 
 		`INSERT INTO revenue SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS orders FROM orders GROUP BY customer_id`,
 		`CREATE SOURCE revenue_files WITH (connector = 'file', path = '` + tmp + `/revenue/', format = 'parquet')`,
 		`CREATE TABLE customers (id BIGINT NOT NULL, name VARCHAR(40), tier CHAR(1), PRIMARY KEY (id))`,
+		`CREATE UNIQUE INDEX customers_name_tier_idx ON customers (name, tier)`,
 		`INSERT INTO customers VALUES (1, 'Ada', 'A'), (2, 'Grace', 'B')`,
 		`CREATE VIEW big_orders AS SELECT order_id, customer_id, amount FROM orders WHERE amount > 100`,
 	} {
@@ -164,6 +165,12 @@ func formatValue(v any) string {
 		return string(b)
 	case fmt.Stringer:
 		return x.String()
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = formatValue(e)
+		}
+		return "{" + strings.Join(parts, ",") + "}"
 	}
 	return fmt.Sprint(v)
 }
@@ -214,6 +221,10 @@ column: orders.order_id int8 sqltype=-5 size=19 digits=0 nullable=NO pos=1
 column: orders.customer_id int8 sqltype=-5 size=19 digits=0 nullable=YES pos=2
 column: orders.amount numeric sqltype=2 size=12 digits=2 nullable=YES pos=3
 column: orders.ts timestamp sqltype=93 size=29 digits=6 nullable=YES pos=4
+primary key: public.customers customers_pkey column=id seq=1
+index: customers customers_name_tier_idx non_unique=false type=3 pos=1 column=name order=A filter=null
+index: customers customers_name_tier_idx non_unique=false type=3 pos=2 column=tier order=A filter=null
+index: customers customers_pkey non_unique=false type=3 pos=1 column=id order=A filter=null
 `
 	if got := clean(string(out)); got != want {
 		t.Errorf("pgJDBC DatabaseMetaData:\n%s\nwant\n%s", got, want)

@@ -72,8 +72,55 @@ func appendValue(buf []byte, arr arrow.Array, i int, format int16) (out []byte, 
 		buf = binary.BigEndian.AppendUint64(buf, uint64(v.Nanoseconds/1000))
 		buf = binary.BigEndian.AppendUint32(buf, uint32(v.Days))
 		return binary.BigEndian.AppendUint32(buf, uint32(v.Months)), true, nil
+	case *array.List:
+		return appendBinaryArray(buf, a, i)
 	}
 	return buf, false, fmt.Errorf("no binary output format for type %s", arr.DataType())
+}
+
+// appendBinaryArray appends row i of a list array in PostgreSQL's binary
+// array format: dimensions (0 for an empty array, else 1), a has-NULLs
+// flag, the element type's OID, the length and lower bound (1), then each
+// element as a length (-1 for NULL) and its binary value.
+func appendBinaryArray(buf []byte, a *array.List, i int) ([]byte, bool, error) {
+	et, err := catalog.FromArrow(a.DataType().(*arrow.ListType).Elem())
+	if err != nil {
+		return buf, false, err
+	}
+	start, end := a.ValueOffsets(i)
+	child := a.ListValues()
+	n := int(end - start)
+	hasNull := uint32(0)
+	for k := int(start); k < int(end); k++ {
+		if child.IsNull(k) {
+			hasNull = 1
+		}
+	}
+	if n == 0 {
+		buf = binary.BigEndian.AppendUint32(buf, 0)
+		buf = binary.BigEndian.AppendUint32(buf, 0)
+		return binary.BigEndian.AppendUint32(buf, et.PGOID()), true, nil
+	}
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	buf = binary.BigEndian.AppendUint32(buf, hasNull)
+	buf = binary.BigEndian.AppendUint32(buf, et.PGOID())
+	buf = binary.BigEndian.AppendUint32(buf, uint32(n))
+	buf = binary.BigEndian.AppendUint32(buf, 1)
+	for k := int(start); k < int(end); k++ {
+		at := len(buf)
+		buf = binary.BigEndian.AppendUint32(buf, 0)
+		out, ok, err := appendValue(buf, child, k, formatBinary)
+		if err != nil {
+			return buf, false, err
+		}
+		buf = out
+		size := uint32(len(buf) - at - 4)
+		if !ok {
+			size = math.MaxUint32 // -1: NULL
+		}
+		binary.BigEndian.PutUint32(buf[at:], size)
+	}
+	return buf, true, nil
 }
 
 // appendNumeric appends the unscaled decimal n with scale s in

@@ -55,6 +55,8 @@ func (s *aggState) add(call *AggCall, pos int) *aggRef {
 // winState collects the window function calls of one SELECT.
 type winState struct {
 	funcs []*WindowFunc
+	// pos are the positions of the calls of funcs.
+	pos   []int
 	named map[string]*ast.WindowSpec
 }
 
@@ -71,6 +73,7 @@ type exprCtx struct {
 	sc      *scope
 	agg     *aggState // nil: aggregates are not allowed here
 	win     *winState // nil: window functions are not allowed here
+	srf     *srfState // nil: set-returning functions are not allowed here
 	clause  string
 	aliases []selectAlias
 	// inAgg is set while binding an aggregate's arguments.
@@ -261,6 +264,7 @@ var binaryOps = map[opcode.Op]string{
 	opcode.LogicAnd: "and", opcode.LogicOr: "or",
 	opcode.Plus: "add", opcode.Minus: "sub", opcode.Mul: "mul", opcode.Div: "div",
 	opcode.IntDiv: "intdiv", opcode.Mod: "mod", opcode.NullEQ: "is_not_distinct_from",
+	opcode.And: "bitand", opcode.Or: "bitor", opcode.Xor: "power", // ^ is PostgreSQL's exponentiation
 }
 
 func (b *binder) unsupported(pos int, format string, args ...any) Expr {

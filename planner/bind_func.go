@@ -53,7 +53,11 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 		// || is NULL when an operand is NULL, as in standard SQL; CONCAT
 		// skips NULLs, as in PostgreSQL.
 		if len(n.Args) == 2 && n.OriginTextPosition() == n.Args[0].OriginTextPosition() {
-			return b.call(c, "concat_strict", b.bindArgs(c, n.Args, p), p)
+			args := b.bindArgs(c, n.Args, p)
+			if args[0].Type().IsArray() || args[1].Type().IsArray() {
+				return b.arrayConcat(args[0], args[1], p)
+			}
+			return b.call(c, "concat_strict", args, p)
 		}
 		return b.call(c, "concat", b.bindArgs(c, n.Args, p), p)
 	case "locate":
@@ -94,6 +98,9 @@ func (b *binder) bindFuncCall(c exprCtx, n *ast.FuncCallExpr, p int) Expr {
 				return b.call(c, op, []Expr{b.bindExpr(c, n.Args[0], p), iv}, p)
 			}
 		}
+	}
+	if e, ok := b.bindArrayFunc(c, name, n, p); ok {
+		return e
 	}
 	if e, ok := b.bindPGMacro(c, n, name, p); ok {
 		return e
@@ -356,6 +363,7 @@ func (b *binder) bindWindowFunc(c exprCtx, n *ast.WindowFuncExpr, p int) Expr {
 		wf.Frame.End = b.bindFrameBound(ac, fr.Extent.End, p)
 	}
 	c.win.funcs = append(c.win.funcs, wf)
+	c.win.pos = append(c.win.pos, p)
 	return &winRef{idx: len(c.win.funcs) - 1, fn: wf}
 }
 

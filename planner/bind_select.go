@@ -357,7 +357,8 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		ws := &sel.WindowSpecs[i]
 		wins.named[ws.Name.L] = ws
 	}
-	full := base.with(func(x *exprCtx) { x.agg, x.win, x.clause = aggs, wins, "SELECT" })
+	srfs := &srfState{}
+	full := base.with(func(x *exprCtx) { x.agg, x.win, x.srf, x.clause = aggs, wins, srfs, "SELECT" })
 
 	// The select list.
 	var items []selectItem
@@ -369,6 +370,9 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		}
 		p := b.nodePos(full, f.Expr, stmtPos)
 		e := b.bindExpr(full, f.Expr, stmtPos)
+		if r, ok := b.regOutput(full, f.Expr, e, p); ok {
+			e = r
+		}
 		name := f.AsName.O
 		if name == "" {
 			name = outputName(f.Expr, e)
@@ -517,6 +521,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 		for _, f := range wins.funcs {
 			w.Columns = append(w.Columns, Column{Name: f.Fn.Name, Type: f.T, Nullable: true})
 		}
+		b.checkStreamWindow(w, wins.pos)
 		n := len(inCols)
 		resolve := func(e Expr) Expr {
 			return RewriteExpr(e, func(x Expr) Expr {
@@ -535,6 +540,23 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 			}
 		}
 		input = w
+	}
+
+	// Set-returning functions of the select list.
+	if len(srfs.funcs) > 0 {
+		if hasGroup || len(aggs.calls) > 0 || having != nil || len(wins.funcs) > 0 {
+			b.errorf(stmtPos, parser.CodeFeature, "unnest in a subquery in FROM, and aggregate over it",
+				"set-returning functions together with aggregates or window functions are not supported")
+		} else {
+			ptrs := make([]*Expr, 0, len(items)+len(orders))
+			for i := range items {
+				ptrs = append(ptrs, &items[i].expr)
+			}
+			for i := range orders {
+				ptrs = append(ptrs, &orders[i].key.Expr)
+			}
+			input = addProjectSet(input, srfs, ptrs...)
+		}
 	}
 
 	// The select list, with ORDER BY expressions that are not in it as
@@ -575,6 +597,7 @@ func (b *binder) bindSelect(frag *parser.Fragment, sel *ast.SelectStmt, qs *scop
 	var out Node = proj
 	if sel.Distinct {
 		out = &Distinct{Input: out}
+		b.checkStreamDistinct(out, stmtPos)
 	}
 	if len(keys) > 0 {
 		out = &Sort{Input: out, Keys: keys}
@@ -852,6 +875,10 @@ func mapNodeExprs(n Node, fn func(Expr) Expr) {
 			for i := range f.OrderBy {
 				f.OrderBy[i].Expr = fn(f.OrderBy[i].Expr)
 			}
+		}
+	case *ProjectSet:
+		for _, f := range n.Funcs {
+			mapAll(f.Args)
 		}
 	case *CTERef:
 		return

@@ -778,6 +778,9 @@ func (b *binder) bindCreatePipeline(s *parser.CreatePipeline) *PipelineStmt {
 		}
 		out.Insert = b.bindInsert(s.Insert)
 		b.capture, b.pipelineOpts = nil, nil
+		if out.Insert.Plan != nil {
+			b.checkStreamDedup(out.Insert.Plan)
+		}
 		out.Source = cap.node
 		if cap.node == nil {
 			// Not a plain SELECT: every expectation is over the output.

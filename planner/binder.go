@@ -16,12 +16,15 @@ type binder struct {
 	// pipelineOpts are the WITH options of the pipeline whose INSERT is
 	// being bound (nil outside a pipeline).
 	pipelineOpts map[string]string
-	ctx          context.Context
-	reg          *Registry
-	cat          *scratchCatalog
-	src          *parser.Source
-	infer        InferFunc
-	diags        parser.Diagnostics
+	// streamWins are the window nodes over a stream bound so far, with
+	// the position of their first function (streamcheck.go).
+	streamWins map[*Window]int
+	ctx        context.Context
+	reg        *Registry
+	cat        *scratchCatalog
+	src        *parser.Source
+	infer      InferFunc
+	diags      parser.Diagnostics
 	// pos remembers where each bound expression was written.
 	pos map[Expr]int
 	// views holds the plans of the views created by this script, so a
@@ -454,6 +457,13 @@ func (b *binder) bindJoin(frag *parser.Fragment, n *ast.Join, qs *scope) (Node, 
 		}
 		b.errorf(p, parser.CodeFeature, "bound one stream's time by the other's, e.g. AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '10 minutes'",
 			"a join of two streams needs a time bound, or its state grows without limit")
+	}
+	if hasStream(left) && hasStream(right) && !qs.broken && kind != InnerJoin && kind != CrossJoin && kind != LeftJoin {
+		if n.On != nil {
+			p = b.nodePos(c, n.On.Expr, p)
+		}
+		b.errorf(p, parser.CodeFeature, "join the streams with an inner JOIN, or a LEFT JOIN with the streams the other way round",
+			"a %s JOIN of two streams is not supported yet", kind)
 	}
 	return &Join{Kind: kind, Left: left, Right: right, Cond: cond, Columns: colsOf(cols)}, cols
 }

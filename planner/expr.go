@@ -54,6 +54,7 @@ type OuterRef struct {
 //	TIME                      int64, microseconds since midnight
 //	TIMESTAMP, TIMESTAMPTZ    int64, microseconds since the epoch (UTC)
 //	INTERVAL                  arrow.MonthDayNanoInterval
+//	T[]                       []any of T's values (nil for NULL elements)
 type Const struct {
 	Value any
 	T     catalog.Type
@@ -265,6 +266,12 @@ func FormatValue(v any, t catalog.Type) string {
 		return "NULL"
 	}
 	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = FormatValue(e, t.ElemType())
+		}
+		return "ARRAY[" + strings.Join(parts, ", ") + "]::" + t.String()
 	case bool:
 		if x {
 			return "TRUE"

@@ -56,10 +56,36 @@ func keyList(keys []SortKey) string {
 	return strings.Join(parts, ", ")
 }
 
+// Describe returns the lines Format prints for n itself, without its
+// inputs and subqueries: the operator's line, then its details (a scan's
+// columns and pruning conditions, a VALUES list's rows), unindented. For a
+// CTE reference it is the reference's line.
+func Describe(n Node) []string {
+	f := &formatter{seen: map[Node]bool{}}
+	f.self(n, 0)
+	lines := strings.Split(strings.TrimRight(f.b.String(), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimLeft(l, " ")
+	}
+	return lines
+}
+
 func (f *formatter) node(n Node, depth int) {
 	if f.note != nil {
 		f.pending = f.note(n)
 	}
+	if !f.self(n, depth) {
+		return
+	}
+	f.subqueries(n, depth+1)
+	for _, c := range n.Children() {
+		f.node(c, depth+1)
+	}
+}
+
+// self prints n's own lines; false when its inputs are not to be printed
+// (a CTE printed before).
+func (f *formatter) self(n Node, depth int) bool {
 	switch n := n.(type) {
 	case *Scan:
 		name := n.Object.Name
@@ -76,6 +102,9 @@ func (f *formatter) node(n Node, depth int) {
 		}
 		if len(n.Filters) > 0 {
 			f.line(depth+1, "prune by %s", joinExprs(n.Filters))
+		}
+		if len(n.PartitionFilters) > 0 {
+			f.line(depth+1, "partitions by %s", joinExprs(n.PartitionFilters))
 		}
 	case *Values:
 		if len(n.Columns) == 0 && len(n.Rows) == 1 {
@@ -164,6 +193,12 @@ func (f *formatter) node(n Node, depth int) {
 			parts[i] = w.String()
 		}
 		f.line(depth, "Window %s", strings.Join(parts, ", "))
+	case *ProjectSet:
+		parts := make([]string, len(n.Funcs))
+		for i, sf := range n.Funcs {
+			parts[i] = sf.String()
+		}
+		f.line(depth, "ProjectSet %s", strings.Join(parts, ", "))
 	case *CTERef:
 		alias := ""
 		if n.Alias != "" && n.Alias != n.Name {
@@ -175,7 +210,7 @@ func (f *formatter) node(n Node, depth int) {
 		}
 		if f.seen[n.Plan] {
 			f.line(depth, "%s %s%s (%s) (shared, printed above)", what, n.Name, alias, colList(n.Columns))
-			return
+			return false
 		}
 		f.seen[n.Plan] = true
 		f.line(depth, "%s %s%s (%s)", what, n.Name, alias, colList(n.Columns))
@@ -190,10 +225,7 @@ func (f *formatter) node(n Node, depth int) {
 	default:
 		f.line(depth, "%T", n)
 	}
-	f.subqueries(n, depth+1)
-	for _, c := range n.Children() {
-		f.node(c, depth+1)
-	}
+	return true
 }
 
 // subqueries prints the plans of the subqueries a node's expressions use.

@@ -198,8 +198,28 @@ func builtinTable() []tableEntry {
 		aggregate("string_agg", []string{"listagg"}, "string, string -> VARCHAR"),
 		aggregate("group_concat", nil, "any -> VARCHAR", "any, string -> VARCHAR"),
 		aggregate("approx_count_distinct", nil, "any -> BIGINT"),
+		aggregate("array_agg", nil, "any -> array1"),
 		aggregate("first", []string{"any_value"}, "any -> arg1"),
 		aggregate("last", nil, "any -> arg1"),
+
+		// Bitwise operators on integers: a & b, a | b.
+		scalar("bitand", nil, "SMALLINT, SMALLINT -> SMALLINT", "INT, INT -> INT", "BIGINT, BIGINT -> BIGINT"),
+		scalar("bitor", nil, "SMALLINT, SMALLINT -> SMALLINT", "INT, INT -> INT", "BIGINT, BIGINT -> BIGINT"),
+
+		// Array functions: the binder checks their array arguments and
+		// gives their result types (see bind_array.go).
+		scalar("__etl_array", nil, " -> arg1", "any... -> arg1"),
+		scalar("__etl_array_elem", nil, "any, integer -> arg1"),
+		scalar("__etl_any_eq", nil, "any, any -> BOOLEAN"),
+		scalar("array_length", nil, "any, integer -> INT"),
+		scalar("array_upper", nil, "any, integer -> INT"),
+		scalar("array_lower", nil, "any, integer -> INT"),
+		scalar("cardinality", nil, "any -> INT"),
+		scalar("array_cat", nil, "any, any -> arg1"),
+		scalar("array_append", nil, "any, any -> arg1"),
+		scalar("array_prepend", nil, "any, any -> arg1"),
+		scalar("array_position", nil, "any, any -> INT"),
+		scalar("array_to_string", nil, "any, string -> VARCHAR", "any, string, string -> VARCHAR"),
 
 		// Window-only functions.
 		window("row_number", " -> BIGINT"),

@@ -190,6 +190,12 @@ func nodeJSON(n Node) any {
 		if n.Cols != nil {
 			m["cols"] = n.Cols
 		}
+		if len(n.Filters) > 0 {
+			m["prune_by"] = exprsJSON(n.Filters)
+		}
+		if len(n.PartitionFilters) > 0 {
+			m["partitions_by"] = exprsJSON(n.PartitionFilters)
+		}
 	case *Values:
 		rows := make([]any, len(n.Rows))
 		for i, r := range n.Rows {
@@ -241,6 +247,12 @@ func nodeJSON(n Node) any {
 			fns[i] = fm
 		}
 		m["op"], m["funcs"] = "window", fns
+	case *ProjectSet:
+		fns := make([]any, len(n.Funcs))
+		for i, f := range n.Funcs {
+			fns[i] = map[string]any{"fn": f.Name, "args": exprsJSON(f.Args), "type": f.T.String()}
+		}
+		m["op"], m["funcs"] = "project_set", fns
 	case *CTERef:
 		m["op"], m["name"], m["alias"], m["view"] = "cte", n.Name, n.Alias, n.View
 	case *RecursiveCTE:

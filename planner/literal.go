@@ -340,6 +340,23 @@ func intBytes(k catalog.Kind) int {
 // convertString reads a string literal as a value of type to.
 func convertString(s string, to catalog.Type) (any, error) {
 	switch to.Kind {
+	case catalog.KindArray:
+		elems, err := catalog.SplitArrayText(s)
+		if err != nil {
+			return nil, fmt.Errorf("malformed array literal: \"%s\" (%v)", s, err)
+		}
+		out := make([]any, len(elems))
+		for i, e := range elems {
+			if e.Null {
+				continue
+			}
+			v, err := convertString(e.Text, to.ElemType())
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+		return out, nil
 	case catalog.KindString, catalog.KindJSON:
 		return s, nil
 	case catalog.KindBinary:

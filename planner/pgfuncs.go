@@ -45,8 +45,7 @@ type pgMacro struct {
 // pgMacros are the functions PostgreSQL clients call on connect and in
 // their metadata queries. Each expands, at bind time, to the expression
 // that computes it from the catalog relations (see catalog.PGRelations), so
-// it runs with the same operators as any query. Arrays are VARCHAR in the
-// emulation, holding PostgreSQL's text form ({a,b}).
+// it runs with the same operators as any query.
 func pgMacros(si SessionInfo) map[string]pgMacro {
 	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 	version := "15.0"
@@ -65,7 +64,7 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"current_role":      {0, 0, q(si.user())},
 		"user":              {0, 0, q(si.user())},
 		"current_schema":    {0, 0, q(catalog.PublicSchema)},
-		"current_schemas":   {1, 1, "CASE WHEN __a1 THEN '{pg_catalog,public,etl}' ELSE '{public,etl}' END"},
+		"current_schemas":   {1, 1, "CASE WHEN __a1 THEN __etl_array('pg_catalog', 'public', 'etl') ELSE __etl_array('public', 'etl') END"},
 		"pg_backend_pid":    {0, 0, fmt.Sprintf("%d", si.PID)},
 		"pg_is_in_recovery": {0, 0, "FALSE"},
 		"pg_table_is_visible": {1, 1, fmt.Sprintf("CASE WHEN __a1 IS NULL THEN NULL ELSE (__a1 < %d OR __a1 > %d) END",
@@ -89,19 +88,15 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 		"obj_description":          {1, 2, "(SELECT __d.description FROM pg_catalog.pg_description __d WHERE __d.objoid = __a1 AND __d.objsubid = 0 LIMIT 1)"},
 		"col_description":          {2, 2, "(SELECT __d.description FROM pg_catalog.pg_description __d WHERE __d.objoid = __a1 AND __d.objsubid = __a2 LIMIT 1)"},
 		"shobj_description":        {2, 2, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::text END"},
-		"pg_get_indexdef":          {1, 3, "(SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)"},
-		"pg_get_constraintdef":     {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
+		"pg_get_indexdef":          {1, 1, "(SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)"},
+		// pg_get_indexdef(index, column, pretty): the column's name for a
+		// column number above 0, the whole definition for 0.
+		"__pg_get_indexdef_col": {2, 3, `CASE WHEN __a2 IS NULL THEN NULL
+			WHEN __a2 = 0 THEN (SELECT __i.indexdef FROM pg_catalog.pg_index __i WHERE __i.indexrelid = __a1)
+			ELSE (SELECT __t.attname FROM pg_catalog.pg_attribute __t WHERE __t.attrelid = __a1 AND __t.attnum = __a2) END`},
+		"pg_get_constraintdef": {1, 2, "(SELECT __c.condef FROM pg_catalog.pg_constraint __c WHERE __c.oid = __a1)"},
 		"pg_get_viewdef": {1, 2, `(SELECT __v.definition FROM pg_catalog.pg_views __v
 			JOIN pg_catalog.pg_class __r ON __r.relname = __v.viewname WHERE __r.oid = __a1 AND __r.relkind = 'v')`},
-		"array_to_string": {2, 3, `CASE WHEN __a1 IS NULL THEN NULL WHEN __a1 = '{}' THEN ''
-			ELSE replace(substring(__a1, 2, length(__a1) - 2), ',', __a2) END`},
-		"array_upper": {2, 2, `CASE WHEN __a1 IS NULL OR __a1 = '{}' OR __a2 <> 1 THEN NULL
-			ELSE length(__a1) - length(replace(__a1, ',', '')) + 1 END`},
-		"__etl_array_elem": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 < 1 OR __a2 > length(__a1) - length(replace(__a1, ',', '')) + 1 THEN NULL
-			ELSE split_part(substring(__a1, 2, length(__a1) - 2), ',', __a2) END`},
-		"__etl_any_eq": {2, 2, `CASE WHEN __a1 IS NULL OR __a2 IS NULL THEN NULL
-			ELSE strpos(concat(',', substring(__a2, 2, length(__a2) - 2), ','), concat(',', __a1, ',')) > 0 END`},
-		"array_lower":   {2, 2, "CASE WHEN __a1 IS NULL OR __a1 = '{}' OR __a2 <> 1 THEN NULL ELSE 1 END"},
 		"quote_ident":   {1, 1, `CASE WHEN __a1 REGEXP '^[a-z_][a-z0-9_$]*$' THEN __a1 ELSE concat('"', replace(__a1, '"', '""'), '"') END`},
 		"quote_literal": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL ELSE concat('''', replace(__a1, '''', ''''''), '''') END`},
 		"pg_size_pretty": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL
@@ -109,7 +104,14 @@ func pgMacros(si SessionInfo) map[string]pgMacro {
 			WHEN abs(__a1) < 10485760 THEN concat(round(__a1 / 1024), ' kB')
 			WHEN abs(__a1) < 10737418240 THEN concat(round(__a1 / 1048576), ' MB')
 			ELSE concat(round(__a1 / 1073741824), ' GB') END`},
-		"current_setting":        {1, 2, "(SELECT __s.setting FROM pg_catalog.pg_settings __s WHERE __s.name = lower(__a1))"},
+		"current_setting": {1, 2, "(SELECT __s.setting FROM pg_catalog.pg_settings __s WHERE __s.name = lower(__a1))"},
+		// The output of a regclass and a regtype value: the name (of an
+		// emulated catalog relation, qualified), or the OID when none has it.
+		"__etl_regclass_out": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL ELSE coalesce((SELECT CASE
+			WHEN __c.relnamespace = ` + fmt.Sprint(catalog.OIDInfoSchemaNS) + ` THEN concat('information_schema.', __c.relname)
+			ELSE __c.relname END FROM pg_catalog.pg_class __c WHERE __c.oid = __a1), concat('', __a1)) END`},
+		"__etl_regtype_out": {1, 1, `CASE WHEN __a1 IS NULL THEN NULL
+			ELSE coalesce((SELECT __t.typdisplay FROM pg_catalog.pg_type __t WHERE __t.oid = __a1), concat('', __a1)) END`},
 		"pg_get_partkeydef":      {1, 1, "CASE WHEN __a1 IS NULL THEN NULL ELSE NULL::text END"},
 		"pg_relation_size":       relSize,
 		"pg_total_relation_size": relSize,
@@ -135,6 +137,9 @@ func PGFunctionNames() []string {
 func (b *binder) bindPGMacro(c exprCtx, n *ast.FuncCallExpr, name string, p int) (Expr, bool) {
 	if b.macros == nil {
 		b.macros = pgMacros(b.session)
+	}
+	if name == "pg_get_indexdef" && len(n.Args) > 1 {
+		name = "__pg_get_indexdef_col"
 	}
 	m, ok := b.macros[name]
 	if !ok {
@@ -201,6 +206,31 @@ func (v *macroSubst) Leave(n ast.Node) (ast.Node, bool) {
 		e.SetOriginTextPosition(0)
 	}
 	return n, true
+}
+
+// regOutput gives a select list item that is a cast to regclass or
+// regtype (x::regclass) the text PostgreSQL shows for such a value: the
+// relation's or the type's name rather than the OID. The item becomes
+// text; inside expressions a regclass stays the OID it stands for.
+func (b *binder) regOutput(c exprCtx, n ast.ExprNode, e Expr, p int) (Expr, bool) {
+	fc, ok := n.(*ast.FuncCallExpr)
+	if !ok || fc.FnName.L != "__etl_cast" || len(fc.Args) != 2 || isBad(e) || !e.Type().IsInteger() {
+		return nil, false
+	}
+	k, ok := b.bindExpr(c, fc.Args[1], p).(*Const)
+	if !ok {
+		return nil, false
+	}
+	var macro string
+	switch s, _ := k.Value.(string); strings.ToUpper(s) {
+	case "REGCLASS":
+		macro = "__etl_regclass_out"
+	case "REGTYPE":
+		macro = "__etl_regtype_out"
+	default:
+		return nil, false
+	}
+	return b.bindPGMacro(c, &ast.FuncCallExpr{FnName: ast.NewCIStr(macro), Args: []ast.ExprNode{fc}}, macro, p)
 }
 
 // regCast binds a cast to one of PostgreSQL's OID alias types (regclass,

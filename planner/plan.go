@@ -37,6 +37,13 @@ type Scan struct {
 	// of satisfies (Parquet row groups by their min/max statistics); the
 	// filter above still applies them to the rows read.
 	Filters []Expr
+	// PartitionFilters are conditions over Columns that read only columns
+	// whose values come from the relation's partition directories
+	// (key=value/), and hold for every row the plan keeps from this scan
+	// (the optimizer copies them from the filter right above). A reader
+	// skips the files of a partition for which one is FALSE or NULL; the
+	// filter above still applies them.
+	PartitionFilters []Expr
 }
 
 // Values is an inline table (VALUES rows, or the one empty row of a SELECT
@@ -273,6 +280,31 @@ type Window struct {
 	Columns []Column
 }
 
+// SetFunc is one set-returning function of a select list: unnest(array)
+// gives the array's elements, generate_subscripts(array, 1) their
+// subscripts, and _pg_expandarray(array) one {element, subscript} pair per
+// element (PostgreSQL's record (x, n), as a BIGINT[] since etlc has no
+// record types).
+type SetFunc struct {
+	Name string
+	Args []Expr
+	T    catalog.Type
+}
+
+// String returns name(args).
+func (f *SetFunc) String() string { return f.Name + "(" + joinExprs(f.Args) + ")" }
+
+// ProjectSet evaluates set-returning functions over each row of Input, as
+// PostgreSQL's ProjectSet does: a row yields as many rows as its longest
+// function result, the shorter results padded with NULL (the functions run
+// in lockstep), and none when every result is empty. Its output is Input's
+// columns followed by one column per function.
+type ProjectSet struct {
+	Input   Node
+	Funcs   []*SetFunc
+	Columns []Column
+}
+
 // CTERef is a reference to a WITH query or a view. Non-recursive CTEs are inlined:
 // every reference to the same CTE shares the same Plan pointer, so the
 // optimizer can decide to compute it once.
@@ -321,7 +353,10 @@ func (n *Limit) Schema() []Column     { return n.Input.Schema() }
 func (n *SetOp) Schema() []Column     { return n.Columns }
 func (n *Distinct) Schema() []Column  { return n.Input.Schema() }
 func (n *Window) Schema() []Column    { return n.Columns }
-func (n *CTERef) Schema() []Column    { return n.Columns }
+
+// Schema implements Node.
+func (n *ProjectSet) Schema() []Column { return n.Columns }
+func (n *CTERef) Schema() []Column     { return n.Columns }
 
 // Schema implements Node.
 func (n *RecursiveCTE) Schema() []Column { return n.Columns }
@@ -341,7 +376,10 @@ func (n *Limit) Children() []Node     { return []Node{n.Input} }
 func (n *SetOp) Children() []Node     { return []Node{n.Left, n.Right} }
 func (n *Distinct) Children() []Node  { return []Node{n.Input} }
 func (n *Window) Children() []Node    { return []Node{n.Input} }
-func (n *CTERef) Children() []Node    { return []Node{n.Plan} }
+
+// Children implements Node.
+func (n *ProjectSet) Children() []Node { return []Node{n.Input} }
+func (n *CTERef) Children() []Node     { return []Node{n.Plan} }
 
 // Children implements Node.
 func (n *RecursiveCTE) Children() []Node { return []Node{n.Anchor, n.Recursive} }
@@ -399,6 +437,10 @@ func NodeExprs(n Node) []Expr {
 			for _, k := range f.OrderBy {
 				out = append(out, k.Expr)
 			}
+		}
+	case *ProjectSet:
+		for _, f := range n.Funcs {
+			out = append(out, f.Args...)
 		}
 	}
 	return out

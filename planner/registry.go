@@ -177,6 +177,8 @@ func simpleType(name string) (catalog.Type, bool) {
 	switch name {
 	case "BOOLEAN":
 		return catalog.Bool, true
+	case "SMALLINT":
+		return catalog.Int16, true
 	case "INT":
 		return catalog.Int32, true
 	case "BIGINT":
@@ -458,6 +460,11 @@ func resultType(fn, rule string, params []catalog.Type, generic catalog.Type) (c
 		return generic, true
 	case "arg1":
 		return arg(0), true
+	case "array1": // an array of the first argument's type
+		if a := arg(0); !a.IsArray() && a.Kind != catalog.KindNull {
+			return catalog.ArrayOf(a), true
+		}
+		return catalog.Type{}, false
 	case "arith", "div": // numeric operators: the catalog's arithmetic rules
 		t, err := catalog.ArithmeticType(arithOps[fn], arg(0), arg(1))
 		return t, err == nil

@@ -21,13 +21,14 @@ type StateLayout struct {
 	// ("aggregate#1", "join#1").
 	ID string `json:"id"`
 	// Op is the operator: window aggregate, aggregate, stream join,
-	// distinct.
+	// distinct, deduplicate.
 	Op string `json:"op"`
 	// Keys are the state's keys: group keys, join keys, or the distinct
 	// columns, each as "expression TYPE" with column positions left out.
 	Keys []string `json:"keys"`
 	// Values are what is kept per key: aggregate states ("sum(DECIMAL(12,2))
-	// DECIMAL(38,2)"), or the buffered rows of each join side.
+	// DECIMAL(38,2)"), the buffered rows of each join side, or a
+	// deduplication's order and candidate rows.
 	Values []string `json:"values"`
 	// Window is the group window ("TUMBLE size=INTERVAL '00:01:00'"), ""
 	// for none.
@@ -58,7 +59,8 @@ func rowLayout(cols []Column) string {
 
 // StateLayouts returns the layouts of the stateful operators of plan n that
 // run over a stream (an operator over a batch input keeps no state between
-// checkpoints): aggregates, joins of two streams, DISTINCT. Operators are
+// checkpoints): aggregates, joins of two streams, DISTINCT, deduplication
+// (ROW_NUMBER() over a stream). Operators are
 // listed in plan order from the root.
 func StateLayouts(n Node) []StateLayout {
 	var out []StateLayout
@@ -128,12 +130,32 @@ func stateOf(n Node) (StateLayout, string, bool) {
 			return l, "", false
 		}
 		l.Op = "stream join"
+		if x.Kind == LeftJoin {
+			// It also keeps which left rows matched.
+			l.Op = "stream left join"
+		}
 		if x.Cond != nil {
 			l.Keys = []string{layoutExpr(x.Cond)}
 		}
 		l.Values = []string{"left " + rowLayout(x.Left.Schema()), "right " + rowLayout(x.Right.Schema())}
 		l.Fingerprint = fingerprint(l)
 		return l, "join", true
+	case *Window:
+		if !hasStream(x.Input) {
+			return l, "", false
+		}
+		l.Op = "deduplicate"
+		for _, f := range x.Funcs {
+			for _, k := range f.PartitionBy {
+				l.Keys = append(l.Keys, layoutExpr(k))
+			}
+			for _, o := range f.OrderBy {
+				l.Values = append(l.Values, "first by "+layoutExpr(o.Expr))
+			}
+		}
+		l.Values = append(l.Values, "rows "+rowLayout(x.Input.Schema()))
+		l.Fingerprint = fingerprint(l)
+		return l, "dedup", true
 	case *Distinct:
 		if !hasStream(x.Input) {
 			return l, "", false

@@ -49,7 +49,11 @@ the script's DECLARE name TYPE DEFAULT value.
 With -o FILE, when no script has errors, compile writes one JSON document
 {"plans": {"<file>": <plan>, ...}} with the plan of every script keyed by the
 file name as given on the command line; "-o -" writes it to standard output.
-The file is replaced atomically and left untouched when there are errors.
+Each statement that runs a query also has "physical": the optimized plan
+that would run, each operator with the estimated rows and cost EXPLAIN
+shows (estimated from the files' Parquet footers and sizes; no data is
+read). The file is replaced atomically and left untouched when there are
+errors.
 
 Diagnostics go to standard error in text form; with --format json they go
 to standard output as one JSON array.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/etlc/etlc/exec/connector"
 	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/optimizer"
 	"github.com/etlc/etlc/parser"
 )
 
@@ -38,8 +39,47 @@ func compileScript(ctx context.Context, src *parser.Source, params map[string]st
 		if err != nil {
 			panic(fmt.Sprintf("encoding the plan: %v", err))
 		}
+		phys, err := session.PhysicalPlans(ctx, prog, files, nil)
+		if err != nil {
+			panic(fmt.Sprintf("optimizing the plan: %v", err))
+		}
+		if plan, err = addPhysical(plan, phys); err != nil {
+			panic(fmt.Sprintf("encoding the plan: %v", err))
+		}
 		return plan, ds
 	})
+}
+
+// addPhysical adds to each statement of a program's plan JSON that runs a
+// query its optimized plan, as "physical": the operators with their
+// estimated rows and cost (optimizer.PhysicalOp). The rest of the
+// document, the "state" layouts of pipelines that --check-compat reads
+// included, stays as it was.
+func addPhysical(plan json.RawMessage, phys []*optimizer.PhysicalOp) (json.RawMessage, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(plan, &doc); err != nil {
+		return nil, err
+	}
+	var stmts []map[string]json.RawMessage
+	if err := json.Unmarshal(doc["statements"], &stmts); err != nil {
+		return nil, err
+	}
+	for i, p := range phys {
+		if p == nil || i >= len(stmts) {
+			continue
+		}
+		raw, err := json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		stmts[i]["physical"] = raw
+	}
+	raw, err := json.Marshal(stmts)
+	if err != nil {
+		return nil, err
+	}
+	doc["statements"] = raw
+	return json.Marshal(doc)
 }
 
 // guard runs compile and turns a panic in it into a single internal-error

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -188,19 +187,11 @@ func runRun(ctx context.Context, sys *system, f *runFlags, args []string) error 
 // side by side, until ctx is done (SIGTERM or interrupt: each takes a last
 // checkpoint) or, with --until-idle, until their streams are drained.
 func runPipelines(ctx context.Context, sys *system, eng *session.Engine, f *runFlags, params map[string]string, names []string, out *runOutput) error {
-	errs := make([]error, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := eng.NewSession(session.Options{Params: params, LookupEnv: sys.lookupEnv})
-			defer s.Close()
-			out.pipelineEvent(name, "started", nil)
-			errs[i] = s.RunPipeline(ctx, name, session.PipelineOptions{UntilIdle: f.untilIdle})
-		}()
+	for _, name := range names {
+		out.pipelineEvent(name, "started", nil)
 	}
-	wg.Wait()
+	errs := eng.RunPipelines(ctx, names, session.Options{Params: params, LookupEnv: sys.lookupEnv},
+		session.PipelineOptions{UntilIdle: f.untilIdle})
 	failed := false
 	status := map[string]stream.Snapshot{}
 	for _, st := range eng.PipelineStatus() {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,14 @@ are told no and go on in plain text.
 
 BEGIN, COMMIT and ROLLBACK are accepted, but every statement commits on its
 own: there are no multi-statement transactions. SIGINT or SIGTERM stop the
-server: running statements are cancelled and connections closed.`,
+server: running statements are cancelled and connections closed, and every
+streaming pipeline takes a last checkpoint and stops.
+
+START PIPELINE runs a streaming pipeline (one that reads FROM STREAM) in
+the background of the server, its state and checkpoints in the data
+directory; STOP PIPELINE takes a last checkpoint and stops it, and a later
+START resumes from there. Pipelines running when the server stops run
+again when it starts.`,
 		Example: `  etlc serve --data-dir /var/lib/etlc
   etlc serve --listen 0.0.0.0:5432 --auth scram --user etl:secret --tls-self-signed
   psql -h 127.0.0.1 -p 5432 -U etl`,
@@ -124,6 +132,15 @@ func runServe(ctx context.Context, sys *system, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	// Pipelines that START PIPELINE left running run again, each from
+	// its last checkpoint; one that cannot start is logged (etl.pipelines
+	// shows its error) and the gateway serves all the same.
+	if err := eng.ResumePipelines(ctx, session.Options{}); err != nil {
+		log.Error("etlc serve: resuming pipelines", "error", err)
+	}
+	if names := eng.RunningPipelines(); len(names) > 0 {
+		log.Info("etlc serve: pipelines resumed", "pipelines", strings.Join(names, ","))
+	}
 	var gw gatewayCheck
 	if f.metricsAddr != "" {
 		msrv, err := startMetrics(f.metricsAddr, eng, map[string]observe.ReadyCheck{"gateway": gw.check})
@@ -137,6 +154,15 @@ func runServe(ctx context.Context, sys *system, f *serveFlags) error {
 		gw.set(addr.String())
 		log.Info("etlc serve: listening", "addr", addr.String(), "data_dir", eng.Dir(), "auth", mode.String(), "tls", tc != nil)
 	})
+	// Every pipeline takes a last checkpoint and stops; START PIPELINE's
+	// record of them is kept, so that the next serve resumes them.
+	if names := eng.RunningPipelines(); len(names) > 0 {
+		if perr := eng.StopPipelines(context.WithoutCancel(ctx)); perr != nil {
+			log.Error("etlc serve: stopping pipelines", "error", perr)
+		} else {
+			log.Info("etlc serve: pipelines stopped", "pipelines", strings.Join(names, ","))
+		}
+	}
 	if err != nil {
 		return &ioError{err: err}
 	}

@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -37,28 +34,9 @@ func (l *lockedBuffer) String() string {
 // over the self-signed TLS) and stops it as SIGINT would, by cancelling
 // its context.
 func TestServe(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
-	var stderr lockedBuffer
-	sys := &system{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &stderr,
-		lookupEnv: func(string) (string, bool) { return "", false }, isTerminal: func(io.Writer) bool { return false }}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	exit := make(chan int, 1)
-	go func() {
-		exit <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--auth", "scram",
-			"--user", "etl:secret", "--tls-self-signed"}, sys)
-	}()
-	re := regexp.MustCompile(`addr=(127\.0\.0\.1:\d+)`)
-	var addr string
-	for deadline := time.Now().Add(20 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("the server did not report its address:\n%s", stderr.String())
-	}
-	conn, err := pgx.Connect(ctx, "postgres://etl:secret@"+addr+"/etl?sslmode=require")
+	g := startGateway(t, filepath.Join(t.TempDir(), "data"), "--auth", "scram", "--user", "etl:secret", "--tls-self-signed")
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, "postgres://etl:secret@"+g.addr+"/etl?sslmode=require")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,17 +45,9 @@ func TestServe(t *testing.T) {
 		t.Errorf("%d %v", n, err)
 	}
 	conn.Close(ctx)
-	cancel()
-	select {
-	case code := <-exit:
-		if code != exitOK {
-			t.Errorf("exit %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	if !strings.Contains(stderr.String(), "etlc serve: stopped") {
-		t.Errorf("log:\n%s", stderr.String())
+	g.stop(t)
+	if !strings.Contains(g.stderr.String(), "etlc serve: stopped") {
+		t.Errorf("log:\n%s", g.stderr.String())
 	}
 }
 

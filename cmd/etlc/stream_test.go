@@ -17,9 +17,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// streamJob is a script with two pipelines over one stream of events: a
-// tumbling-window aggregation and a filter + project. ${dir} is the test
-// directory.
+// streamJob is a script with pipelines over a stream of events: a
+// tumbling-window aggregation, a filter + project, a deduplication, a
+// DISTINCT and an inner and a left interval join of the stream with a
+// second stream over the same files. ${dir} is the test directory.
 const streamJob = `
 CREATE STREAM IF NOT EXISTS events (id BIGINT, k INT, amount BIGINT, ts TIMESTAMP,
   WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
@@ -33,6 +34,31 @@ CREATE PIPELINE IF NOT EXISTS totals WITH (checkpoint_interval = '150ms') AS INS
   GROUP BY TUMBLE(ts, INTERVAL '10 seconds'), k;
 CREATE PIPELINE IF NOT EXISTS large WITH (checkpoint_interval = '100ms') AS INSERT INTO big
   SELECT id, k, amount * 2 FROM STREAM events WHERE amount > 90;
+CREATE STREAM IF NOT EXISTS events2 (id BIGINT, k INT, amount BIGINT, ts TIMESTAMP,
+  WATERMARK FOR ts AS ts - INTERVAL '5 seconds')
+  WITH (connector = 'file', path = '${dir}/in/', format = 'csv', header = 'true');
+CREATE SINK IF NOT EXISTS firsts (id BIGINT, k INT, amount BIGINT)
+  WITH (path = '${dir}/out_${run}/firsts/', format = 'csv', header = 'false');
+CREATE SINK IF NOT EXISTS kinds (k INT, tens BIGINT)
+  WITH (path = '${dir}/out_${run}/kinds/', format = 'csv', header = 'false');
+CREATE SINK IF NOT EXISTS pairs (a BIGINT, b BIGINT, k INT)
+  WITH (path = '${dir}/out_${run}/pairs/', format = 'csv', header = 'false');
+CREATE SINK IF NOT EXISTS followed (a BIGINT, b BIGINT)
+  WITH (path = '${dir}/out_${run}/followed/', format = 'csv', header = 'false');
+CREATE PIPELINE IF NOT EXISTS first_per_key WITH (checkpoint_interval = '120ms', state_ttl = '1 day') AS INSERT INTO firsts
+  SELECT id, k, amount FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY k % 100, amount / 10 ORDER BY ts) AS rn FROM STREAM events)
+  WHERE rn = 1;
+CREATE PIPELINE IF NOT EXISTS distinct_kinds WITH (checkpoint_interval = '130ms', state_ttl = '1 day') AS INSERT INTO kinds
+  SELECT DISTINCT k % 50, amount / 10 FROM STREAM events;
+CREATE PIPELINE IF NOT EXISTS near_pairs WITH (checkpoint_interval = '140ms') AS INSERT INTO pairs
+  SELECT a.id, b.id, a.k FROM STREAM events a JOIN STREAM events2 b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts - INTERVAL '2' SECOND AND a.ts + INTERVAL '2' SECOND
+  WHERE a.amount > 80;
+CREATE PIPELINE IF NOT EXISTS followed_by WITH (checkpoint_interval = '110ms') AS INSERT INTO followed
+  SELECT a.id, b.id FROM STREAM events a LEFT JOIN STREAM events2 b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1' SECOND
+  WHERE a.amount > 95;
 `
 
 // writeEvents writes n events into files of per events each under dir/in:
@@ -148,6 +174,11 @@ func TestStreamCrashRecovery(t *testing.T) {
 	}
 	wantAgg := sinkRows(t, filepath.Join(dir, "out_ref", "agg"))
 	wantBig := sinkRows(t, filepath.Join(dir, "out_ref", "big"))
+	stateful := []string{"firsts", "kinds", "pairs", "followed"}
+	want := map[string][]string{}
+	for _, s := range stateful {
+		want[s] = sinkRows(t, filepath.Join(dir, "out_ref", s))
+	}
 
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	kills, finished := 0, false
@@ -186,6 +217,9 @@ func TestStreamCrashRecovery(t *testing.T) {
 	t.Logf("%d interruptions", kills)
 	compareRows(t, "windowed sink after crashes", sinkRows(t, filepath.Join(dir, "out_crash", "agg")), wantAgg)
 	compareRows(t, "filter+project sink after crashes", sinkRows(t, filepath.Join(dir, "out_crash", "big")), wantBig)
+	for _, s := range stateful {
+		compareRows(t, s+" sink after crashes", sinkRows(t, filepath.Join(dir, "out_crash", s)), want[s])
+	}
 
 	// The same queries as a batch over the same files.
 	batch := `
@@ -197,6 +231,24 @@ CREATE SINK b_big (id BIGINT, k INT, amount BIGINT)
   WITH (path = '${dir}/batch/big/', format = 'csv', header = 'false');
 INSERT INTO b_agg SELECT window_start, k, SUM(amount), COUNT(*) FROM ev GROUP BY TUMBLE(ts, INTERVAL '10 seconds'), k;
 INSERT INTO b_big SELECT id, k, amount * 2 FROM ev WHERE amount > 90;
+CREATE SINK b_firsts (id BIGINT, k INT, amount BIGINT)
+  WITH (path = '${dir}/batch/firsts/', format = 'csv', header = 'false');
+CREATE SINK b_kinds (k INT, tens BIGINT)
+  WITH (path = '${dir}/batch/kinds/', format = 'csv', header = 'false');
+CREATE SINK b_pairs (a BIGINT, b BIGINT, k INT)
+  WITH (path = '${dir}/batch/pairs/', format = 'csv', header = 'false');
+CREATE SINK b_followed (a BIGINT, b BIGINT)
+  WITH (path = '${dir}/batch/followed/', format = 'csv', header = 'false');
+INSERT INTO b_firsts SELECT id, k, amount FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY k % 100, amount / 10 ORDER BY ts) AS rn FROM ev)
+  WHERE rn = 1;
+INSERT INTO b_kinds SELECT DISTINCT k % 50, amount / 10 FROM ev;
+INSERT INTO b_pairs SELECT a.id, b.id, a.k FROM ev a JOIN ev b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts - INTERVAL '2' SECOND AND a.ts + INTERVAL '2' SECOND
+  WHERE a.amount > 80;
+INSERT INTO b_followed SELECT a.id, b.id FROM ev a LEFT JOIN ev b
+    ON a.k = b.k AND a.id < b.id AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1' SECOND
+  WHERE a.amount > 95;
 `
 	script := filepath.Join(dir, "batch.sql")
 	os.WriteFile(script, []byte(batch), 0o644)
@@ -206,6 +258,9 @@ INSERT INTO b_big SELECT id, k, amount * 2 FROM ev WHERE amount > 90;
 	}
 	compareRows(t, "stream vs batch (windows)", wantAgg, sinkRows(t, filepath.Join(dir, "batch", "agg")))
 	compareRows(t, "stream vs batch (filter+project)", wantBig, sinkRows(t, filepath.Join(dir, "batch", "big")))
+	for _, s := range stateful {
+		compareRows(t, "stream vs batch ("+s+")", want[s], sinkRows(t, filepath.Join(dir, "batch", s)))
+	}
 }
 
 // kafkaJob is a windowed pipeline over a Kafka topic; ${brokers} and

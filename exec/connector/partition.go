@@ -1,7 +1,12 @@
 package connector
 
 import (
+	"fmt"
 	"strings"
+
+	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/array"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // hiveNull is the directory value Hive, Spark and Trino use for a NULL
@@ -93,4 +98,59 @@ func PartitionDir(rel string) (dir string, values []string) {
 		values = append(values, unescapePartition(v))
 	}
 	return dir, values
+}
+
+// PartitionRecord returns a one-row record of the given columns of a
+// source's fields (indexes into fields, in output order; nil: all) holding
+// the values a file's partition directories give them, converted to the
+// columns' types as a scan converts them, and NULL where the file's path
+// has no directory for a column. present[k] reports whether output column
+// k has a directory. A value that does not convert is an error (reading
+// the file would fail the same way). The caller releases the record.
+func PartitionRecord(mem memory.Allocator, fields []Field, columns []int, parts []PartitionValue) (rec arrow.Record, present []bool, err error) {
+	if columns == nil {
+		columns = make([]int, len(fields))
+		for i := range columns {
+			columns[i] = i
+		}
+	}
+	out := make([]Field, len(columns))
+	cols := make([]arrow.Array, len(columns))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	present = make([]bool, len(columns))
+	for k, i := range columns {
+		if i < 0 || i >= len(fields) {
+			return nil, nil, fmt.Errorf("column index %d out of range (%d columns)", i, len(fields))
+		}
+		f := fields[i]
+		out[k] = f
+		var p *PartitionValue
+		for j := range parts {
+			if findField(fields, parts[j].Column) == i {
+				p = &parts[j]
+			}
+		}
+		if p == nil {
+			b := array.NewBuilder(mem, f.Type.Arrow())
+			b.AppendNull()
+			cols[k] = b.NewArray()
+			b.Release()
+			continue
+		}
+		c, err := partitionColumn(mem, f, p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("partition directory %s=%s: column %q: %w", p.Column, p.Value, f.Name, err)
+		}
+		c.appendStaged()
+		cols[k] = c.builder.NewArray()
+		c.builder.Release()
+		present[k] = true
+	}
+	return array.NewRecord(ArrowSchema(out), cols, 1), present, nil
 }

@@ -218,6 +218,10 @@ func castFunc(from, to catalog.Type, try, implicit bool) (castFn, error) {
 	}
 	unsupported := fmt.Errorf("cannot cast %s to %s", from, to)
 	switch {
+	case from.IsArray() && to.IsArray():
+		return arrayToArrayCast(from, to, try, implicit)
+	case from.IsString() && to.IsArray():
+		return textToArrayCast(to, try), nil
 	case to.Kind == catalog.KindString || (to.Kind == catalog.KindJSON && from.Kind != catalog.KindString):
 		if from.Kind == catalog.KindJSON && to.Kind == catalog.KindString && to.Length == 0 {
 			return relabel(to), nil
@@ -314,8 +318,63 @@ func textOf(a arrow.Array, t catalog.Type, l *time.Location) texter {
 	case catalog.KindInterval:
 		v := values[arrow.MonthDayNanoInterval](a)
 		return func(dst []byte, i int) []byte { return appendInterval(dst, v[i]) }
+	case catalog.KindArray:
+		x := a.(*array.List)
+		child := x.ListValues()
+		elem := textOf(child, t.ElemType(), l)
+		return func(dst []byte, i int) []byte {
+			start, end := x.ValueOffsets(i)
+			return appendArrayText(dst, child, int(start), int(end), elem)
+		}
 	}
 	return func(dst []byte, i int) []byte { return dst }
+}
+
+// appendArrayText writes the elements start..end of child as PostgreSQL's
+// array text: {1,2,NULL}, with an element quoted when it is empty, reads
+// NULL, or holds a brace, quote, comma, backslash or white space.
+func appendArrayText(dst []byte, child arrow.Array, start, end int, elem texter) []byte {
+	dst = append(dst, '{')
+	var tmp []byte
+	for k := start; k < end; k++ {
+		if k > start {
+			dst = append(dst, ',')
+		}
+		if child.IsNull(k) {
+			dst = append(dst, "NULL"...)
+			continue
+		}
+		tmp = elem(tmp[:0], k)
+		dst = appendArrayElem(dst, tmp)
+	}
+	return append(dst, '}')
+}
+
+// AppendArrayElem appends one element of an array's text form (the
+// element's own text s), quoted as PostgreSQL quotes it when it must be:
+// empty, NULL, or holding a brace, quote, comma, backslash or white space.
+func AppendArrayElem(dst, s []byte) []byte { return appendArrayElem(dst, s) }
+
+// appendArrayElem writes one element's text, quoted when it must be.
+func appendArrayElem(dst, s []byte) []byte {
+	quote := len(s) == 0 || strings.EqualFold(string(s), "NULL")
+	for _, c := range s {
+		switch c {
+		case '{', '}', '"', ',', '\\', ' ', '\t', '\n', '\r', '\v', '\f':
+			quote = true
+		}
+	}
+	if !quote {
+		return append(dst, s...)
+	}
+	dst = append(dst, '"')
+	for _, c := range s {
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
 }
 
 // appendFloat writes a float as PostgreSQL does: the shortest text that

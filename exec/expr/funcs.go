@@ -20,7 +20,8 @@ func nonStrict(name string) bool {
 	switch name {
 	case "and", "or", "is_null", "is_not_null", "is_true", "is_not_true", "is_false", "is_not_false",
 		"is_distinct_from", "is_not_distinct_from", "coalesce", "ifnull", "nullif", "greatest", "least",
-		"if", "in_list", "concat", "concat_ws", "hash", "current_date", "current_timestamp", "pi", "random":
+		"if", "in_list", "concat", "concat_ws", "hash", "current_date", "current_timestamp", "pi", "random",
+		"__etl_array", "array_cat", "array_append", "array_prepend", "array_to_string":
 		return true
 	}
 	return false
@@ -75,6 +76,9 @@ func (c *compiler) call(x *planner.Call, args []node) (node, error) {
 		return c.jsonFunc(x, args)
 	case "md5", "sha1", "sha2", "sha256", "hash":
 		return c.hashFunc(x, args)
+	}
+	if n, ok, err := c.arrayFunc(x, args); ok {
+		return n, err
 	}
 	if n, ok, err := c.stringFunc(x, args); ok {
 		return n, err

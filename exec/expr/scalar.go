@@ -55,6 +55,14 @@ func scalarAt(a arrow.Array, i int, t catalog.Type) any {
 		return int64(x.Value(i))
 	case *array.MonthDayNanoInterval:
 		return x.Value(i)
+	case *array.List:
+		start, end := x.ValueOffsets(i)
+		child, et := x.ListValues(), t.ElemType()
+		out := make([]any, 0, end-start)
+		for k := start; k < end; k++ {
+			out = append(out, scalarAt(child, int(k), et))
+		}
+		return out
 	}
 	panic(fmt.Sprintf("scalarAt: unsupported array %s", a.DataType()))
 }
@@ -65,6 +73,17 @@ func constArray(v any, t catalog.Type, n int) arrow.Array {
 	dt := arrowType(t)
 	if dt.ID() == arrow.NULL {
 		return array.NewNull(n)
+	}
+	if t.IsArray() {
+		vals := make([]any, n)
+		for i := range vals {
+			vals[i] = v
+		}
+		a, err := valuesArray(memory.DefaultAllocator, t, vals)
+		if err != nil {
+			panic(fmt.Sprintf("constArray: %v", err))
+		}
+		return a
 	}
 	if v == nil {
 		valid := make([]byte, bitutil.BytesForBits(int64(n)))
@@ -203,6 +222,20 @@ func canonical(v any, t catalog.Type) (any, error) {
 		if iv, ok := v.(arrow.MonthDayNanoInterval); ok {
 			return iv, nil
 		}
+	case catalog.KindArray:
+		xs, ok := v.([]any)
+		if !ok {
+			break
+		}
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			e, err := canonical(x, t.ElemType())
+			if err != nil {
+				return nil, err
+			}
+			out[i] = e
+		}
+		return out, nil
 	}
 	return bad()
 }

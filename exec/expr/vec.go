@@ -1,6 +1,7 @@
 package expr
 
 import (
+	"fmt"
 	"math/bits"
 	"unsafe"
 
@@ -287,6 +288,9 @@ func gather(alloc memory.Allocator, dt arrow.DataType, srcs []arrow.Array, which
 		}
 		return srcs[w], int(rows[i])
 	}
+	if dt.ID() == arrow.LIST {
+		return gatherList(alloc, dt, n, src)
+	}
 	// Validity.
 	needValid := false
 	if which != nil {
@@ -540,3 +544,22 @@ func rowValid(i int, arrs ...arrow.Array) bool {
 
 // bytesBuffer wraps Go memory as a buffer (finish may release it).
 func bytesBuffer(b []byte) *memory.Buffer { return memory.NewBufferBytes(b) }
+
+// gatherList is gather for arrays (lists), row by row over their values.
+func gatherList(alloc memory.Allocator, dt arrow.DataType, n int, src func(i int) (arrow.Array, int)) arrow.Array {
+	t, err := catalog.FromArrow(dt)
+	if err != nil {
+		panic(fmt.Sprintf("gather: %v", err))
+	}
+	vals := make([]any, n)
+	for i := range vals {
+		if a, r := src(i); a != nil {
+			vals[i] = scalarAt(a, r, t)
+		}
+	}
+	out, err := valuesArray(alloc, t, vals)
+	if err != nil {
+		panic(fmt.Sprintf("gather: %v", err))
+	}
+	return out
+}

@@ -44,7 +44,7 @@ func (r *stmtRun) analyze(ctx context.Context, obj *catalog.Object) error {
 	}
 	var footer *catalog.TableStats
 	if opts.Format == connector.FormatParquet {
-		ts, err := r.parquetStats(ctx, obj, opts)
+		ts, err := parquetStats(ctx, r.s.eng.conn, obj, opts)
 		if err != nil {
 			return fmt.Errorf("analyze %q: %w", obj.Name, err)
 		}

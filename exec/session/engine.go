@@ -63,6 +63,8 @@ type Engine struct {
 	glue *glue.Registrar
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
+	// pm runs the streaming pipelines in the background.
+	pm pipelineManager
 	// stmts counts finished statements for the metrics.
 	stmts stmtMetrics
 }
@@ -131,8 +133,11 @@ func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
 // Connector is the engine's file connector.
 func (e *Engine) Connector() *connector.FileConnector { return e.conn }
 
-// Close closes the catalog and releases the quarantine relations.
+// Close stops the pipelines running in the background (each takes a last
+// checkpoint), then closes the catalog and releases the quarantine
+// relations.
 func (e *Engine) Close() error {
+	stopErr := e.StopPipelines(context.Background())
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -143,7 +148,7 @@ func (e *Engine) Close() error {
 		q.reset()
 	}
 	e.mu.Unlock()
-	return e.cat.Close()
+	return errors.Join(stopErr, e.cat.Close())
 }
 
 // tableDir is the directory of a managed table's files, with a trailing

@@ -18,7 +18,10 @@ import (
 // For a query it is the plan that runs: optimized, each operator with its
 // estimated rows and cost. EXPLAIN ANALYZE runs the query (its rows are
 // discarded) and adds to each operator what it did: rows, batches, time
-// (its inputs included) and peak memory; then the total time.
+// (its inputs included) and peak memory; then the total time. The plan
+// runs as it would outside EXPLAIN, in parallel with several threads: an
+// operator that ran in several workers shows their rows and batches
+// summed, the longest worker's time and "workers=N".
 func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 	r.res.Tag = "EXPLAIN"
 	if st.Inner == nil {
@@ -41,8 +44,17 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 		return err
 	}
 	est := optimizer.NewEstimator(opts)
+	estNote := func(n planner.Node) string {
+		s := est.Note(n)
+		if sc, ok := n.(*planner.Scan); ok {
+			if kept, total, ok := r.partitionCounts(ctx, sc); ok {
+				s += fmt.Sprintf(" (partitions=%d/%d)", kept, total)
+			}
+		}
+		return s
+	}
 	if !st.Analyze {
-		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatWith(plan, est.Note)))
+		return r.textRows(ctx, []string{"QUERY PLAN"}, lines(planner.FormatWith(plan, estNote)))
 	}
 	var mu sync.Mutex
 	measured := map[planner.Node][]*exec.Instrumented{}
@@ -67,24 +79,40 @@ func (r *stmtRun) explain(ctx context.Context, st *planner.ExplainStmt) error {
 		mu.Lock()
 		ins := measured[n]
 		mu.Unlock()
-		var sum exec.OpStats
-		for _, in := range ins {
-			s := in.Stats()
-			sum.Rows += s.Rows
-			sum.Batches += s.Batches
-			sum.Time += s.Time
-			sum.PeakMem = max(sum.PeakMem, s.PeakMem)
-			sum.Opened = sum.Opened || s.Opened
-		}
+		sum, workers := sumStats(ins)
 		if !sum.Opened {
-			return est.Note(n) + " (never executed)"
+			return estNote(n) + " (never executed)"
 		}
-		return fmt.Sprintf("%s (actual rows=%d batches=%d time=%s peak=%s)", est.Note(n), sum.Rows, sum.Batches,
-			fmtDuration(sum.Time), fmtBytes(sum.PeakMem))
+		w := ""
+		if workers > 1 {
+			w = fmt.Sprintf(" workers=%d", workers)
+		}
+		return fmt.Sprintf("%s (actual rows=%d batches=%d time=%s peak=%s%s)", estNote(n), sum.Rows, sum.Batches,
+			fmtDuration(sum.Time), fmtBytes(sum.PeakMem), w)
 	}
 	out := lines(planner.FormatWith(plan, note))
 	out = append(out, []string{fmt.Sprintf("Execution time: %s, peak memory %s", fmtDuration(total), fmtBytes(r.mem.Peak()))})
 	return r.textRows(ctx, []string{"QUERY PLAN"}, out)
+}
+
+// sumStats adds up the measurements of the operators built for one plan
+// node: one, or one per worker of a parallel pipeline. Rows and batches
+// add up; time is the longest worker's (they run at the same time), and
+// peak memory the highest seen. workers counts the operators that ran.
+func sumStats(ins []*exec.Instrumented) (sum exec.OpStats, workers int) {
+	for _, in := range ins {
+		s := in.Stats()
+		if !s.Opened {
+			continue
+		}
+		workers++
+		sum.Opened = true
+		sum.Rows += s.Rows
+		sum.Batches += s.Batches
+		sum.Time = max(sum.Time, s.Time)
+		sum.PeakMem = max(sum.PeakMem, s.PeakMem)
+	}
+	return sum, workers
 }
 
 // drain runs an operator to its end, discarding the rows.

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
+
+	"github.com/etlc/etlc/exec/expr"
 )
 
 // FormatValue renders row i of arr in PostgreSQL's text output format:
@@ -61,6 +63,23 @@ func FormatValue(arr arrow.Array, i int) (string, bool) {
 		return s, true
 	case *array.MonthDayNanoInterval:
 		return formatInterval(a.Value(i)), true
+	case *array.List:
+		// PostgreSQL's array text: {1,2,NULL}, elements quoted as needed.
+		start, end := a.ValueOffsets(i)
+		child := a.ListValues()
+		b := []byte{'{'}
+		for k := int(start); k < int(end); k++ {
+			if k > int(start) {
+				b = append(b, ',')
+			}
+			s, ok := FormatValue(child, k)
+			if !ok {
+				b = append(b, "NULL"...)
+				continue
+			}
+			b = expr.AppendArrayElem(b, []byte(s))
+		}
+		return string(append(b, '}')), true
 	}
 	return arr.ValueStr(i), true
 }

@@ -21,8 +21,10 @@ import (
 // sinks, managed tables, <source>__errors relations and the etl.* system
 // tables are 'r' (ordinary tables), so psql's \dt lists them and \d
 // describes them; the emulated catalog relations are 'r', or 'v' where
-// PostgreSQL defines a view. Pipelines are not relations. A PRIMARY KEY
-// shows as an index <table>_pkey ('i') and a constraint.
+// PostgreSQL defines a view. Pipelines are not relations. Every index of a
+// managed table (PRIMARY KEY, UNIQUE, CREATE [UNIQUE] INDEX) shows as an
+// index relation ('i') and a pg_index row; a PRIMARY KEY or UNIQUE
+// constraint also as a pg_constraint row.
 
 // relEntry is one relation of pg_class.
 type relEntry struct {
@@ -33,11 +35,55 @@ type relEntry struct {
 	kind    string // relkind
 	cols    catalog.Schema
 	obj     *catalog.Object // nil for the emulated catalog's own relations
-	pkey    []int           // attnums of the primary key
-	pkeyOID int64
-	conOID  int64
+	indexes []relIndex
 	desc    string
 	def     string // a view's definition
+}
+
+// relIndex is one index of a relation.
+type relIndex struct {
+	name       string
+	oid        int64
+	conOID     int64 // the constraint's, for a PRIMARY KEY or UNIQUE constraint
+	cols       []int // attnums
+	unique     bool
+	primary    bool
+	constraint bool
+}
+
+// def is pg_get_indexdef's text.
+func (ix relIndex) def(r relEntry) string {
+	u := ""
+	if ix.unique {
+		u = "UNIQUE "
+	}
+	return fmt.Sprintf("CREATE %sINDEX %s ON %s.%s USING btree (%s)", u, catalog.QuoteIdent(ix.name), r.schema,
+		catalog.QuoteIdent(r.name), ix.colNames(r))
+}
+
+// conDef is pg_get_constraintdef's text.
+func (ix relIndex) conDef(r relEntry) string {
+	if ix.primary {
+		return "PRIMARY KEY (" + ix.colNames(r) + ")"
+	}
+	return "UNIQUE (" + ix.colNames(r) + ")"
+}
+
+func (ix relIndex) colNames(r relEntry) string {
+	names := make([]string, len(ix.cols))
+	for i, k := range ix.cols {
+		names[i] = catalog.QuoteIdent(r.cols[k-1].Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// attnums is the int2[] of the index's columns.
+func (ix relIndex) attnums() []any {
+	out := make([]any, len(ix.cols))
+	for i, k := range ix.cols {
+		out[i] = int64(k)
+	}
+	return out
 }
 
 // sessionInfo is what pg_stat_activity and the connect-time functions show
@@ -162,20 +208,54 @@ func (f *scanFactory) relations(ctx context.Context) []relEntry {
 				e.cols = cols
 			}
 		}
-		for _, k := range o.PrimaryKey {
-			for i, c := range e.cols {
-				if strings.EqualFold(c.Name, k) {
-					e.pkey = append(e.pkey, i+1)
-				}
-			}
-		}
-		if len(e.pkey) > 0 {
-			e.pkeyOID = catalog.DerivedOID("index", schema+"."+name+"_pkey")
-			e.conOID = catalog.DerivedOID("constraint", schema+"."+name+"_pkey")
-		}
+		e.indexes = relIndexes(&o, schema, name, e.cols)
 		out = append(out, e)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].oid < out[j].oid })
+	return out
+}
+
+// relIndexes lists the indexes of an object: its Indexes, and a primary
+// key recorded only as PrimaryKey (named <table>_pkey).
+func relIndexes(o *catalog.Object, schema, name string, cols catalog.Schema) []relIndex {
+	attnums := func(names []string) []int {
+		var out []int
+		for _, k := range names {
+			for i, c := range cols {
+				if strings.EqualFold(c.Name, k) {
+					out = append(out, i+1)
+				}
+			}
+		}
+		return out
+	}
+	var out []relIndex
+	hasPrimary := false
+	for _, ix := range o.Indexes {
+		hasPrimary = hasPrimary || ix.Primary
+		ri := relIndex{name: ix.Name, oid: catalog.DerivedOID("index", schema+"."+ix.Name), cols: attnums(ix.Columns),
+			unique: ix.Unique || ix.Primary, primary: ix.Primary, constraint: ix.Constraint || ix.Primary}
+		if ri.constraint {
+			ri.conOID = catalog.DerivedOID("constraint", schema+"."+ix.Name)
+		}
+		if len(ri.cols) == len(ix.Columns) {
+			out = append(out, ri)
+		}
+	}
+	if !hasPrimary {
+		if k := attnums(o.PrimaryKey); len(k) > 0 {
+			n := name + "_pkey"
+			out = append(out, relIndex{name: n, oid: catalog.DerivedOID("index", schema+"."+n),
+				conOID: catalog.DerivedOID("constraint", schema+"."+n), cols: k, unique: true, primary: true, constraint: true})
+		}
+	}
+	// The primary key first, then by name, as psql lists them.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].primary != out[j].primary {
+			return out[i].primary
+		}
+		return out[i].name < out[j].name
+	})
 	return out
 }
 
@@ -316,11 +396,11 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 				am = 0
 			}
 			add(r.oid, r.name, r.nsp, int64(0), int64(0), catalog.OIDOwner, am, r.oid, int64(0), int64(0), float64(-1),
-				int64(0), int64(0), len(r.pkey) > 0, false, "p", r.kind, int64(len(r.cols)), int64(0),
+				int64(0), int64(0), len(r.indexes) > 0, false, "p", r.kind, int64(len(r.cols)), int64(0),
 				false, false, false, false, false, true, "d", false, int64(0), nil, nil, nil)
-			if len(r.pkey) > 0 {
-				add(r.pkeyOID, r.name+"_pkey", r.nsp, int64(0), int64(0), catalog.OIDOwner, catalog.OIDBtreeAM, r.pkeyOID,
-					int64(0), int64(0), float64(-1), int64(0), int64(0), false, false, "p", "i", int64(len(r.pkey)),
+			for _, ix := range r.indexes {
+				add(ix.oid, ix.name, r.nsp, int64(0), int64(0), catalog.OIDOwner, catalog.OIDBtreeAM, ix.oid,
+					int64(0), int64(0), float64(-1), int64(0), int64(0), false, false, "p", "i", int64(len(ix.cols)),
 					int64(0), false, false, false, false, false, true, "n", false, int64(0), nil, nil, nil)
 			}
 		}
@@ -328,14 +408,16 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 		for _, r := range rels {
 			for i, c := range r.cols {
 				add(r.oid, c.Name, int64(c.Type.PGOID()), int64(-1), int64(c.Type.PGSize()), int64(i+1), int64(0),
-					int64(-1), int64(c.Type.PGTypeMod()), c.Type.PGSize() > 0 && c.Type.PGSize() <= 8, "i", "p", "",
+					int64(-1), int64(c.Type.PGTypeMod()), c.Type.PGSize() > 0 && c.Type.PGSize() <= 8, "i", storageOf(c.Type), "",
 					c.NotNull, false, false, "", "", false, true, int64(0), collationOf(c.Type), nil, nil, nil)
 			}
-			for i, k := range r.pkey {
-				c := r.cols[k-1]
-				add(r.pkeyOID, c.Name, int64(c.Type.PGOID()), int64(-1), int64(c.Type.PGSize()), int64(i+1), int64(0),
-					int64(-1), int64(c.Type.PGTypeMod()), c.Type.PGSize() > 0 && c.Type.PGSize() <= 8, "i", "p", "",
-					c.NotNull, false, false, "", "", false, true, int64(0), collationOf(c.Type), nil, nil, nil)
+			for _, ix := range r.indexes {
+				for i, k := range ix.cols {
+					c := r.cols[k-1]
+					add(ix.oid, c.Name, int64(c.Type.PGOID()), int64(-1), int64(c.Type.PGSize()), int64(i+1), int64(0),
+						int64(-1), int64(c.Type.PGTypeMod()), c.Type.PGSize() > 0 && c.Type.PGSize() <= 8, "i", storageOf(c.Type), "",
+						c.NotNull, false, false, "", "", false, true, int64(0), collationOf(c.Type), nil, nil, nil)
+				}
 			}
 		}
 	case !info && name == "pg_type":
@@ -376,26 +458,36 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 		}
 	case !info && name == "pg_index":
 		for _, r := range rels {
-			if len(r.pkey) == 0 {
-				continue
+			for _, ix := range r.indexes {
+				n := int64(len(ix.cols))
+				coll, class, opt := make([]any, n), make([]any, n), make([]any, n)
+				for i, k := range ix.cols {
+					coll[i], class[i], opt[i] = collationOf(r.cols[k-1].Type), int64(0), int64(0)
+				}
+				add(ix.oid, r.oid, n, n, ix.unique, false, ix.primary, false, true, false,
+					true, false, true, true, false, ix.attnums(), coll, class, opt, nil, nil, ix.def(r))
 			}
-			add(r.pkeyOID, r.oid, int64(len(r.pkey)), int64(len(r.pkey)), true, false, true, false, true, false,
-				true, false, true, true, false, joinInts(r.pkey, " "), "", "", "", nil, nil, indexDef(r))
 		}
 	case !info && name == "pg_indexes":
 		for _, r := range rels {
-			if len(r.pkey) > 0 {
-				add(r.schema, r.name, r.name+"_pkey", nil, indexDef(r))
+			for _, ix := range r.indexes {
+				add(r.schema, r.name, ix.name, nil, ix.def(r))
 			}
 		}
 	case !info && name == "pg_constraint":
 		for _, r := range rels {
-			if len(r.pkey) == 0 {
-				continue
+			for _, ix := range r.indexes {
+				if !ix.constraint {
+					continue
+				}
+				typ := "u"
+				if ix.primary {
+					typ = "p"
+				}
+				add(ix.conOID, ix.name, r.nsp, typ, false, false, true, r.oid, int64(0), ix.oid, int64(0),
+					int64(0), " ", " ", " ", true, int64(0), true, ix.attnums(), nil, nil, nil, nil,
+					nil, nil, nil, ix.conDef(r))
 			}
-			add(r.conOID, r.name+"_pkey", r.nsp, "p", false, false, true, r.oid, int64(0), r.pkeyOID, int64(0),
-				int64(0), " ", " ", " ", true, int64(0), true, "{"+joinInts(r.pkey, ",")+"}", nil, nil, nil, nil,
-				nil, nil, nil, "PRIMARY KEY ("+pkeyCols(r)+")")
 		}
 	case !info && name == "pg_description":
 		for _, r := range rels {
@@ -419,7 +511,7 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 	case !info && name == "pg_tables":
 		for _, r := range rels {
 			if r.kind == "r" {
-				add(r.schema, r.name, user, nil, len(r.pkey) > 0, false, false, false)
+				add(r.schema, r.name, user, nil, len(r.indexes) > 0, false, false, false)
 			}
 		}
 	case !info && name == "pg_views":
@@ -500,14 +592,22 @@ func (f *scanFactory) pgCatalogRows(ctx context.Context, obj *catalog.Object) ([
 		}
 	case info && name == "table_constraints":
 		for _, r := range rels {
-			if len(r.pkey) > 0 {
-				add(db, r.schema, r.name+"_pkey", db, r.schema, r.name, "PRIMARY KEY", "NO", "NO", "YES", nil)
+			for _, ix := range r.indexes {
+				if ix.constraint {
+					typ := map[bool]string{true: "PRIMARY KEY", false: "UNIQUE"}[ix.primary]
+					add(db, r.schema, ix.name, db, r.schema, r.name, typ, "NO", "NO", "YES", nil)
+				}
 			}
 		}
 	case info && name == "key_column_usage":
 		for _, r := range rels {
-			for i, k := range r.pkey {
-				add(db, r.schema, r.name+"_pkey", db, r.schema, r.name, r.cols[k-1].Name, int64(i+1), nil)
+			for _, ix := range r.indexes {
+				if !ix.constraint {
+					continue
+				}
+				for i, k := range ix.cols {
+					add(db, r.schema, ix.name, db, r.schema, r.name, r.cols[k-1].Name, int64(i+1), nil)
+				}
 			}
 		}
 	default:
@@ -582,6 +682,18 @@ func infoDataType(t catalog.Type) string {
 	return t.PGName()
 }
 
+// storageOf is pg_attribute.attstorage: plain for fixed-width types, main
+// for numeric, extended for the other variable-length types.
+func storageOf(t catalog.Type) string {
+	switch {
+	case t.PGSize() != -1:
+		return "p"
+	case t.PGOID() == catalog.PGOIDNumeric:
+		return "m"
+	}
+	return "x"
+}
+
 // collationOf is pg_attribute.attcollation: the default collation for
 // text types, none for others.
 func collationOf(t catalog.Type) int64 {
@@ -589,25 +701,4 @@ func collationOf(t catalog.Type) int64 {
 		return 100
 	}
 	return 0
-}
-
-// indexDef is pg_get_indexdef's text for a primary key index.
-func indexDef(r relEntry) string {
-	return fmt.Sprintf("CREATE UNIQUE INDEX %s_pkey ON %s.%s USING btree (%s)", r.name, r.schema, r.name, pkeyCols(r))
-}
-
-func pkeyCols(r relEntry) string {
-	names := make([]string, len(r.pkey))
-	for i, k := range r.pkey {
-		names[i] = r.cols[k-1].Name
-	}
-	return strings.Join(names, ", ")
-}
-
-func joinInts(xs []int, sep string) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = fmt.Sprint(x)
-	}
-	return strings.Join(parts, sep)
 }

@@ -41,6 +41,21 @@ func (e *Engine) SetExpectations(pipeline string, s *exec.ExpectStats) {
 	r.stats[k] = s
 }
 
+// forgetExpectations removes the counts of a dropped pipeline.
+func (e *Engine) forgetExpectations(pipeline string) {
+	r := &e.expect
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := catalogKey(pipeline)
+	delete(r.stats, k)
+	for i, o := range r.order {
+		if o == k {
+			r.order = append(r.order[:i], r.order[i+1:]...)
+			break
+		}
+	}
+}
+
 // Expectations returns the current counts of every pipeline's
 // expectations, pipelines in the order they first ran.
 func (e *Engine) Expectations() []exec.ExpectSnapshot {
@@ -58,17 +73,10 @@ func (e *Engine) Expectations() []exec.ExpectSnapshot {
 	return out
 }
 
-// startPipeline runs START PIPELINE. A pipeline that reads no stream runs
-// now, as a batch over what its sources hold, to completion: its INSERT
-// with its expectations checked, counted and acted on.
-func (r *stmtRun) startPipeline(ctx context.Context, u *parser.PipelineCmd) error {
-	ps, err := r.bindPipeline(ctx, u.Name)
-	if err != nil {
-		return err
-	}
-	if readsStream(ps.Insert.Plan) {
-		return &featureError{msg: fmt.Sprintf("pipeline %q reads a stream (FROM STREAM): streaming pipelines cannot be started by this engine yet", ps.Object.Name)}
-	}
+// startBatch runs START PIPELINE of a pipeline that reads no stream: it
+// runs now, as a batch over what its sources hold, to completion: its
+// INSERT with its expectations checked, counted and acted on.
+func (r *stmtRun) startBatch(ctx context.Context, ps *planner.PipelineStmt) error {
 	if err := r.runPipelineBatch(ctx, ps); err != nil {
 		return err
 	}
@@ -80,17 +88,9 @@ func (r *stmtRun) startPipeline(ctx context.Context, u *parser.PipelineCmd) erro
 // catalog as it is now.
 func (r *stmtRun) bindPipeline(ctx context.Context, name parser.ObjectName) (*planner.PipelineStmt, error) {
 	s := r.s
-	obj, ok := s.eng.cat.Lookup(name.String())
-	if !ok || obj.Kind != catalog.ObjectPipeline {
-		hint := ""
-		var names []string
-		for _, o := range s.eng.cat.List(catalog.ObjectPipeline) {
-			names = append(names, o.Name)
-		}
-		if c := parser.ClosestName(name.String(), names); c != "" {
-			hint = "did you mean " + c + "?"
-		}
-		return nil, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name.String()) + hintSuffix(hint)}
+	obj, err := s.eng.lookupPipeline(name.String())
+	if err != nil {
+		return nil, err
 	}
 	src := parser.NewSource("pipeline "+obj.Name, obj.SQL)
 	script, diags := parser.Parse(src, parser.Options{Params: s.params, LookupEnv: s.env})
@@ -118,6 +118,24 @@ func (r *stmtRun) bindPipeline(ctx context.Context, name parser.ObjectName) (*pl
 		return nil, fmt.Errorf("pipeline %q has no INSERT to run", obj.Name)
 	}
 	return ps, nil
+}
+
+// lookupPipeline finds the pipeline name in the catalog; a name that is
+// not a pipeline's is an error with the closest pipeline name as a hint.
+func (e *Engine) lookupPipeline(name string) (catalog.Object, error) {
+	obj, ok := e.cat.Lookup(name)
+	if ok && obj.Kind == catalog.ObjectPipeline {
+		return obj, nil
+	}
+	hint := ""
+	var names []string
+	for _, o := range e.cat.List(catalog.ObjectPipeline) {
+		names = append(names, o.Name)
+	}
+	if c := parser.ClosestName(name, names); c != "" {
+		hint = "did you mean " + c + "?"
+	}
+	return catalog.Object{}, &codeError{code: parser.CodeUndefinedObject, msg: fmt.Sprintf("pipeline %q does not exist", name) + hintSuffix(hint)}
 }
 
 func hintSuffix(h string) string {

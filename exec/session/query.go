@@ -323,32 +323,32 @@ func (r *stmtRun) utility(ctx context.Context, st *planner.UtilityStmt) error {
 		return r.transaction(ctx, u)
 	case *parser.PipelineCmd:
 		start := u.Action == parser.PipelineStart
+		if start {
+			// A pipeline that reads no stream runs now, as a batch.
+			ps, err := r.bindPipeline(ctx, u.Name)
+			if err != nil {
+				return err
+			}
+			if !readsStream(ps.Insert.Plan) {
+				return r.startBatch(ctx, ps)
+			}
+		}
+		obj, err := r.s.eng.lookupPipeline(u.Name.String())
+		if err != nil {
+			return err
+		}
+		r.res.Tag = "STOP PIPELINE"
+		if start {
+			r.res.Tag = "START PIPELINE"
+		}
 		if r.s.pipes != nil {
-			// etlc run: a pipeline that reads a stream runs after the
-			// script; one that reads none runs now, as a batch.
-			if start {
-				ps, err := r.bindPipeline(ctx, u.Name)
-				if err != nil {
-					return err
-				}
-				if !readsStream(ps.Insert.Plan) {
-					return r.startPipeline(ctx, u)
-				}
-			}
-			name := u.Name.String()
-			if st.Object != nil {
-				name = st.Object.Name
-			}
-			r.res.Tag = "STOP PIPELINE"
-			if start {
-				r.res.Tag = "START PIPELINE"
-			}
-			return r.s.pipes(ctx, name, start)
+			// etlc run: the started pipelines run after the script.
+			return r.s.pipes(ctx, obj.Name, start)
 		}
 		if start {
-			return r.startPipeline(ctx, u)
+			return r.s.startBackground(ctx, obj.Name)
 		}
-		return &featureError{msg: "streaming pipelines cannot be stopped here; etlc run runs a script's pipelines"}
+		return r.s.stopBackground(ctx, obj.Name)
 	case *parser.Analyze:
 		return r.analyze(ctx, st.Object)
 	}

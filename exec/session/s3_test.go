@@ -99,3 +99,37 @@ SELECT state, count(*), sum(amount) FROM curated GROUP BY state ORDER BY state;`
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestS3PartitionPruning reads a source on S3 laid out in state=XX/
+// directories, one of which holds a corrupt file: a query on other states
+// lists the source once and opens only their objects.
+func TestS3PartitionPruning(t *testing.T) {
+	s3test.Run(t)
+	ctx := context.Background()
+	cl, err := connector.NewS3Client(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, put := s3test.Bucket(ctx, t, cl)
+	put("sales/state=CA/part-1.csv", "id,amount\n1,10\n2,20\n")
+	put("sales/state=CA/part-2.csv", "id,amount\n3,30\n")
+	put("sales/state=NY/part-1.csv", "id,amount\n4,40\n")
+	put("sales/state=WA/part-1.csv", "id,amount\n\"5,oops\n")
+	s := openEngine(t).NewSession(Options{Params: map[string]string{"bucket": bucket}})
+	defer s.Close()
+	mustExec(t, s, `CREATE SOURCE sales (id INT, amount INT, state VARCHAR)
+  WITH (connector = 'file', path = 's3://${bucket}/sales/', format = 'csv', header = 'true');`)
+	run := mustExec(t, s, "SELECT state, sum(amount) FROM sales WHERE state IN ('CA', 'NY') GROUP BY state ORDER BY state")
+	if got := run.Sources[0].FilesRead; got != 3 {
+		t.Errorf("files read %d, want 3", got)
+	}
+	equalLines(t, "pruned", rows(t, s, "SELECT state, sum(amount) FROM sales WHERE state IN ('CA', 'NY') GROUP BY state ORDER BY state"),
+		[]string{"CA|60", "NY|40"})
+	plan := strings.Join(rows(t, s, "EXPLAIN SELECT id FROM sales WHERE state <> 'WA'"), "\n")
+	if !strings.Contains(plan, "(partitions=2/3)") {
+		t.Errorf("EXPLAIN:\n%s", plan)
+	}
+	if _, err := execScript(t, s, "x.sql", "SELECT sum(amount) FROM sales"); err == nil {
+		t.Error("reading the corrupt partition did not fail")
+	}
+}

@@ -200,8 +200,15 @@ type fileScan struct {
 	// the read once, together, through group.
 	morsels *connector.Morsels
 	group   *partGroup
-	// listing is the files the parts of a split read share.
+	// listing is the files the parts of a split read share, or those
+	// left after partition pruning (nil: the scan lists the path).
 	listing []connector.SourceFile
+	// columns are the scan's columns (indexes into fields); partFilters,
+	// when set, are conditions over them that read only partition
+	// columns: the files of partitions for which one is not TRUE are
+	// not read.
+	columns     []int
+	partFilters []planner.Expr
 }
 
 // partGroup adds up what the parts of a split read have read; the last
@@ -216,9 +223,11 @@ type partGroup struct {
 
 // OpenScanParts implements exec.PartScanFactory: a file source read with
 // on_error = 'fail' splits into n parts sharing its row groups (Parquet)
-// or files (other formats). Streams, quarantining sources, managed tables
-// and the other relations are not split.
-func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, n int) ([]exec.Operator, bool, error) {
+// or files (other formats), after the partitions and row groups the
+// filters rule out are left out (as OpenScanFiltered does). Streams,
+// quarantining sources, managed tables and the other relations are not
+// split.
+func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, columns []int, filters exec.ScanFilters, n int) ([]exec.Operator, bool, error) {
 	if n < 2 || obj.Kind != catalog.ObjectSource || (f.rowid != nil && obj == f.rowid) {
 		return nil, false, nil
 	}
@@ -241,7 +250,14 @@ func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, co
 	if err != nil {
 		return nil, false, err
 	}
-	files, m, pieces, err := f.r.s.eng.conn.Split(ctx, opts, connector.ScanSpec{Fields: probe.fields, Columns: probe.read})
+	f.setFilters(probe, obj, columns, filters)
+	var listing []connector.SourceFile
+	if probe.partFilters != nil {
+		if listing, err = f.prunedListing(ctx, probe); err != nil {
+			return nil, false, fmt.Errorf("reading %s %q: %w", obj.Kind, obj.Name, err)
+		}
+	}
+	files, m, pieces, err := f.r.s.eng.conn.Split(ctx, probe.opts, connector.ScanSpec{Fields: probe.fields, Columns: probe.read, Files: listing})
 	if err != nil {
 		return nil, false, fmt.Errorf("reading %s %q: %w", obj.Kind, obj.Name, err)
 	}
@@ -257,6 +273,7 @@ func (f *scanFactory) OpenScanParts(ctx context.Context, obj *catalog.Object, co
 		if err != nil {
 			return nil, false, err
 		}
+		sc.opts = probe.opts
 		sc.morsels, sc.group, sc.listing = m, g, files
 		ops[i] = sc
 	}
@@ -292,6 +309,13 @@ func (s *fileScan) Open(ctx context.Context) error {
 	}
 	if s.quarantine {
 		s.gen = s.r.s.eng.quarantineGen(s.obj.Name)
+	}
+	if s.partFilters != nil && s.listing == nil {
+		files, err := (&scanFactory{r: s.r}).prunedListing(ctx, s)
+		if err != nil {
+			return fmt.Errorf("reading %s %q: %w", s.what, s.obj.Name, err)
+		}
+		s.listing = files
 	}
 	sc, err := s.r.s.eng.conn.Scan(ctx, s.opts, connector.ScanSpec{Fields: s.fields, Columns: s.read, Morsels: s.morsels, Files: s.listing})
 	if err != nil {
@@ -523,13 +547,16 @@ func projectRecord(rec arrow.Record, columns []int, schema *arrow.Schema) arrow.
 	return array.NewRecord(schema, cols, rec.NumRows())
 }
 
-// OpenScanFiltered implements exec.FilteredScanFactory: a Parquet source
-// read with on_error = 'fail' skips the row groups whose statistics rule
-// out the scan's filters (comparisons of a column with a constant). Other
-// relations are read whole: under drop and quarantine every read must find
-// the same bad rows, and table reads are shared by their columns.
-func (f *scanFactory) OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters []planner.Expr) (exec.Operator, error) {
-	if obj.Kind != catalog.ObjectSource || f.rowid != nil && obj == f.rowid {
+// OpenScanFiltered implements exec.FilteredScanFactory. A file source
+// read with on_error = 'fail', or a sink's output, skips the files of the
+// partition directories the partition filters rule out; a Parquet source
+// read with on_error = 'fail' also skips the row groups whose statistics
+// rule out the range filters (comparisons of a column with a constant).
+// Other relations are read whole: under drop and quarantine every read
+// must find the same bad rows, and table reads are shared by their
+// columns.
+func (f *scanFactory) OpenScanFiltered(ctx context.Context, obj *catalog.Object, columns []int, filters exec.ScanFilters) (exec.Operator, error) {
+	if obj.Kind != catalog.ObjectSource && obj.Kind != catalog.ObjectSink || f.rowid != nil && obj == f.rowid {
 		return f.OpenScan(ctx, obj, columns)
 	}
 	if _, isErr := isErrorsObject(obj); isErr {
@@ -539,12 +566,23 @@ func (f *scanFactory) OpenScanFiltered(ctx context.Context, obj *catalog.Object,
 	if err != nil {
 		return nil, err
 	}
-	sc, ok := op.(*fileScan)
-	if !ok || sc.opts.Format != connector.FormatParquet || sc.opts.OnError != connector.OnErrorFail {
-		return op, nil
+	if sc, ok := op.(*fileScan); ok {
+		f.setFilters(sc, obj, columns, filters)
 	}
-	sc.opts.Ranges = scanRanges(obj, columns, filters)
-	return sc, nil
+	return op, nil
+}
+
+// setFilters gives a file scan the filters it can skip data by.
+func (f *scanFactory) setFilters(sc *fileScan, obj *catalog.Object, columns []int, filters exec.ScanFilters) {
+	if sc.opts.OnError != connector.OnErrorFail {
+		return
+	}
+	if len(filters.Partitions) > 0 {
+		sc.columns, sc.partFilters = columns, filters.Partitions
+	}
+	if obj.Kind == catalog.ObjectSource && sc.opts.Format == connector.FormatParquet && len(filters.Ranges) > 0 {
+		sc.opts.Ranges = scanRanges(obj, columns, filters.Ranges)
+	}
 }
 
 // scanRanges turns a scan's filters into column ranges for the reader.

@@ -36,8 +36,9 @@ type Options struct {
 	// Pipelines, when set, is told of every START PIPELINE (start true)
 	// and STOP PIPELINE statement the session runs, after the pipeline was
 	// found in the catalog: `etlc run` runs the started pipelines in the
-	// foreground after the script. When nil, those statements fail as not
-	// supported.
+	// foreground after the script. When nil (the gateway), START PIPELINE
+	// runs a streaming pipeline in the engine's background
+	// (Engine.StartPipeline) and STOP PIPELINE stops it.
 	Pipelines func(ctx context.Context, name string, start bool) error
 }
 

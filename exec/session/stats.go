@@ -52,12 +52,18 @@ func (s *fileStats) tableStats(obj *catalog.Object) *catalog.TableStats {
 	if !ok {
 		return nil
 	}
+	return filesStats(s.ctx, s.r.s.eng.conn, obj, opts)
+}
+
+// filesStats estimates a relation from its files: Parquet footers, or
+// the bytes of the files; nil when they cannot be read.
+func filesStats(ctx context.Context, conn *connector.FileConnector, obj *catalog.Object, opts connector.Options) *catalog.TableStats {
 	if opts.Format == connector.FormatParquet {
-		if ts, err := s.r.parquetStats(s.ctx, obj, opts); err == nil {
+		if ts, err := parquetStats(ctx, conn, obj, opts); err == nil {
 			return ts
 		}
 	}
-	files, err := s.r.s.eng.conn.ListFiles(s.ctx, opts)
+	files, err := conn.ListFiles(ctx, opts)
 	if err != nil {
 		return nil
 	}
@@ -95,12 +101,12 @@ func (r *stmtRun) relationOptions(obj *catalog.Object) (connector.Options, bool)
 }
 
 // parquetStats sums up the Parquet footers of a relation's files.
-func (r *stmtRun) parquetStats(ctx context.Context, obj *catalog.Object, opts connector.Options) (*catalog.TableStats, error) {
+func parquetStats(ctx context.Context, conn *connector.FileConnector, obj *catalog.Object, opts connector.Options) (*catalog.TableStats, error) {
 	names := make([]string, len(obj.Columns))
 	for i, c := range obj.Columns {
 		names[i] = c.Name
 	}
-	sum, err := r.s.eng.conn.ParquetSummary(ctx, opts, names)
+	sum, err := conn.ParquetSummary(ctx, opts, names)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +161,8 @@ func typeWidth(t catalog.Type) float64 {
 // (and EXPLAINed) with.
 func (r *stmtRun) optimizerOptions(ctx context.Context, keepColumns bool) optimizer.Options {
 	return optimizer.Options{Registry: r.s.eng.reg, KeepColumns: keepColumns,
-		Stats: &fileStats{ctx: ctx, r: r, cache: map[string]*catalog.TableStats{}}}
+		Stats:      &fileStats{ctx: ctx, r: r, cache: map[string]*catalog.TableStats{}},
+		Partitions: &sourcePartitions{ctx: ctx, r: r, cache: map[string][]string{}}}
 }
 
 // optimize runs the optimizer over a plan of the statement.

@@ -126,3 +126,43 @@ CREATE SOURCE p (id BIGINT, d DATE, amount DECIMAL(10,2)) WITH (connector = 'fil
 		}
 	}
 }
+
+// TestExplainAnalyzeParallel runs EXPLAIN ANALYZE with four threads over
+// a Parquet source of three files: the scan, filter, join probe and projection run
+// in one worker per file, and their rows add up to those of a serial run.
+func TestExplainAnalyzeParallel(t *testing.T) {
+	e := openEngine(t)
+	dir := t.TempDir()
+	s := e.NewSession(Options{Params: map[string]string{"dir": dir}})
+	mustExec(t, s, `
+CREATE SINK ps (id BIGINT, g INT) WITH (connector = 'file', path = '${dir}/p/', format = 'parquet', mode = 'append');
+INSERT INTO ps VALUES (1, 1), (2, 1), (3, 2);
+INSERT INTO ps VALUES (4, 2), (5, 3), (6, 3), (7, 1);
+INSERT INTO ps VALUES (8, 9), (9, 1);
+CREATE SOURCE p (id BIGINT, g INT) WITH (connector = 'file', path = '${dir}/p/', format = 'parquet');
+CREATE TABLE names (g INT, name VARCHAR);
+INSERT INTO names VALUES (1, 'one'), (2, 'two'), (3, 'three');
+SET threads = 4;`)
+	re := regexp.MustCompile(` time=[0-9.]+ms peak=[0-9.]+[KMG]?i?B`)
+	got := rows(t, s, "EXPLAIN ANALYZE SELECT p.id, n.name FROM p JOIN names n ON p.g = n.g WHERE p.id > 1")
+	var ops []string
+	for _, l := range got[:len(got)-1] {
+		if i := strings.Index(l, "(actual "); i >= 0 {
+			op, _, _ := strings.Cut(strings.TrimSpace(l), " ")
+			ops = append(ops, op+" "+re.ReplaceAllString(l[i:], ""))
+		}
+	}
+	equalLines(t, "EXPLAIN ANALYZE with 4 threads", ops, []string{
+		"Project (actual rows=7 batches=3 workers=3)",
+		"Join (actual rows=7 batches=3 workers=3)",
+		"Filter (actual rows=8 batches=3 workers=3)",
+		"Scan (actual rows=9 batches=3 workers=3)",
+		"Scan (actual rows=3 batches=1)",
+	})
+	// The answer is the serial one.
+	q := "SELECT p.id, n.name FROM p JOIN names n ON p.g = n.g WHERE p.id > 1 ORDER BY p.id"
+	want := []string{"2|one", "3|two", "4|two", "5|three", "6|three", "7|one", "9|one"}
+	equalLines(t, "parallel", rows(t, s, q), want)
+	mustExec(t, s, "SET threads = 1")
+	equalLines(t, "serial", rows(t, s, q), want)
+}

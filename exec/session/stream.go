@@ -90,13 +90,8 @@ func Pipelines(src *parser.Source, params map[string]string, lookupEnv func(stri
 // then, or, with UntilIdle, until its stream is drained. Its state and
 // checkpoints live in the data directory, so that running it again
 // resumes from the last checkpoint.
-func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) (err error) {
-	p, err := s.OpenPipeline(ctx, name, opts)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	return p.Run(ctx)
+func (s *Session) RunPipeline(ctx context.Context, name string, opts PipelineOptions) error {
+	return s.eng.RunPipelines(ctx, []string{name}, Options{Params: s.params, LookupEnv: s.env}, opts)[0]
 }
 
 // OpenPipeline binds the pipeline name, opens its state and recovers from
@@ -126,34 +121,46 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		return nil, err
 	}
 	ins := ps.Insert
-	// Expectations are counted (etl.expectations) and acted on; a row a
-	// QUARANTINE expectation rejects is an error (no quarantine table in
-	// the stream runtime yet).
+	// Expectations are counted (etl.expectations) and acted on; the rows
+	// QUARANTINE expectations reject go to the pipeline's quarantine
+	// target, staged and published at checkpoints like the sink's rows.
 	expect := exec.NewExpectStats()
 	for _, x := range ps.Expectations {
 		expect.Entry(obj.Name, x.Name, x.Action)
 	}
 	eng.SetExpectations(obj.Name, expect)
-	var streamObj *catalog.Object
+	var streamObjs []*catalog.Object
 	var find func(n planner.Node)
 	find = func(n planner.Node) {
-		if sc, ok := n.(*planner.Scan); ok && sc.Stream && streamObj == nil {
-			streamObj = sc.Object
+		if sc, ok := n.(*planner.Scan); ok && sc.Stream {
+			known := false
+			for _, o := range streamObjs {
+				known = known || catalogKey(o.Name) == catalogKey(sc.Object.Name)
+			}
+			if !known {
+				streamObjs = append(streamObjs, sc.Object)
+			}
 		}
 		for _, c := range n.Children() {
 			find(c)
 		}
 	}
 	find(ins.Plan)
-	if streamObj == nil {
+	if len(streamObjs) == 0 {
 		return nil, fmt.Errorf("pipeline %q reads no stream (FROM STREAM name)", obj.Name)
 	}
-	if streamObj.Kind != catalog.ObjectStream {
-		return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, streamObj.Kind, streamObj.Name)
+	if len(streamObjs) > 2 {
+		return nil, fmt.Errorf("pipeline %q reads %d streams; a pipeline reads one stream, or joins two", obj.Name, len(streamObjs))
 	}
-	if c := streamObj.Options["connector"]; c != "" && c != "file" && c != "kafka" {
-		return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", streamObj.Name, c)
+	for _, so := range streamObjs {
+		if so.Kind != catalog.ObjectStream {
+			return nil, fmt.Errorf("pipeline %q reads %s %q with FROM STREAM; only a stream can be read as one", obj.Name, so.Kind, so.Name)
+		}
+		if c := so.Options["connector"]; c != "" && c != "file" && c != "kafka" {
+			return nil, fmt.Errorf("stream %q: connector %q is not supported by the stream runtime yet", so.Name, c)
+		}
 	}
+	streamObj := streamObjs[0]
 	target := ins.Target
 	if target == nil || target.Kind != catalog.ObjectSink {
 		return nil, fmt.Errorf("pipeline %q must insert into a sink", obj.Name)
@@ -171,6 +178,18 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			r.scans.release()
 		}
 	}()
+	var quarantine *stream.SinkTarget
+	q, err := r.openQuarantine(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	if q != nil {
+		qopts, err := eng.writeOptions(q.obj)
+		if err != nil {
+			return nil, err
+		}
+		quarantine = &stream.SinkTarget{Options: qopts, Fields: nullableFields(fieldsOf(q.obj.Columns))}
+	}
 	plan, err := r.optimize(ctx, targetPlan(ins.Plan, target, ins.Columns, ins.Defaults), false)
 	if err != nil {
 		return nil, err
@@ -181,6 +200,15 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 			return nil, err
 		}
 	}
+	var joined *stream.JoinedStream
+	if len(streamObjs) == 2 {
+		joined = &stream.JoinedStream{Stream: streamObjs[1]}
+		if streamObjs[1].Watermark != nil {
+			if joined.Watermark, err = s.watermarkExpr(ctx, streamObjs[1]); err != nil {
+				return nil, err
+			}
+		}
+	}
 	sopts := stream.Options{UntilIdle: opts.UntilIdle, PollInterval: opts.PollInterval,
 		CheckpointInterval: opts.CheckpointInterval, Now: opts.Now}
 	if sopts.CheckpointInterval == 0 {
@@ -189,6 +217,10 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 		}
 	}
 	sopts.EmitUpdate = obj.Options["emit"] == "update"
+	ttl, err := optDuration(obj.Options, "state_ttl")
+	if err != nil {
+		return nil, err
+	}
 	if sopts.IdleTimeout, err = optDuration(streamObj.Options, "idle_timeout"); err != nil {
 		return nil, err
 	}
@@ -201,12 +233,13 @@ func (s *Session) OpenPipeline(ctx context.Context, name string, opts PipelineOp
 	}
 	env := &expr.Env{Alloc: r.mem.Alloc, Now: r.start, Location: s.location()}
 	spec := stream.Spec{
-		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm,
+		Name: obj.Name, Plan: plan, Stream: streamObj, Watermark: wm, Joined: joined, StateTTL: ttl,
 		SinkOptions: sinkOpts, SinkFields: fieldsOf(target.Columns), Conn: eng.conn,
-		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error) {
+		Build: func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quar exec.QuarantineFunc) (exec.Operator, error) {
 			return exec.Build(ctx, plan, &exec.BuildEnv{Mem: r.mem, Scans: scans, Compile: expr.Compile,
-				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect}})
+				Now: r.start, Location: s.location(), Expect: &exec.ExpectEnv{Stats: expect, Quarantine: quar}})
 		},
+		Quarantine: quarantine, Expect: expect,
 		Compile: func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error) { return expr.Compile(e, in, env) },
 		Scans:   &scanFactory{r: r}, Dir: dir, Status: status, Mem: r.mem, Rows: opts.Rows,
 	}
@@ -261,17 +294,37 @@ func (e *Engine) pipelineRows() [][]any {
 	for _, o := range e.cat.List(catalog.ObjectPipeline) {
 		s, ok := live[catalogKey(o.Name)]
 		if !ok {
-			rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil})
-			continue
+			// Not run by this process: the figures of its last
+			// checkpoint, if any (the state of a pipeline another
+			// process runs is locked: it shows as created).
+			last, found := e.lastCheckpoint(o.Name)
+			switch {
+			case found:
+				s = last
+			case e.desiredState(o.Name) == pipelineStopped:
+				s = stream.Snapshot{Name: o.Name, State: stream.StateStopped}
+			default:
+				rows = append(rows, []any{o.Name, "created", nil, int64(0), int64(0), nil, nil, nil, nil, nil})
+				continue
+			}
 		}
 		var wm, lag, ck any
 		if !s.Watermark.IsZero() {
-			wm, lag = s.Watermark, s.Lag.Milliseconds()
+			wm = s.Watermark
+			if s.State == stream.StateRunning {
+				lag = s.Lag.Milliseconds()
+			}
 		}
+		var age any
 		if !s.LastCheckpoint.IsZero() {
 			ck = s.LastCheckpoint
+			age = time.Since(s.LastCheckpoint).Milliseconds()
 		}
-		rows = append(rows, []any{o.Name, s.State, s.StartedAt, s.RowsIn, s.RowsOut, wm, lag, ck, nullIfEmpty(s.Error)})
+		var started any
+		if !s.StartedAt.IsZero() {
+			started = s.StartedAt
+		}
+		rows = append(rows, []any{o.Name, s.State, started, s.RowsIn, s.RowsOut, wm, lag, ck, age, nullIfEmpty(s.Error)})
 	}
 	return rows
 }

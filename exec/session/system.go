@@ -150,32 +150,47 @@ func buildRecord(mem memory.Allocator, cols catalog.Schema, rows [][]any) (arrow
 			return nil, fmt.Errorf("row has %d values, want %d", len(row), len(cols))
 		}
 		for i, v := range row {
-			fb := b.Field(i)
-			if v == nil {
-				fb.AppendNull()
-				continue
-			}
-			switch fb := fb.(type) {
-			case *array.StringBuilder:
-				fb.Append(v.(string))
-			case *array.Int64Builder:
-				fb.Append(v.(int64))
-			case *array.Int32Builder:
-				fb.Append(int32(v.(int64)))
-			case *array.Int16Builder:
-				fb.Append(int16(v.(int64)))
-			case *array.Float32Builder:
-				fb.Append(float32(v.(float64)))
-			case *array.BooleanBuilder:
-				fb.Append(v.(bool))
-			case *array.Float64Builder:
-				fb.Append(v.(float64))
-			case *array.TimestampBuilder:
-				fb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
-			default:
-				return nil, fmt.Errorf("column %q: cannot build %T values", cols[i].Name, fb)
+			if err := appendGo(b.Field(i), v); err != nil {
+				return nil, fmt.Errorf("column %q: %w", cols[i].Name, err)
 			}
 		}
 	}
 	return b.NewRecord(), nil
+}
+
+// appendGo appends a Go value of a system table row (nil for NULL; []any
+// for an array) to a builder.
+func appendGo(fb array.Builder, v any) error {
+	if v == nil {
+		fb.AppendNull()
+		return nil
+	}
+	switch fb := fb.(type) {
+	case *array.ListBuilder:
+		fb.Append(true)
+		for _, x := range v.([]any) {
+			if err := appendGo(fb.ValueBuilder(), x); err != nil {
+				return err
+			}
+		}
+	case *array.StringBuilder:
+		fb.Append(v.(string))
+	case *array.Int64Builder:
+		fb.Append(v.(int64))
+	case *array.Int32Builder:
+		fb.Append(int32(v.(int64)))
+	case *array.Int16Builder:
+		fb.Append(int16(v.(int64)))
+	case *array.Float32Builder:
+		fb.Append(float32(v.(float64)))
+	case *array.BooleanBuilder:
+		fb.Append(v.(bool))
+	case *array.Float64Builder:
+		fb.Append(v.(float64))
+	case *array.TimestampBuilder:
+		fb.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	default:
+		return fmt.Errorf("cannot build %T values", fb)
+	}
+	return nil
 }

@@ -34,23 +34,9 @@ type writer struct {
 // overwrite forces mode overwrite; otherwise a sink writes in its own
 // mode (append by default) and a table appends.
 func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite bool) (*writer, error) {
-	var (
-		opts connector.Options
-		err  error
-	)
-	switch obj.Kind {
-	case catalog.ObjectSink:
-		opts, err = connector.ParseOptions(obj.Options, connector.RoleSink)
-		if err != nil {
-			return nil, fmt.Errorf("sink %q: %w", obj.Name, err)
-		}
-	case catalog.ObjectTable:
-		opts, err = tableOptions(r.s.eng.tableDir(obj.Name), connector.ModeAppend)
-		if err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("cannot write into %s %q", obj.Kind, obj.Name)
+	opts, err := r.s.eng.writeOptions(obj)
+	if err != nil {
+		return nil, err
 	}
 	if overwrite {
 		opts.Mode = connector.ModeOverwrite
@@ -63,18 +49,39 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 		}
 	}
 	// The connector's sink does not check NOT NULL; write() does.
-	plain := make([]connector.Field, len(w.fields))
-	for i, f := range w.fields {
-		f.NotNull = false
-		plain[i] = f
-	}
-	sink, err := r.s.eng.conn.OpenSink(ctx, opts, plain)
+	sink, err := r.s.eng.conn.OpenSink(ctx, opts, nullableFields(w.fields))
 	if err != nil {
 		return nil, fmt.Errorf("opening %s %q: %w", obj.Kind, obj.Name, err)
 	}
 	r.sinks = append(r.sinks, sink)
 	w.sink = sink
 	return w, nil
+}
+
+// writeOptions are the connector options that write a sink or a managed
+// table (a sink in its own mode, a table appending).
+func (e *Engine) writeOptions(obj *catalog.Object) (connector.Options, error) {
+	switch obj.Kind {
+	case catalog.ObjectSink:
+		opts, err := connector.ParseOptions(obj.Options, connector.RoleSink)
+		if err != nil {
+			return connector.Options{}, fmt.Errorf("sink %q: %w", obj.Name, err)
+		}
+		return opts, nil
+	case catalog.ObjectTable:
+		return tableOptions(e.tableDir(obj.Name), connector.ModeAppend)
+	}
+	return connector.Options{}, fmt.Errorf("cannot write into %s %q", obj.Kind, obj.Name)
+}
+
+// nullableFields returns fields with NOT NULL cleared.
+func nullableFields(fields []connector.Field) []connector.Field {
+	out := make([]connector.Field, len(fields))
+	for i, f := range fields {
+		f.NotNull = false
+		out[i] = f
+	}
+	return out
 }
 
 // write checks NOT NULL columns and writes a batch.
@@ -403,6 +410,12 @@ func (r *stmtRun) drop(ctx context.Context, st *planner.DropStmt) error {
 				continue
 			}
 		}
+		if o.Kind == catalog.ObjectPipeline {
+			// A running pipeline stops (with a last checkpoint) first.
+			if _, err := eng.StopPipeline(ctx, o.Name); err != nil && ctx.Err() != nil {
+				return err
+			}
+		}
 		if _, err := eng.cat.Drop(ctx, o.Kind, o.Name, st.Stmt.IfExists); err != nil {
 			return err
 		}
@@ -411,6 +424,10 @@ func (r *stmtRun) drop(ctx context.Context, st *planner.DropStmt) error {
 			r.s.forget(ctx, o.Name)
 		}
 		switch o.Kind {
+		case catalog.ObjectPipeline:
+			if err := eng.dropPipeline(ctx, o.Name); err != nil {
+				return err
+			}
 		case catalog.ObjectTable:
 			unlock := eng.lockTarget(o.Name)
 			err := eng.dropTableData(o.Name)

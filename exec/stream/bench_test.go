@@ -133,3 +133,24 @@ CREATE PIPELINE p AS INSERT INTO out
   SELECT window_start, auction, COUNT(*) FROM STREAM bids
   GROUP BY HOP(ts, INTERVAL '10 seconds', INTERVAL '1 minute'), auction;`)
 }
+
+// BenchmarkDedup keeps the first bid of each of up to 1 million auctions
+// among 2 million events (its keys in Pebble, state_ttl an hour).
+func BenchmarkDedup(b *testing.B) {
+	benchPipeline(b, 2_000_000, 1_000_000, `
+CREATE SINK out (auction BIGINT, price BIGINT, ts TIMESTAMP) WITH (path = '${dir}/out${i}/', format = 'parquet');
+CREATE PIPELINE p WITH (state_ttl = '1 hour') AS INSERT INTO out
+  SELECT auction, price, ts FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY auction ORDER BY ts) AS rn FROM STREAM bids)
+  WHERE rn = 1;`)
+}
+
+// BenchmarkIntervalJoin joins the 2 million events with themselves: bids
+// of one auction (of 1 million) within a second of each other.
+func BenchmarkIntervalJoin(b *testing.B) {
+	benchPipeline(b, 2_000_000, 1_000_000, `
+CREATE SINK out (auction BIGINT, p1 BIGINT, p2 BIGINT) WITH (path = '${dir}/out${i}/', format = 'parquet');
+CREATE PIPELINE p AS INSERT INTO out
+  SELECT a.auction, a.price, b.price FROM STREAM bids a JOIN STREAM bids b
+    ON a.auction = b.auction AND b.ts BETWEEN a.ts AND a.ts + INTERVAL '1' SECOND;`)
+}

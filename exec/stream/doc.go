@@ -16,8 +16,17 @@
 // the watermark has passed are computed by running the same Aggregate
 // (the batch operator, exec.HashAggregate) over the buffered rows of those
 // windows, and the part of the plan above the aggregate runs over its
-// output; the rows go to the sink. A plan without a windowed aggregation
-// is stateless: each file's output goes straight to the sink.
+// output; the rows go to the sink. A plan without a stateful operator is
+// stateless: each file's output goes straight to the sink.
+//
+// The other stateful operators split the plan the same way: a
+// deduplication (the Window node of ROW_NUMBER() ... WHERE rn = 1,
+// dedup.go) holds each key's best row until the watermark passes it; a
+// DISTINCT (dedup.go) writes rows not seen before; an interval join of two
+// streams (join.go) runs the plan below each side over that side's
+// stream's files and joins each file's rows, with the batch engine's join,
+// against the other side's rows kept in Pebble. Their state is written to
+// an indexed Pebble batch that commits with the next checkpoint (ops.go).
 //
 // # State and checkpoints
 //

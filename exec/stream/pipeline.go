@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -67,14 +68,23 @@ type Spec struct {
 	// Watermark is the stream's watermark expression bound over all of its
 	// columns in order; nil when it declares none.
 	Watermark planner.Expr
+	// Joined is, for a pipeline that joins two streams, the second stream
+	// (a file stream, as Stream is) and its watermark; nil otherwise.
+	Joined *JoinedStream
+	// StateTTL is the pipeline's state_ttl: how long (in event time, as the
+	// watermark moves, or in wall time for a stream without one) a
+	// deduplication or DISTINCT over the stream remembers a key no row
+	// has touched. Zero: for ever.
+	StateTTL time.Duration
 	// SinkOptions and SinkFields open the sink.
 	SinkOptions connector.Options
 	SinkFields  []connector.Field
 	// Conn reads the stream and writes the sink.
 	Conn *connector.FileConnector
 	// Build builds the operators of a plan (already optimized) with the
-	// given scan factory.
-	Build func(ctx context.Context, plan planner.Node, scans exec.ScanFactory) (exec.Operator, error)
+	// given scan factory; quarantine receives the rows QUARANTINE
+	// expectations reject (nil when the pipeline has no Quarantine).
+	Build func(ctx context.Context, plan planner.Node, scans exec.ScanFactory, quarantine exec.QuarantineFunc) (exec.Operator, error)
 	// Compile compiles an expression over an input schema.
 	Compile func(e planner.Expr, in *arrow.Schema) (expr.Evaluator, error)
 	// Scans opens the relations other than the stream (a lookup join's
@@ -88,12 +98,33 @@ type Spec struct {
 	// (which stops the pipeline), QUARANTINE keeps the rows aside. Rows it
 	// drops do not move the watermark.
 	Rows func(ctx context.Context, rec arrow.Record) (arrow.Record, error)
+	// Quarantine, when set, is where the rows QUARANTINE expectations
+	// reject go: a second sink, staged and published at each checkpoint
+	// together with the main sink, so that each quarantined row is
+	// written exactly once.
+	Quarantine *SinkTarget
+	// Expect, when set, holds the counts of the pipeline's expectations:
+	// they are part of each checkpoint and restored from it, so that they
+	// count every row once across restarts.
+	Expect *exec.ExpectStats
 	// Dir is the pipeline's state directory (a Pebble database).
 	Dir string
 	// Status, when set, receives the pipeline's figures.
 	Status *Status
 	// Mem provides the allocator.
 	Mem *exec.Memory
+}
+
+// JoinedStream is the second stream of a pipeline that joins two streams.
+type JoinedStream struct {
+	Stream    *catalog.Object
+	Watermark planner.Expr
+}
+
+// SinkTarget is a sink the runtime writes besides the pipeline's own.
+type SinkTarget struct {
+	Options connector.Options
+	Fields  []connector.Field
 }
 
 // window is the group window of the pipeline's aggregation, in µs.
@@ -119,11 +150,20 @@ type Pipeline struct {
 	lower   planner.Node
 	win     *window
 	wm      expr.Evaluator
+	// op is the pipeline's other stateful operator (deduplication,
+	// DISTINCT, a join of two streams), nil for none; its state changes
+	// of the checkpoint being built are in batch, committed with it.
+	op    stateOp
+	batch *pebble.Batch
 
 	streamOpts   connector.Options
 	streamFields []connector.Field
+	// inputs are the streams read: the first is Spec.Stream, the second
+	// Spec.Joined's.
+	inputs []*input
 
 	sink      *connector.Sink
+	qsink     *connector.Sink
 	newFiles  []string
 	inEpoch   map[string]bool
 	seen      map[string]seenFile
@@ -172,14 +212,31 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	for _, c := range spec.Stream.Columns {
 		p.streamFields = append(p.streamFields, connector.Field{Name: c.Name, Type: c.Type})
 	}
-	agg, replace, err := splitPlan(spec.Plan)
+	stateful, replace, err := splitPlan(spec.Plan)
 	if err != nil {
 		return nil, err
 	}
+	agg, _ := stateful.(*planner.Aggregate)
 	p.agg, p.replace, p.lower = agg, replace, spec.Plan
 	if spec.Watermark != nil {
 		if p.wm, err = spec.Compile(spec.Watermark, connector.ArrowSchema(p.streamFields)); err != nil {
 			return nil, fmt.Errorf("watermark of %q: %w", spec.Stream.Name, err)
+		}
+	}
+	p.inputs = []*input{{obj: spec.Stream, opts: p.streamOpts, fields: p.streamFields, wm: p.wm}}
+	if j := spec.Joined; j != nil {
+		if isKafka || j.Stream.Options["connector"] == "kafka" {
+			return nil, fmt.Errorf("pipeline %q: a join of two streams reads file streams only (not Kafka) for now", spec.Name)
+		}
+		in2, err := p.openInput(j)
+		if err != nil {
+			return nil, err
+		}
+		p.inputs = append(p.inputs, in2)
+	}
+	if stateful != nil && agg == nil {
+		if p.op, err = p.newStateOp(stateful); err != nil {
+			return nil, err
 		}
 	}
 	if agg != nil {
@@ -207,6 +264,17 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 			return nil, fmt.Errorf("publishing the output of checkpoint %d: %w", p.m.Checkpoint, err)
 		}
 	}
+	if p.m.PendingQuarantine != "" {
+		if spec.Quarantine == nil {
+			return nil, fmt.Errorf("checkpoint %d staged quarantined rows, but the pipeline has no quarantine any more", p.m.Checkpoint)
+		}
+		if err := spec.Conn.PublishStaged(ctx, spec.Quarantine.Options, p.m.PendingQuarantine); err != nil {
+			return nil, fmt.Errorf("publishing the quarantined rows of checkpoint %d: %w", p.m.Checkpoint, err)
+		}
+	}
+	if spec.Expect != nil {
+		spec.Expect.Restore(p.m.Expect)
+	}
 	if err := p.st.dropUncommitted(p.m.Checkpoint); err != nil {
 		return nil, err
 	}
@@ -219,6 +287,15 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 		for _, part := range p.kafka.parts {
 			if p.m.Partitions[kafkaPartition(part)] == nil {
 				p.m.Partitions[kafkaPartition(part)] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
+			}
+		}
+	}
+	if spec.Joined != nil {
+		// Until a stream has data, it holds the watermark back (or until
+		// idle_timeout), so that the other's rows do not make its rows late.
+		for _, in := range p.inputs {
+			if !p.m.hasData(in.tag) && p.m.Partitions[in.tag+noData] == nil {
+				p.m.Partitions[in.tag+noData] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
 			}
 		}
 	}
@@ -287,19 +364,19 @@ func (p *Pipeline) compileWindow(agg *planner.Aggregate) (*window, error) {
 
 // Close closes the state; it takes no checkpoint (Run does on the way out).
 func (p *Pipeline) Close() error {
+	if p.batch != nil {
+		p.batch.Close()
+		p.batch = nil
+	}
 	if p.kafka != nil {
 		p.kafka.close()
 	}
-	if p.sink != nil {
-		p.sink.Abort(context.Background())
-		p.sink = nil
-	}
+	p.abortSinks(context.Background())
 	return p.st.close()
 }
 
 // status publishes the figures.
 func (p *Pipeline) status(state string, err error) {
-	c := p.committed
 	p.spec.Status.update(func(s *Snapshot) {
 		if state != "" {
 			s.State = state
@@ -307,17 +384,54 @@ func (p *Pipeline) status(state string, err error) {
 		if err != nil {
 			s.Error = err.Error()
 		}
-		s.RowsIn, s.RowsOut, s.LateRows, s.Files = p.m.RowsIn, c.RowsOut, p.m.Late, p.m.Files
-		s.Watermark = time.Time{}
-		s.InputEnded = p.m.Final
-		if wm := p.m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
-			s.Watermark = time.UnixMicro(wm).UTC()
-		}
-		s.Checkpoints = c.Checkpoint
-		if c.CommittedAt != 0 {
-			s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
-		}
+		s.fill(p.m, p.committed)
 	})
+}
+
+// fill sets the figures of s from the current state m and the last
+// committed checkpoint c.
+func (s *Snapshot) fill(m, c *meta) {
+	s.RowsIn, s.RowsOut, s.LateRows, s.Files = m.RowsIn, c.RowsOut, m.Late, m.Files
+	s.Watermark = time.Time{}
+	s.InputEnded = m.Final
+	if wm := m.Watermark; wm != math.MinInt64 && wm != math.MaxInt64 {
+		s.Watermark = time.UnixMicro(wm).UTC()
+	}
+	s.Checkpoints = c.Checkpoint
+	if c.CommittedAt != 0 {
+		s.LastCheckpoint = time.Unix(0, c.CommittedAt).UTC()
+	}
+}
+
+// LastCheckpoint reads the figures of the last checkpoint in the state
+// directory dir of a pipeline that does not run (state stopped, or
+// finished when its input ended); ok is false when it has none.
+func LastCheckpoint(name, dir string) (snap Snapshot, ok bool, err error) {
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Snapshot{}, false, nil
+		}
+		return Snapshot{}, false, err
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, ReadOnly: true})
+	if err != nil {
+		return Snapshot{}, false, fmt.Errorf("opening the pipeline state %s: %w", dir, err)
+	}
+	st := &store{db: db}
+	defer st.close()
+	m, err := st.loadMeta()
+	if err != nil || m.Checkpoint == 0 {
+		return Snapshot{}, false, err
+	}
+	snap = Snapshot{Name: name, State: StateStopped}
+	if m.Final {
+		snap.State = StateFinished
+	}
+	snap.fill(m, m)
+	if !snap.Watermark.IsZero() {
+		snap.Lag = time.Since(snap.Watermark)
+	}
+	return snap, true, nil
 }
 
 // Run runs the pipeline until ctx is done (it then takes a last
@@ -369,20 +483,35 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 	if p.kafka != nil {
 		return p.pollKafka(ctx)
 	}
-	files, err := p.spec.Conn.ListFiles(ctx, p.streamOpts)
+	for _, in := range p.inputs {
+		k, w, err := p.pollInput(ctx, in)
+		n, waiting = n+k, waiting+w
+		if err != nil {
+			return n, waiting, err
+		}
+	}
+	p.advance()
+	p.status("", nil)
+	return n, waiting, nil
+}
+
+// pollInput reads the new complete files of one file stream.
+func (p *Pipeline) pollInput(ctx context.Context, in *input) (n, waiting int, err error) {
+	files, err := p.spec.Conn.ListFiles(ctx, in.opts)
 	if err != nil {
 		if errors.Is(err, connector.ErrNotExist) {
 			return 0, 0, nil
 		}
-		return 0, 0, fmt.Errorf("listing stream %q: %w", p.spec.Stream.Name, err)
+		return 0, 0, fmt.Errorf("listing stream %q: %w", in.obj.Name, err)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Rel < files[j].Rel })
 	now := p.opts.Now()
 	for _, f := range files {
-		if p.inEpoch[f.Rel] {
+		key := in.tag + f.Rel
+		if p.inEpoch[key] {
 			continue
 		}
-		done, err := p.st.consumed(f.Rel)
+		done, err := p.st.consumed(key)
 		if err != nil {
 			return n, waiting, err
 		}
@@ -390,9 +519,9 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 			continue
 		}
 		if q := p.opts.QuietPeriod; q > 0 {
-			prev, ok := p.seen[f.Rel]
+			prev, ok := p.seen[key]
 			if !ok || prev.size != f.Size || !prev.mod.Equal(f.ModTime) {
-				p.seen[f.Rel] = seenFile{size: f.Size, mod: f.ModTime, at: now}
+				p.seen[key] = seenFile{size: f.Size, mod: f.ModTime, at: now}
 				waiting++
 				continue
 			}
@@ -400,7 +529,7 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 				waiting++
 				continue
 			}
-			delete(p.seen, f.Rel)
+			delete(p.seen, key)
 		}
 		if err := ctx.Err(); err != nil {
 			return n, waiting, err
@@ -408,7 +537,7 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 		// A file once started is read to its end: a stop (ctx done) takes
 		// effect between files, so that a last checkpoint never holds part
 		// of one.
-		if err := p.readFile(context.WithoutCancel(ctx), f); err != nil {
+		if err := p.readFile(context.WithoutCancel(ctx), in, f); err != nil {
 			return n, waiting, err
 		}
 		n++
@@ -418,8 +547,6 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 			}
 		}
 	}
-	p.advance()
-	p.status("", nil)
 	return n, waiting, nil
 }
 
@@ -435,28 +562,41 @@ func partitionOf(rel string) string {
 
 // readFile runs the plan (below the windowed aggregation) over one file
 // of a file stream and records it as consumed.
-func (p *Pipeline) readFile(ctx context.Context, f connector.SourceFile) error {
-	wm, err := p.runFile(ctx, f)
+func (p *Pipeline) readFile(ctx context.Context, in *input, f connector.SourceFile) error {
+	wm, err := p.runInput(ctx, in, f)
 	if err != nil {
 		return err
 	}
 	p.m.Files++
-	p.newFiles = append(p.newFiles, f.Rel)
-	p.inEpoch[f.Rel] = true
-	p.seenData(partitionOf(f.Rel), wm)
+	p.newFiles = append(p.newFiles, in.tag+f.Rel)
+	p.inEpoch[in.tag+f.Rel] = true
+	if p.spec.Joined != nil {
+		delete(p.m.Partitions, in.tag+noData)
+	}
+	p.seenData(in.tag+partitionOf(f.Rel), wm)
 	return nil
 }
 
 // runFile runs the plan (below the windowed aggregation) over one file and
 // returns the largest watermark value of its rows.
 func (p *Pipeline) runFile(ctx context.Context, f connector.SourceFile) (int64, error) {
+	return p.runInput(ctx, p.inputs[0], f)
+}
+
+// runInput runs the plan (below the pipeline's stateful operator) over one
+// file of the stream in, and returns the largest watermark value of its
+// rows.
+func (p *Pipeline) runInput(ctx context.Context, in *input, f connector.SourceFile) (int64, error) {
+	if p.op != nil {
+		return p.runSides(ctx, in, f)
+	}
 	fileWM := int64(math.MinInt64)
 	r := &router{fallback: p.spec.Scans, own: map[*catalog.Object]func([]int) (exec.Operator, error){
 		p.spec.Stream: func(cols []int) (exec.Operator, error) {
-			return &fileScan{p: p, file: f, cols: cols, wm: &fileWM}, nil
+			return &fileScan{p: p, in: in, file: f, cols: cols, wm: &fileWM}, nil
 		},
 	}}
-	op, err := p.spec.Build(ctx, p.lower, r)
+	op, err := p.spec.Build(ctx, p.lower, r, p.quarantineFunc())
 	if err != nil {
 		return 0, err
 	}
@@ -526,6 +666,46 @@ func (p *Pipeline) write(ctx context.Context, rec arrow.Record) error {
 	}
 	p.epochOut += rec.NumRows()
 	return nil
+}
+
+// quarantine stages rows that QUARANTINE expectations rejected: they are
+// published with the checkpoint that covers the input they came from.
+func (p *Pipeline) quarantine(ctx context.Context, rec arrow.Record) error {
+	if p.qsink == nil {
+		opts := p.spec.Quarantine.Options
+		opts.Mode = connector.ModeAppend
+		s, err := p.spec.Conn.OpenSink(ctx, opts, p.spec.Quarantine.Fields)
+		if err != nil {
+			return fmt.Errorf("opening the quarantine: %w", err)
+		}
+		p.qsink = s
+	}
+	if err := p.qsink.Write(ctx, rec); err != nil {
+		return fmt.Errorf("writing the quarantine: %w", err)
+	}
+	return nil
+}
+
+// quarantineFunc is what the plan's expectations quarantine into; nil
+// when the pipeline has no quarantine.
+func (p *Pipeline) quarantineFunc() exec.QuarantineFunc {
+	if p.spec.Quarantine == nil {
+		return nil
+	}
+	return p.quarantine
+}
+
+// abortSinks discards the output staged since the last checkpoint.
+func (p *Pipeline) abortSinks(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if p.sink != nil {
+		p.sink.Abort(ctx)
+		p.sink = nil
+	}
+	if p.qsink != nil {
+		p.qsink.Abort(ctx)
+		p.qsink = nil
+	}
 }
 
 // dropKey is the time after which a row at event time t is not needed:
@@ -621,13 +801,17 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		p.m.Watermark, p.m.Final = math.MaxInt64, true
 	}
 	defer func() {
-		if err != nil && p.sink != nil {
-			p.sink.Abort(context.WithoutCancel(ctx))
-			p.sink = nil
+		if err != nil {
+			p.abortSinks(ctx)
 		}
 	}()
 	if p.agg != nil && (p.m.Watermark > p.m.Emitted || (p.opts.EmitUpdate && p.buffered)) {
 		if err := p.emit(ctx); err != nil {
+			return err
+		}
+	}
+	if p.op != nil {
+		if err := p.op.checkpoint(ctx); err != nil {
 			return err
 		}
 	}
@@ -638,7 +822,21 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		}
 		run = p.sink.RunID()
 	}
-	b := p.st.db.NewBatch()
+	qrun := ""
+	if p.qsink != nil {
+		if _, err := p.qsink.Prepare(ctx); err != nil {
+			return fmt.Errorf("staging quarantined rows: %w", err)
+		}
+		qrun = p.qsink.RunID()
+	}
+	// The operator state written since the last checkpoint commits with
+	// this one.
+	b := p.batch
+	if b == nil {
+		b = p.st.db.NewBatch()
+	}
+	p.batch = nil
+	defer b.Close()
 	for _, rel := range p.newFiles {
 		if err := b.Set([]byte(filePrefix+rel), []byte{1}, nil); err != nil {
 			return err
@@ -652,6 +850,10 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 	m := p.m.clone()
 	m.Checkpoint = p.epoch
 	m.PendingRun = run
+	m.PendingQuarantine = qrun
+	if p.spec.Expect != nil {
+		m.Expect = p.spec.Expect.Snapshot()
+	}
 	m.RowsOut += p.epochOut
 	m.CommittedAt = p.opts.Now().UnixNano()
 	data, err := jsonMarshal(m)
@@ -678,6 +880,13 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 			return fmt.Errorf("publishing sink output of checkpoint %d: %w", m.Checkpoint, err)
 		}
 	}
+	if p.qsink != nil {
+		s := p.qsink
+		p.qsink = nil
+		if _, err := s.Publish(ctx); err != nil {
+			return fmt.Errorf("publishing the quarantined rows of checkpoint %d: %w", m.Checkpoint, err)
+		}
+	}
 	p.status("", nil)
 	return nil
 }
@@ -700,7 +909,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 			return &stateScan{p: p, schema: exec.SchemaOf(in), cols: cols, to: readTo}, nil
 		},
 	}}
-	op, err := p.spec.Build(ctx, &aggPlan, r)
+	op, err := p.spec.Build(ctx, &aggPlan, r, p.quarantineFunc())
 	if err != nil {
 		return err
 	}
@@ -754,7 +963,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 			return o, nil
 		},
 	}}
-	op2, err := p.spec.Build(ctx, upper, r2)
+	op2, err := p.spec.Build(ctx, upper, r2, p.quarantineFunc())
 	if err != nil {
 		for _, r := range recs {
 			r.Release()
@@ -790,18 +999,22 @@ func (p *Pipeline) emit(ctx context.Context) error {
 // value of its rows.
 type fileScan struct {
 	p    *Pipeline
+	in   *input
 	file connector.SourceFile
 	cols []int
 	wm   *int64
 	sc   *connector.Scan
+	// quiet: the file was read already for this checkpoint (the other side
+	// of a join of a stream with itself); its rows are not counted again.
+	quiet bool
 }
 
 func (s *fileScan) Schema() *arrow.Schema {
-	return projectSchema(connector.ArrowSchema(s.p.streamFields), s.cols)
+	return projectSchema(connector.ArrowSchema(s.in.fields), s.cols)
 }
 
 func (s *fileScan) Open(ctx context.Context) error {
-	sc, err := s.p.spec.Conn.Scan(ctx, s.p.streamOpts, connector.ScanSpec{Fields: s.p.streamFields,
+	sc, err := s.p.spec.Conn.Scan(ctx, s.in.opts, connector.ScanSpec{Fields: s.in.fields,
 		Files: []connector.SourceFile{s.file}})
 	if err != nil {
 		return err
@@ -822,8 +1035,10 @@ func (s *fileScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 		return exec.Batch{}, false, err
 	}
 	defer rec.Release()
-	s.p.m.RowsIn += rec.NumRows()
-	if check := s.p.spec.Rows; check != nil {
+	if !s.quiet {
+		s.p.m.RowsIn += rec.NumRows()
+	}
+	if check := s.p.spec.Rows; check != nil && s.in == s.p.inputs[0] {
 		kept, err := check(ctx, rec)
 		if err != nil {
 			return exec.Batch{}, false, err
@@ -831,8 +1046,8 @@ func (s *fileScan) Next(ctx context.Context) (exec.Batch, bool, error) {
 		defer kept.Release()
 		rec = kept
 	}
-	if s.p.wm != nil {
-		a, err := s.p.wm.Eval(ctx, rec)
+	if s.in.wm != nil {
+		a, err := s.in.wm.Eval(ctx, rec)
 		if err != nil {
 			return exec.Batch{}, false, fmt.Errorf("watermark: %w", err)
 		}

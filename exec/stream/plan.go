@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -12,21 +13,92 @@ import (
 	"github.com/etlc/etlc/planner"
 )
 
-// splitPlan finds the windowed aggregation of a pipeline's plan. It
-// returns nil when the plan has none (a stateless pipeline), and a
-// function that rebuilds the plan with the aggregation replaced by another
-// node. Only nodes with one input may stand between the root and the
-// aggregation.
-func splitPlan(n planner.Node) (*planner.Aggregate, func(planner.Node) planner.Node, error) {
+// splitPlan finds the stateful operator of a pipeline's plan: a windowed
+// aggregation, a deduplication (ROW_NUMBER over a stream), a DISTINCT over
+// a stream or a join of two streams. It returns nil when the plan has none
+// (a stateless pipeline), and a function that rebuilds the plan with the
+// operator replaced by another node. Only nodes with one input may stand
+// between the root and the operator.
+func splitPlan(n planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
+	op, replace, err := split(n)
+	if err != nil || op == nil {
+		return op, replace, err
+	}
+	for _, c := range op.Children() {
+		if x := statefulIn(c); x != nil {
+			return nil, nil, fmt.Errorf("a pipeline has one stateful operator (window, deduplication, DISTINCT or join of two streams); this one has a %s under a %s", statefulName(x), statefulName(op))
+		}
+	}
+	return op, replace, nil
+}
+
+// statefulIn returns a stateful operator of plan n, nil for none.
+func statefulIn(n planner.Node) planner.Node {
+	switch x := n.(type) {
+	case *planner.Aggregate:
+		if x.Window != nil {
+			return x
+		}
+	case *planner.Window:
+		if hasStream(x.Input) {
+			return x
+		}
+	case *planner.Distinct:
+		if hasStream(x.Input) {
+			return x
+		}
+	case *planner.Join:
+		if hasStream(x.Left) && hasStream(x.Right) {
+			return x
+		}
+	}
+	for _, c := range n.Children() {
+		if x := statefulIn(c); x != nil {
+			return x
+		}
+	}
+	return nil
+}
+
+func statefulName(n planner.Node) string {
+	switch n.(type) {
+	case *planner.Aggregate:
+		return "window aggregation"
+	case *planner.Window:
+		return "deduplication"
+	case *planner.Distinct:
+		return "DISTINCT"
+	case *planner.Join:
+		return "join of two streams"
+	}
+	return nodeName(n)
+}
+
+func split(n planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
+	self := func(x planner.Node) planner.Node { return x }
 	switch n := n.(type) {
 	case *planner.Aggregate:
 		if n.Window != nil {
-			return n, func(x planner.Node) planner.Node { return x }, nil
+			return n, self, nil
 		}
 		if hasStream(n.Input) {
 			return nil, nil, fmt.Errorf("an aggregation over a stream needs a group window (GROUP BY TUMBLE, HOP or SESSION)")
 		}
 		return nil, nil, nil
+	case *planner.Window:
+		if hasStream(n.Input) {
+			return n, self, nil
+		}
+		return nil, nil, nil
+	case *planner.Distinct:
+		if hasStream(n.Input) {
+			return n, self, nil
+		}
+		return nil, nil, nil
+	case *planner.Join:
+		if hasStream(n.Left) && hasStream(n.Right) {
+			return n, self, nil
+		}
 	case *planner.Filter:
 		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
 	case *planner.Project:
@@ -39,19 +111,33 @@ func splitPlan(n planner.Node) (*planner.Aggregate, func(planner.Node) planner.N
 		return splitOne(n.Input, func(x planner.Node) planner.Node { c := *n; c.Input = x; return &c })
 	}
 	for _, c := range n.Children() {
-		agg, _, err := splitPlan(c)
+		agg, _, err := split(c)
 		if err != nil {
 			return nil, nil, err
 		}
 		if agg != nil {
-			return nil, nil, fmt.Errorf("a windowed aggregation under a %T is not supported in a stream yet", n)
+			return nil, nil, fmt.Errorf("a stateful operator (window, deduplication, DISTINCT or join of streams) under a %s is not supported in a stream yet", nodeName(n))
 		}
 	}
 	return nil, nil, nil
 }
 
-func splitOne(in planner.Node, wrap func(planner.Node) planner.Node) (*planner.Aggregate, func(planner.Node) planner.Node, error) {
-	agg, inner, err := splitPlan(in)
+// nodeName names a plan node's kind for messages.
+func nodeName(n planner.Node) string {
+	switch x := n.(type) {
+	case *planner.Join:
+		return "join"
+	case *planner.Aggregate:
+		return "aggregation"
+	case *planner.SetOp:
+		return "set operation"
+	default:
+		return strings.TrimPrefix(fmt.Sprintf("%T", x), "*planner.")
+	}
+}
+
+func splitOne(in planner.Node, wrap func(planner.Node) planner.Node) (planner.Node, func(planner.Node) planner.Node, error) {
+	agg, inner, err := split(in)
 	if err != nil || agg == nil {
 		return agg, nil, err
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/ipc"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/cockroachdb/pebble"
+
+	"github.com/etlc/etlc/exec"
 )
 
 // Key layout of a pipeline's Pebble database.
@@ -35,10 +37,14 @@ type meta struct {
 	// PendingRun is the sink run this checkpoint published (or, after a
 	// crash, is to publish).
 	PendingRun string `json:"pending_run,omitempty"`
-	RowsIn     int64  `json:"rows_in"`
-	RowsOut    int64  `json:"rows_out"`
-	Late       int64  `json:"late"`
-	Files      int64  `json:"files"`
+	// PendingQuarantine is the quarantine's run, as PendingRun.
+	PendingQuarantine string `json:"pending_quarantine,omitempty"`
+	// Expect are the expectation counts as of this checkpoint.
+	Expect  []exec.ExpectSnapshot `json:"expect,omitempty"`
+	RowsIn  int64                 `json:"rows_in"`
+	RowsOut int64                 `json:"rows_out"`
+	Late    int64                 `json:"late"`
+	Files   int64                 `json:"files"`
 	// Seq numbers the buffered row records.
 	Seq uint64 `json:"seq"`
 	// Offsets are, for a Kafka stream, the next offset to read of each

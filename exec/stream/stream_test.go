@@ -91,6 +91,7 @@ func (h *harness) status() string {
 //	                    sink rows it published
 //	query               runs the input (SQL) and prints its rows
 //	restart             closes the pipeline and opens it again from its checkpoint
+//	state               prints the committed operator state's entries by kind
 func TestEventTime(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
 		ctx := context.Background()
@@ -198,6 +199,20 @@ func TestEventTime(t *testing.T) {
 					}
 				}
 				return sb.String()
+			case "state":
+				n, err := h.p.StateEntries()
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				var parts []string
+				for k, v := range n {
+					parts = append(parts, fmt.Sprintf("%s %d", k, v))
+				}
+				sort.Strings(parts)
+				if len(parts) == 0 {
+					return "no state"
+				}
+				return strings.Join(parts, "; ")
 			case "restart":
 				if err := h.p.Close(); err != nil {
 					return "error: " + err.Error()
