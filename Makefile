@@ -13,7 +13,7 @@ VERSITYGW_VERSION := v1.8.0
 # Longer fuzzing with `make fuzz`, per fuzz target.
 FUZZTIME ?= 2m
 
-.PHONY: build test tools demo bench bench-go bench-wire bench-stream fuzz lint image
+.PHONY: build test tools demo bench bench-cpu bench-go bench-wire bench-stream fuzz lint image
 
 ## build: compile bin/etlc with the version from git describe
 build:
@@ -116,6 +116,16 @@ bench: tools
 	$(GO) run ./cmd/tpchgen -sf $(BENCH_SF) -format both
 	cd bench && $(GO) run ./cmd/tpchbench -sf $(BENCH_SF) -runs $(BENCH_RUNS) \
 		-timeout $(BENCH_TIMEOUT) -out results $(if $(BENCH_THREADS),-threads $(BENCH_THREADS)) $(BENCH_FLAGS)
+
+# Queries bench-cpu runs.
+BENCH_QUERIES ?= 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22
+
+## bench-cpu: etlc alone on TPC-H at BENCH_SF, in process: CPU time (user +
+## system) of each run, wall time and peak RSS per query (for a busy machine)
+bench-cpu:
+	$(GO) run ./cmd/tpchgen -sf $(BENCH_SF) -format parquet
+	cd bench && $(GO) run ./cmd/tpchcpu -q $(BENCH_QUERIES) -runs $(BENCH_RUNS) \
+		-data $${ETLC_CACHE:-$$HOME/.cache/etlc}/tpch/sf$(BENCH_SF) $(if $(BENCH_THREADS),-threads $(BENCH_THREADS))
 
 ## bench-go: run every Go benchmark (compile speed, readers, kernels, operators) and print the figures
 bench-go:

@@ -184,6 +184,8 @@ type builder struct {
 	env  *BuildEnv
 	ctes map[planner.Node]*sharedCTE
 	refs map[planner.Node]int
+	// filters are the runtime filters to put over scans (runtimefilter.go).
+	filters map[*planner.Scan][]scanFilter
 }
 
 // countRefs counts the CTERefs of each shared plan in the tree (not in
@@ -399,7 +401,7 @@ func (b *builder) scan(n *planner.Scan) (Operator, error) {
 		closeAll(op)
 		return nil, fmt.Errorf("exec: the scan of %s produces %s, the plan expects %s", n.Object.Name, op.Schema(), schema)
 	}
-	return newRename(op, schema), nil
+	return b.withFilters(n, newRename(op, schema)), nil
 }
 
 // aggKinds maps aggregate function names of the registry to kernels.

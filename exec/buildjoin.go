@@ -2,6 +2,7 @@ package exec
 
 import (
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/expr"
 	"github.com/etlc/etlc/planner"
 )
 
@@ -101,6 +102,8 @@ func splitJoinCond(cond planner.Expr, nLeft int) (keys []equiKey, residual plann
 }
 
 func (b *builder) join(n *planner.Join) (Operator, error) {
+	keys, _ := splitJoinCond(n.Cond, len(n.Left.Schema()))
+	rf := b.planFilters(n, keys)
 	l, err := b.build(n.Left)
 	if err != nil {
 		return nil, err
@@ -115,40 +118,102 @@ func (b *builder) join(n *planner.Join) (Operator, error) {
 		closeAll(l, r)
 		return nil, err
 	}
-	return j, nil
+	j.filter = rf
+	return b.joinOutput(n, j)
+}
+
+// joinOutput puts the columns of a LEFT join built on its left input (a
+// RIGHT join of the swapped inputs, whose rows are right columns then
+// left ones) back in the plan's order.
+func (b *builder) joinOutput(n *planner.Join, j *Join) (Operator, error) {
+	if n.Kind != planner.LeftJoin || j.spec.Kind != JoinRight {
+		return j, nil
+	}
+	nl, nr := len(n.Left.Schema()), len(n.Right.Schema())
+	in := j.Schema()
+	evs := make([]expr.Evaluator, 0, nl+nr)
+	for i := 0; i < nl+nr; i++ {
+		src := nr + i
+		if i >= nl {
+			src = i - nl
+		}
+		ev, err := b.compile(&planner.ColRef{Index: src, T: n.Columns[i].Type}, in)
+		if err != nil {
+			j.Close()
+			return nil, err
+		}
+		evs = append(evs, ev)
+	}
+	return NewProject(j, evs, SchemaOf(n.Columns)), nil
 }
 
 // hashJoin makes the join of n over the operators l and r (which it does
-// not close on error).
+// not close on error). A SEMI or ANTI join with n.BuildLeft set becomes a
+// RIGHT SEMI or RIGHT ANTI join of r and l: l, the side it outputs, is
+// the build side; a LEFT join with it set becomes a RIGHT join of r and l
+// (joinOutput restores the column order).
 func (b *builder) hashJoin(n *planner.Join, l, r Operator) (*Join, error) {
-	fail := func(err error) (*Join, error) {
-		return nil, err
-	}
-	var err error
 	kind := map[planner.JoinKind]JoinKind{planner.InnerJoin: JoinInner, planner.LeftJoin: JoinLeft,
 		planner.RightJoin: JoinRight, planner.FullJoin: JoinFull, planner.CrossJoin: JoinInner,
 		planner.SemiJoin: JoinSemi, planner.AntiJoin: JoinAnti}[n.Kind]
 	schema := SchemaOf(n.Columns)
 	nLeft := len(n.Left.Schema())
 	keys, residual := splitJoinCond(n.Cond, nLeft)
+	if buildsLeft(n) && len(keys) > 0 {
+		kind = map[JoinKind]JoinKind{JoinSemi: JoinRightSemi, JoinAnti: JoinRightAnti, JoinLeft: JoinRight}[kind]
+		if kind == JoinRight {
+			nl := len(n.Left.Schema())
+			schema = SchemaOf(append(append([]planner.Column(nil), n.Columns[nl:]...), n.Columns[:nl]...))
+		}
+		for i, k := range keys {
+			keys[i].left, keys[i].right = k.right, k.left
+		}
+		if residual != nil {
+			residual = swapSides(residual, nLeft, len(n.Right.Schema()))
+		}
+		l, r = r, l
+	}
 	spec := JoinSpec{Kind: kind}
 	for _, k := range keys {
 		le, err := b.compile(k.left, l.Schema())
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
 		re, err := b.compile(k.right, r.Schema())
 		if err != nil {
-			return fail(err)
+			return nil, err
 		}
 		spec.LeftKeys = append(spec.LeftKeys, le)
 		spec.RightKeys = append(spec.RightKeys, re)
 		spec.NullSafe = append(spec.NullSafe, k.nullSafe)
 	}
 	if residual != nil {
+		var err error
 		if spec.Residual, err = b.compile(residual, pairSchemaOf(l.Schema(), r.Schema())); err != nil {
-			return fail(err)
+			return nil, err
 		}
 	}
 	return NewHashJoin(l, r, spec, schema, b.env.Mem), nil
+}
+
+// buildsLeft reports whether the join of n builds on its left input.
+func buildsLeft(n *planner.Join) bool {
+	return n.BuildLeft && (n.Kind == planner.SemiJoin || n.Kind == planner.AntiJoin || n.Kind == planner.LeftJoin)
+}
+
+// swapSides rewrites an expression over the row (left columns, then nRight
+// right columns) into one over (right columns, then left columns).
+func swapSides(e planner.Expr, nLeft, nRight int) planner.Expr {
+	return planner.RewriteExpr(e, func(x planner.Expr) planner.Expr {
+		if c, ok := x.(*planner.ColRef); ok {
+			c2 := *c
+			if c.Index < nLeft {
+				c2.Index += nRight
+			} else {
+				c2.Index -= nLeft
+			}
+			return &c2
+		}
+		return x
+	})
 }

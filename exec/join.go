@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow/go/v15/arrow"
 
@@ -13,7 +14,11 @@ import (
 // JoinKind is the kind of a join operator.
 type JoinKind int
 
-// The join kinds. Semi and Anti output only the left (probe) columns.
+// The join kinds. Semi and Anti output only the left (probe) columns:
+// the left rows that have a match, or that have none. RightSemi and
+// RightAnti output only the right (build) columns: the right rows that
+// some left row matches, or that none does; they run a SEMI or ANTI join
+// whose outer side is the smaller input by building on it.
 const (
 	JoinInner JoinKind = iota
 	JoinLeft
@@ -21,9 +26,23 @@ const (
 	JoinFull
 	JoinSemi
 	JoinAnti
+	JoinRightSemi
+	JoinRightAnti
 )
 
-var joinKindNames = [...]string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"}
+var joinKindNames = [...]string{"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI", "RIGHT SEMI", "RIGHT ANTI"}
+
+// leftOnly reports whether the kind outputs only the left columns.
+func (k JoinKind) leftOnly() bool { return k == JoinSemi || k == JoinAnti }
+
+// rightOnly reports whether the kind outputs only the right columns.
+func (k JoinKind) rightOnly() bool { return k == JoinRightSemi || k == JoinRightAnti }
+
+// tracksRight reports whether the kind records which right rows matched
+// (and emits rows for them once the left input is done).
+func (k JoinKind) tracksRight() bool {
+	return k == JoinRight || k == JoinFull || k == JoinRightSemi || k == JoinRightAnti
+}
 
 // String returns the kind in upper case.
 func (k JoinKind) String() string { return joinKindNames[k] }
@@ -73,13 +92,19 @@ type Join struct {
 	hs          *hasher
 	batchSize   int
 
-	built     bool
-	build     *chunkedRecords
-	table     *keyTable
-	head      []int32 // per group: first build row
-	next      []int32 // per build row: next row of its group
-	nullRows  []int32 // build rows with a NULL in a non-null-safe key
-	rMatched  []bool
+	built    bool
+	build    *chunkedRecords
+	table    *keyTable
+	head     []int32 // per group: first build row
+	next     []int32 // per build row: next row of its group
+	nullRows []int32 // build rows with a NULL in a non-null-safe key
+	// rMatched marks the right rows some left row matched (kinds that
+	// track them); parallel probes share it, hence atomics. gMatched does
+	// the same per key group for RightSemi and RightAnti joins without a
+	// residual, whose probes mark groups; rowGroup is each build row's.
+	rMatched  []atomic.Bool
+	gMatched  []atomic.Bool
+	rowGroup  []uint32
 	rightRows int
 
 	// The probe batch in progress.
@@ -91,11 +116,16 @@ type Join struct {
 	stage    int   // 0: chain / all rows, 1: null rows (NullAware)
 	pos      int32 // position in the chain or row list
 
+	// filter, when set, is the runtime filter the join publishes its
+	// table to once built (runtimefilter.go).
+	filter *runtimeFilter
+
 	// share, when set, is the build side this join shares with other
 	// joins probing in parallel; only share.owner reads the right input.
 	share *buildShare
 
-	rightOut int // cursor over unmatched right rows
+	rightOut int  // cursor over the right rows emitted at the end
+	tailing  bool // the left input is done: emitting right rows
 	queue    []arrow.Record
 	done     bool
 	lidx     []int32
@@ -146,9 +176,12 @@ func (j *Join) Open(ctx context.Context) error {
 		}
 		types[i] = rt
 	}
-	want := j.left.Schema().NumFields()
-	if s.Kind != JoinSemi && s.Kind != JoinAnti {
-		want += j.right.Schema().NumFields()
+	want := j.left.Schema().NumFields() + j.right.Schema().NumFields()
+	switch {
+	case s.Kind.leftOnly():
+		want = j.left.Schema().NumFields()
+	case s.Kind.rightOnly():
+		want = j.right.Schema().NumFields()
 	}
 	if j.schema.NumFields() != want {
 		return fmt.Errorf("exec: %s join output has %d columns, want %d", s.Kind, j.schema.NumFields(), want)
@@ -238,8 +271,8 @@ func (j *Join) buildSide(ctx context.Context) error {
 	held := j.acct.held
 	j.build = newChunkedRecords(j.right.Schema(), buf.takeRecords())
 	j.rightRows = n
-	if j.spec.Kind == JoinRight || j.spec.Kind == JoinFull {
-		j.rMatched = make([]bool, n)
+	if j.spec.Kind.tracksRight() {
+		j.rMatched = make([]atomic.Bool, n)
 	}
 	if j.table != nil {
 		skip := j.keyNulls(keys, n, nil)
@@ -257,6 +290,10 @@ func (j *Join) buildSide(ctx context.Context) error {
 			j.head[g] = -1
 		}
 		j.next = make([]int32, n)
+		if j.spec.Kind.rightOnly() && j.spec.Residual == nil {
+			j.gMatched = make([]atomic.Bool, ng)
+			j.rowGroup = groups
+		}
 		for i := n - 1; i >= 0; i-- {
 			j.next[i] = -1
 			g := groups[i]
@@ -267,7 +304,14 @@ func (j *Join) buildSide(ctx context.Context) error {
 			j.head[g] = int32(i)
 		}
 	}
-	held += int64(len(j.head)+len(j.next)+len(j.nullRows))*4 + int64(len(j.rMatched))
+	if j.filter != nil && j.table != nil {
+		ns := make([]bool, len(j.spec.LeftKeys))
+		for k := range ns {
+			ns[k] = j.nullSafe(k)
+		}
+		j.filter.publish(j.table, ns)
+	}
+	held += int64(len(j.head)+len(j.next)+len(j.nullRows)+len(j.rMatched)+len(j.gMatched)+len(j.rowGroup)) * 4
 	if j.table != nil {
 		held += j.table.bytes()
 	}
@@ -301,7 +345,8 @@ func (j *Join) startProbe(ctx context.Context, rec arrow.Record) error {
 func (j *Join) candidates() bool {
 	j.lidx, j.ridx = j.lidx[:0], j.ridx[:0]
 	n := int(j.cur.NumRows())
-	semi := j.spec.Kind == JoinSemi || j.spec.Kind == JoinAnti
+	semi := j.spec.Kind.leftOnly()
+	rsemi := j.spec.Kind.rightOnly()
 	for j.row < n && len(j.lidx) < j.batchSize {
 		i := j.row
 		if semi && j.lMatched[i] {
@@ -311,6 +356,10 @@ func (j *Join) candidates() bool {
 		r := j.nextCandidate(i)
 		if r < 0 {
 			j.advance()
+			continue
+		}
+		if rsemi && j.rMatched[r].Load() {
+			// Decided already: no need to look at the pair.
 			continue
 		}
 		j.lidx = append(j.lidx, int32(i))
@@ -389,7 +438,7 @@ func (j *Join) gather(schema *arrow.Schema, lidx, ridx []int32, leftOnly bool) (
 func (j *Join) pairs(ctx context.Context) (arrow.Record, error) {
 	lidx, ridx := j.lidx, j.ridx
 	kind := j.spec.Kind
-	emits := kind != JoinSemi && kind != JoinAnti
+	emits := !kind.leftOnly() && !kind.rightOnly()
 	var rec arrow.Record
 	if j.spec.Residual != nil || emits {
 		var err error
@@ -427,7 +476,9 @@ func (j *Join) pairs(ctx context.Context) (arrow.Record, error) {
 	}
 	if j.rMatched != nil {
 		for _, r := range ridx {
-			j.rMatched[r] = true
+			if !j.rMatched[r].Load() {
+				j.rMatched[r].Store(true)
+			}
 		}
 	}
 	if !emits || len(lidx) == 0 {
@@ -492,12 +543,40 @@ func (j *Join) semiFast() {
 	j.row = len(j.lMatched)
 }
 
-// rightTail returns the next chunk of unmatched right rows of RIGHT and
-// FULL joins, nil at the end.
+// markGroups decides RIGHT SEMI and RIGHT ANTI joins without residual
+// from the lookup alone: every key group a probe row found is matched.
+func (j *Join) markGroups() {
+	if j.gMatched == nil {
+		return
+	}
+	for _, g := range j.groups {
+		if g != notFound && !j.gMatched[g].Load() {
+			j.gMatched[g].Store(true)
+		}
+	}
+	j.row = len(j.lMatched)
+}
+
+// rightMatched reports whether some left row matched right row r.
+func (j *Join) rightMatched(r int) bool {
+	if j.rMatched[r].Load() {
+		return true
+	}
+	if j.gMatched == nil {
+		return false
+	}
+	g := j.rowGroup[r]
+	return g != notFound && j.gMatched[g].Load()
+}
+
+// rightTail returns the next chunk of the right rows a join emits once its
+// left input is done: the unmatched ones of RIGHT, FULL and RIGHT ANTI
+// joins, the matched ones of RIGHT SEMI joins; nil at the end.
 func (j *Join) rightTail() (arrow.Record, error) {
 	var ridx []int32
+	want := j.spec.Kind == JoinRightSemi
 	for j.rightOut < j.rightRows && len(ridx) < j.batchSize {
-		if !j.rMatched[j.rightOut] {
+		if j.rightMatched(j.rightOut) == want {
 			ridx = append(ridx, int32(j.rightOut))
 		}
 		j.rightOut++
@@ -506,7 +585,7 @@ func (j *Join) rightTail() (arrow.Record, error) {
 		return nil, nil
 	}
 	cols := make([]arrow.Array, 0, j.schema.NumFields())
-	for i := 0; i < j.left.Schema().NumFields(); i++ {
+	for i := 0; i < j.left.Schema().NumFields() && !j.spec.Kind.rightOnly(); i++ {
 		a, err := nullArray(j.mem.Alloc, j.left.Schema().Field(i).Type, len(ridx))
 		if err != nil {
 			releaseArrays(cols)
@@ -545,10 +624,11 @@ func (j *Join) Next(ctx context.Context) (Batch, bool, error) {
 				return Batch{}, false, err
 			}
 			if !ok {
-				if j.rMatched == nil {
+				if !j.tailing && (j.rMatched == nil || !j.lastProbe()) {
 					j.done = true
 					continue
 				}
+				j.tailing = true
 				out, err := j.rightTail()
 				if err != nil {
 					return Batch{}, false, err
@@ -569,8 +649,13 @@ func (j *Join) Next(ctx context.Context) (Batch, bool, error) {
 			if err := j.startProbe(ctx, b.Rec); err != nil {
 				return Batch{}, false, err
 			}
-			if (j.spec.Kind == JoinSemi || j.spec.Kind == JoinAnti) && j.spec.Residual == nil {
-				j.semiFast()
+			if j.spec.Residual == nil {
+				switch {
+				case j.spec.Kind.leftOnly():
+					j.semiFast()
+				case j.spec.Kind.rightOnly():
+					j.markGroups()
+				}
 			}
 		}
 		if j.candidates() {
@@ -623,23 +708,34 @@ func (j *Join) Close() error {
 // its share of the left input): the first to need it builds it, in the
 // owner (the join that reads the right input), and gives every other join
 // a view of it (clones of the owner's lookup state), before any probe
-// starts; nobody writes the build side after that.
+// starts; nobody writes the build side after that, except the marks of
+// matched right rows (atomics) of kinds that track them. Those kinds emit
+// their right rows after the last probe ends: probing counts the joins
+// still probing, and the one that brings it to zero emits them.
 type buildShare struct {
-	once  sync.Once
-	owner *Join
-	joins []*Join
-	err   error
+	once    sync.Once
+	owner   *Join
+	joins   []*Join
+	err     error
+	probing atomic.Int32
 }
 
 // shareBuild makes joins (of one right input, the first join's, and one
-// spec) share their build side. Their kinds must not track build rows
-// (right and full joins do).
+// spec) share their build side.
 func shareBuild(joins []*Join) {
 	s := &buildShare{owner: joins[0], joins: joins}
+	s.probing.Store(int32(len(joins)))
 	for _, j := range joins {
 		j.share = s
 		j.hs = s.owner.hs
 	}
+}
+
+// lastProbe reports, when j's left input is done, whether j emits the
+// right rows: it is alone, or the last of the joins sharing its build side
+// to finish probing.
+func (j *Join) lastProbe() bool {
+	return j.share == nil || j.share.probing.Add(-1) == 0
 }
 
 // get builds the shared side once, with the views of all joins.
@@ -647,10 +743,6 @@ func (s *buildShare) get(ctx context.Context, j *Join) error {
 	s.once.Do(func() {
 		o := s.owner
 		if s.err = o.buildSide(ctx); s.err != nil {
-			return
-		}
-		if o.rMatched != nil {
-			s.err = fmt.Errorf("exec: a %s join cannot probe in parallel", o.spec.Kind)
 			return
 		}
 		for _, x := range s.joins[1:] {
@@ -661,6 +753,7 @@ func (s *buildShare) get(ctx context.Context, j *Join) error {
 				x.table = o.table.clone()
 			}
 			x.head, x.next, x.nullRows, x.rightRows = o.head, o.next, o.nullRows, o.rightRows
+			x.rMatched, x.gMatched, x.rowGroup = o.rMatched, o.gMatched, o.rowGroup
 		}
 	})
 	return s.err

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -24,7 +25,7 @@ func refJoin(kind JoinKind, left, right [][]any, nl, nr int, match func(l, r []a
 			}
 			found = true
 			rMatched[j] = true
-			if kind != JoinSemi && kind != JoinAnti {
+			if kind != JoinSemi && kind != JoinAnti && !kind.rightOnly() {
 				out = append(out, append(append([]any(nil), l...), r...))
 			}
 		}
@@ -35,11 +36,12 @@ func refJoin(kind JoinKind, left, right [][]any, nl, nr int, match func(l, r []a
 			out = append(out, append(append([]any(nil), l...), nulls(nr)...))
 		}
 	}
-	if kind == JoinRight || kind == JoinFull {
-		for j, r := range right {
-			if !rMatched[j] {
-				out = append(out, append(nulls(nl), r...))
-			}
+	for j, r := range right {
+		switch {
+		case (kind == JoinRight || kind == JoinFull) && !rMatched[j]:
+			out = append(out, append(nulls(nl), r...))
+		case kind == JoinRightSemi && rMatched[j], kind == JoinRightAnti && !rMatched[j]:
+			out = append(out, r)
 		}
 	}
 	return sorted(rowsOfTest(out))
@@ -64,7 +66,7 @@ func TestHashJoinKinds(t *testing.T) {
 		}
 		return r[3].(int64) > 0
 	}}
-	for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti} {
+	for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti} {
 		for _, withResidual := range []bool{false, true} {
 			for _, size := range []int{1, 2, 6} {
 				name := fmt.Sprintf("%s/residual=%v/batch=%d", kind, withResidual, size)
@@ -77,6 +79,9 @@ func TestHashJoinKinds(t *testing.T) {
 				out := pairSchemaOf(ls, rs)
 				if kind == JoinSemi || kind == JoinAnti {
 					out = ls
+				}
+				if kind.rightOnly() {
+					out = rs
 				}
 				j := NewHashJoin(source(t, mem, ls, left, size), source(t, mem, rs, right, size), spec, out, mem)
 				j.batchSize = 2 // exercise output chunking
@@ -196,7 +201,7 @@ func TestHashJoinDifferential(t *testing.T) {
 	// Residual: (left id + right id) % 3 != 0.
 	ok := func(l, r []any) bool { return (l[2].(int64)+r[2].(int64))%3 != 0 }
 	residual := funcEval{dt: tBool, f: func(r []any) any { return (r[2].(int64)+r[5].(int64))%3 != 0 }}
-	for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti} {
+	for _, kind := range []JoinKind{JoinInner, JoinLeft, JoinRight, JoinFull, JoinSemi, JoinAnti, JoinRightSemi, JoinRightAnti} {
 		var want [][]any
 		rMatched := make([]bool, len(right))
 		for _, l := range left {
@@ -208,7 +213,7 @@ func TestHashJoinDifferential(t *testing.T) {
 					}
 					found = true
 					rMatched[j] = true
-					if kind != JoinSemi && kind != JoinAnti {
+					if kind != JoinSemi && kind != JoinAnti && !kind.rightOnly() {
 						want = append(want, append(append([]any(nil), l...), right[j]...))
 					}
 				}
@@ -220,16 +225,20 @@ func TestHashJoinDifferential(t *testing.T) {
 				want = append(want, append(append([]any(nil), l...), nil, nil, nil))
 			}
 		}
-		if kind == JoinRight || kind == JoinFull {
-			for j, r := range right {
-				if !rMatched[j] {
-					want = append(want, append([]any{nil, nil, nil}, r...))
-				}
+		for j, r := range right {
+			switch {
+			case (kind == JoinRight || kind == JoinFull) && !rMatched[j]:
+				want = append(want, append([]any{nil, nil, nil}, r...))
+			case kind == JoinRightSemi && rMatched[j], kind == JoinRightAnti && !rMatched[j]:
+				want = append(want, r)
 			}
 		}
 		out := pairSchemaOf(ls, rs)
 		if kind == JoinSemi || kind == JoinAnti {
 			out = ls
+		}
+		if kind.rightOnly() {
+			out = rs
 		}
 		spec := JoinSpec{Kind: kind, LeftKeys: []expr2{col(t, ls, 0), col(t, ls, 1)}, RightKeys: []expr2{col(t, rs, 0), col(t, rs, 1)}, Residual: residual}
 		got := sorted(run(t, NewHashJoin(source(t, mem, ls, left, 4096), source(t, mem, rs, right, 4096), spec, out, mem)))
@@ -256,3 +265,71 @@ func TestHashJoinMemoryLimit(t *testing.T) {
 }
 
 var _ = arrow.Null
+
+// TestSharedBuildTail runs two probes of one shared build side one after
+// the other, with small output batches: the first to finish emits no
+// right rows, the last emits all of them, over several batches.
+func TestSharedBuildTail(t *testing.T) {
+	mem := leakCheck(t)
+	ls := schemaOf(tInt64)
+	rs := schemaOf(tInt64, tString)
+	var right [][]any
+	for i := 0; i < 10; i++ {
+		right = append(right, []any{int64(i), fmt.Sprintf("r%d", i)})
+	}
+	probes := [][][]any{{{int64(1)}, {int64(3)}}, {{int64(3)}, {int64(8)}, {nil}}}
+	for _, kind := range []JoinKind{JoinRightSemi, JoinRightAnti, JoinRight} {
+		out := rs
+		if kind == JoinRight {
+			out = pairSchemaOf(ls, rs)
+		}
+		build := source(t, mem, rs, right, 4)
+		spec := JoinSpec{Kind: kind, LeftKeys: []expr2{col(t, ls, 0)}, RightKeys: []expr2{col(t, rs, 0)}}
+		j1 := NewHashJoin(source(t, mem, ls, probes[0], 1), build, spec, out, mem)
+		j2 := NewHashJoin(source(t, mem, ls, probes[1], 2), build, spec, out, mem)
+		shareBuild([]*Join{j1, j2})
+		j1.batchSize, j2.batchSize = 3, 3
+		if err := j1.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := j2.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		first, err := Collect(context.Background(), &opened{j1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := Collect(context.Background(), &opened{j2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sorted(append(rowsOf(first...), rowsOf(second...)...))
+		releaseRecords(first)
+		releaseRecords(second)
+		j2.Close()
+		j1.Close()
+		var want []string
+		for i := 0; i < 10; i++ {
+			m := i == 1 || i == 3 || i == 8
+			switch {
+			case kind == JoinRightSemi && m, kind == JoinRightAnti && !m:
+				want = append(want, fmt.Sprintf("%d|r%d", i, i))
+			case kind == JoinRight && m:
+				want = append(want, fmt.Sprintf("%d|%d|r%d", i, i, i))
+				if i == 3 {
+					want = append(want, "3|3|r3")
+				}
+			case kind == JoinRight:
+				want = append(want, fmt.Sprintf("NULL|%d|r%d", i, i))
+			}
+		}
+		equalRows(t, got, sorted(want))
+	}
+}
+
+// opened runs an operator that is open already, for Collect (which opens
+// and closes what it runs).
+type opened struct{ Operator }
+
+func (o *opened) Open(context.Context) error { return nil }
+func (o *opened) Close() error               { return nil }

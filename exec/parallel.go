@@ -70,7 +70,7 @@ func (b *builder) parallel1(n planner.Node) ([]Operator, error) {
 				closeAll(parts...)
 				return nil, fmt.Errorf("exec: the scan of %s produces %s, the plan expects %s", n.Object.Name, p.Schema(), schema)
 			}
-			parts[i] = newRename(p, schema)
+			parts[i] = b.withFilters(n, newRename(p, schema))
 		}
 		return parts, nil
 	case *planner.Filter:
@@ -177,32 +177,39 @@ func hasSubquery(e planner.Expr) bool {
 	return found
 }
 
-// parallelJoin splits a join whose left (probe) side splits and whose
-// kind leaves the build side's rows untracked (inner, left, semi, anti):
-// the right side is built once and shared.
+// parallelJoin splits a join whose probe side splits: the build side is
+// built once and shared. The probe side is the left input, or the right
+// one of a join that builds on its left (buildsLeft).
 func (b *builder) parallelJoin(n *planner.Join) ([]Operator, error) {
-	switch n.Kind {
-	case planner.InnerJoin, planner.LeftJoin, planner.CrossJoin, planner.SemiJoin, planner.AntiJoin:
-	default:
-		return nil, nil
-	}
 	if n.Cond != nil && hasSubquery(n.Cond) {
 		return nil, nil
 	}
-	ls, err := b.parallel(n.Left)
-	if ls == nil || err != nil {
+	probe, build := n.Left, n.Right
+	if buildsLeft(n) {
+		probe, build = build, probe
+	}
+	keys, _ := splitJoinCond(n.Cond, len(n.Left.Schema()))
+	rf := b.planFilters(n, keys)
+	ps, err := b.parallel(probe)
+	if ps == nil || err != nil {
+		b.dropFilter(rf)
 		return nil, err
 	}
-	r, err := b.build(n.Right)
+	r, err := b.build(build)
 	if err != nil {
-		closeAll(ls...)
+		closeAll(ps...)
 		return nil, err
 	}
-	joins := make([]*Join, len(ls))
-	for i, l := range ls {
-		op, err := b.hashJoin(n, l, r)
+	joins := make([]*Join, len(ps))
+	for i, p := range ps {
+		var op *Join
+		if buildsLeft(n) {
+			op, err = b.hashJoin(n, r, p)
+		} else {
+			op, err = b.hashJoin(n, p, r)
+		}
 		if err != nil {
-			closeAll(ls[i:]...)
+			closeAll(ps[i:]...)
 			for _, j := range joins[:i] {
 				j.Close()
 			}
@@ -213,10 +220,17 @@ func (b *builder) parallelJoin(n *planner.Join) ([]Operator, error) {
 		}
 		joins[i] = op
 	}
+	joins[0].filter = rf
 	shareBuild(joins)
 	out := make([]Operator, len(joins))
 	for i, j := range joins {
-		out[i] = j
+		if out[i], err = b.joinOutput(n, j); err != nil {
+			for _, j := range joins[i+1:] {
+				j.Close()
+			}
+			closeAll(out[:i]...)
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -366,6 +366,124 @@ func TestParallelJoin(t *testing.T) {
 	}
 }
 
+// TestParallelJoinTracked runs in parallel the joins that mark build rows:
+// SEMI and ANTI joins built on their left input (dim, the rows they
+// output; big is the probe side, split), with and without a residual, and
+// RIGHT and FULL joins. The last probe to finish emits the marked rows.
+func TestParallelJoinTracked(t *testing.T) {
+	mem := leakCheck(t)
+	tabs := newPartTables(t, mem)
+	i64 := catalog.Int64
+	vOf := map[int64][]*int64{} // big's v values by n
+	for _, r := range bigRows() {
+		vOf[r.n] = append(vOf[r.n], r.v)
+	}
+	for _, kind := range []planner.JoinKind{planner.SemiJoin, planner.AntiJoin} {
+		for _, residual := range []bool{false, true} {
+			// dim.n = big.n [AND big.v > 10]
+			cond := call("eq", catalog.Bool, cref(0, i64), cref(5, i64))
+			if residual {
+				cond = call("and", catalog.Bool, cond, call("gt", catalog.Bool, cref(3, i64), ci(10)))
+			}
+			join := &planner.Join{Kind: kind, Left: scanDim(), Right: scanBig(), Cond: cond,
+				Columns: pcols("n,name", i64, catalog.String), BuildLeft: true}
+			var want []string
+			for i := 0; i < 80; i++ {
+				n := int64(i % 60)
+				found := false
+				for _, v := range vOf[n] {
+					found = found || !residual || (v != nil && *v > 10)
+				}
+				if found == (kind == planner.SemiJoin) {
+					want = append(want, fmt.Sprintf("%d|dim%d", n, i))
+				}
+			}
+			if residual && (len(want) == 0 || len(want) == 80) {
+				t.Fatalf("%v residual=%v: a test that cannot fail (%d rows)", kind, residual, len(want))
+			}
+			for _, th := range threadCounts {
+				before := tabs.splits
+				_, got := runThreads(t, mem, tabs, join, th)
+				if split := tabs.splits > before; split != (th > 1) {
+					t.Errorf("%v join, threads %d: probe side split %v", kind, th, split)
+				}
+				equalRows(t, sorted(got), sorted(want))
+			}
+		}
+	}
+	// dim LEFT JOIN big ON dim.n = big.n AND big.v > 10, built on dim:
+	// a RIGHT join of big and dim, its columns put back in order.
+	cond := call("and", catalog.Bool, call("eq", catalog.Bool, cref(0, i64), cref(5, i64)),
+		call("gt", catalog.Bool, cref(3, i64), ci(10)))
+	left := &planner.Join{Kind: planner.LeftJoin, Left: scanDim(), Right: scanBig(), Cond: cond, BuildLeft: true,
+		Columns: pcols("n,name,k,v,d,n2", i64, catalog.String, catalog.String, i64, tDec122, i64)}
+	plan := &planner.Project{Input: left, Exprs: []planner.Expr{cref(0, i64), cref(1, catalog.String), cref(3, i64)},
+		Columns: pcols("n,name,v", i64, catalog.String, i64)}
+	var want []string
+	for i := 0; i < 80; i++ {
+		n := int64(i % 60)
+		found := false
+		for _, v := range vOf[n] {
+			if v != nil && *v > 10 {
+				want = append(want, fmt.Sprintf("%d|dim%d|%d", n, i, *v))
+				found = true
+			}
+		}
+		if !found {
+			want = append(want, fmt.Sprintf("%d|dim%d|NULL", n, i))
+		}
+	}
+	for _, th := range threadCounts {
+		before := tabs.splits
+		_, got := runThreads(t, mem, tabs, plan, th)
+		if split := tabs.splits > before; split != (th > 1) {
+			t.Errorf("left join built left, threads %d: probe side split %v", th, split)
+		}
+		equalRows(t, sorted(got), sorted(want))
+	}
+	dimByN := map[int64][]string{}
+	for i := 0; i < 80; i++ {
+		dimByN[int64(i%60)] = append(dimByN[int64(i%60)], fmt.Sprintf("dim%d", i))
+	}
+	for _, kind := range []planner.JoinKind{planner.RightJoin, planner.FullJoin} {
+		// big.n = dim.n AND big.v > 10; output n and name.
+		cond := call("and", catalog.Bool, call("eq", catalog.Bool, cref(3, i64), cref(4, i64)),
+			call("gt", catalog.Bool, cref(1, i64), ci(10)))
+		join := &planner.Join{Kind: kind, Left: scanBig(), Right: scanDim(), Cond: cond,
+			Columns: pcols("k,v,d,n,n2,name", catalog.String, i64, tDec122, i64, i64, catalog.String)}
+		plan := &planner.Project{Input: join, Exprs: []planner.Expr{cref(3, i64), cref(5, catalog.String)},
+			Columns: pcols("n,name", i64, catalog.String)}
+		var want []string
+		matched := map[string]bool{}
+		for _, r := range bigRows() {
+			names := dimByN[r.n]
+			if r.v == nil || *r.v <= 10 {
+				names = nil
+			}
+			for _, nm := range names {
+				want = append(want, fmt.Sprintf("%d|%s", r.n, nm))
+				matched[nm] = true
+			}
+			if len(names) == 0 && kind == planner.FullJoin {
+				want = append(want, fmt.Sprintf("%d|NULL", r.n))
+			}
+		}
+		for i := 0; i < 80; i++ {
+			if nm := fmt.Sprintf("dim%d", i); !matched[nm] {
+				want = append(want, "NULL|"+nm)
+			}
+		}
+		for _, th := range threadCounts {
+			before := tabs.splits
+			_, got := runThreads(t, mem, tabs, plan, th)
+			if split := tabs.splits > before; split != (th > 1) {
+				t.Errorf("%v join, threads %d: probe side split %v", kind, th, split)
+			}
+			equalRows(t, sorted(got), sorted(want))
+		}
+	}
+}
+
 func TestParallelMergeSort(t *testing.T) {
 	mem := leakCheck(t)
 	tabs := newPartTables(t, mem)

@@ -122,6 +122,9 @@ func (o *opt) opCost(n planner.Node) Cost {
 			// A nested loop: every pair is looked at.
 			return Cost{Rows: l.rows*r.rows + out.rows, Mem: r.rows * rowWidth(r)}
 		}
+		if x.BuildLeft {
+			return hashJoinCost(l, r, out.rows)
+		}
 		return hashJoinCost(r, l, out.rows)
 	case *planner.SetOp:
 		l, r := o.card(x.Left), o.card(x.Right)

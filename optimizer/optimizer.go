@@ -69,7 +69,9 @@ type opt struct {
 //     of the filter above it that let the reader skip Parquet row groups
 //     by their statistics and partition directories by their values;
 //   - cse.go: an expression an operator evaluates more than once per row
-//     is computed once, by a projection below it.
+//     is computed once, by a projection below it;
+//   - buildside.go: a SEMI, ANTI or LEFT join whose left input is the
+//     smaller builds its hash table on it.
 //
 // The result has the same output columns, in the same order, as n. The
 // input plan is not modified. An internal error (a bug in a rule) is
@@ -110,10 +112,10 @@ func (o *opt) rootNeed(n planner.Node, need []bool) planner.Node {
 	n = o.joins(n)
 	n = o.pushLimits(n)
 	if o.keep {
-		return o.cse(o.pruneFilters(n))
+		return o.buildSides(o.cse(o.pruneFilters(n)))
 	}
 	n, m := o.prune(n, need)
-	return o.cse(o.pruneFilters(o.restore(n, m, need)))
+	return o.buildSides(o.cse(o.pruneFilters(o.restore(n, m, need))))
 }
 
 // cte optimizes the plan of a CTE or view reference once: every reference

@@ -149,10 +149,14 @@ func (f *formatter) self(n Node, depth int) bool {
 		}
 		f.line(depth, "Aggregate %s", strings.Join(parts, " "))
 	case *Join:
+		kind := n.Kind.String()
+		if n.BuildLeft {
+			kind += " (build left)"
+		}
 		if n.Cond != nil {
-			f.line(depth, "Join %s %s", n.Kind, n.Cond)
+			f.line(depth, "Join %s %s", kind, n.Cond)
 		} else {
-			f.line(depth, "Join %s", n.Kind)
+			f.line(depth, "Join %s", kind)
 		}
 	case *Sort:
 		f.line(depth, "Sort %s", keyList(n.Keys))

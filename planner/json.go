@@ -219,6 +219,9 @@ func nodeJSON(n Node) any {
 		}
 	case *Join:
 		m["op"], m["kind"], m["cond"] = "join", n.Kind.String(), exprJSON(n.Cond)
+		if n.BuildLeft {
+			m["build"] = "left"
+		}
 	case *Sort:
 		m["op"], m["keys"] = "sort", sortKeysJSON(n.Keys)
 	case *Limit:

@@ -156,6 +156,10 @@ type Join struct {
 	Left, Right Node
 	Cond        Expr
 	Columns     []Column
+	// BuildLeft asks the executor to build its hash table on Left (the
+	// rows a SEMI or ANTI join outputs) and stream Right through it: the
+	// optimizer sets it when Left is much the smaller input.
+	BuildLeft bool
 }
 
 // SortKey is one ORDER BY key. NullsFirst defaults to false for ASC and

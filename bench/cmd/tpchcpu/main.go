@@ -1,0 +1,204 @@
+// Command tpchcpu runs TPC-H queries on etlc in its own process and prints,
+// per query, the CPU time (user + system, from getrusage) of each run, its
+// wall time, and the process's peak resident set size. On a machine
+// shared with other work, wall times say little; CPU time is what a change
+// to the engine is measured by. With -analyze it prints EXPLAIN ANALYZE
+// instead (one serial run per query), with -cpuprofile a pprof profile of
+// all the runs.
+//
+//	go run ./cmd/tpchcpu -q 4,17,21 -runs 3 -threads 2
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/apache/arrow/go/v15/arrow/array"
+
+	"github.com/etlc/etlc/exec/session"
+	"github.com/etlc/etlc/parser"
+)
+
+// tables declares the eight TPC-H tables as cmd/tpchgen writes them.
+var tables = []struct{ name, columns string }{
+	{"region", "r_regionkey BIGINT NOT NULL, r_name VARCHAR NOT NULL, r_comment VARCHAR NOT NULL"},
+	{"nation", "n_nationkey BIGINT NOT NULL, n_name VARCHAR NOT NULL, n_regionkey BIGINT NOT NULL, n_comment VARCHAR NOT NULL"},
+	{"supplier", "s_suppkey BIGINT NOT NULL, s_name VARCHAR NOT NULL, s_address VARCHAR NOT NULL, s_nationkey BIGINT NOT NULL, " +
+		"s_phone VARCHAR NOT NULL, s_acctbal DECIMAL(15,2) NOT NULL, s_comment VARCHAR NOT NULL"},
+	{"customer", "c_custkey BIGINT NOT NULL, c_name VARCHAR NOT NULL, c_address VARCHAR NOT NULL, c_nationkey BIGINT NOT NULL, " +
+		"c_phone VARCHAR NOT NULL, c_acctbal DECIMAL(15,2) NOT NULL, c_mktsegment VARCHAR NOT NULL, c_comment VARCHAR NOT NULL"},
+	{"part", "p_partkey BIGINT NOT NULL, p_name VARCHAR NOT NULL, p_mfgr VARCHAR NOT NULL, p_brand VARCHAR NOT NULL, " +
+		"p_type VARCHAR NOT NULL, p_size INT NOT NULL, p_container VARCHAR NOT NULL, p_retailprice DECIMAL(15,2) NOT NULL, " +
+		"p_comment VARCHAR NOT NULL"},
+	{"partsupp", "ps_partkey BIGINT NOT NULL, ps_suppkey BIGINT NOT NULL, ps_availqty INT NOT NULL, " +
+		"ps_supplycost DECIMAL(15,2) NOT NULL, ps_comment VARCHAR NOT NULL"},
+	{"orders", "o_orderkey BIGINT NOT NULL, o_custkey BIGINT NOT NULL, o_orderstatus VARCHAR NOT NULL, " +
+		"o_totalprice DECIMAL(15,2) NOT NULL, o_orderdate DATE NOT NULL, o_orderpriority VARCHAR NOT NULL, " +
+		"o_clerk VARCHAR NOT NULL, o_shippriority INT NOT NULL, o_comment VARCHAR NOT NULL"},
+	{"lineitem", "l_orderkey BIGINT NOT NULL, l_partkey BIGINT NOT NULL, l_suppkey BIGINT NOT NULL, l_linenumber INT NOT NULL, " +
+		"l_quantity DECIMAL(15,2) NOT NULL, l_extendedprice DECIMAL(15,2) NOT NULL, l_discount DECIMAL(15,2) NOT NULL, " +
+		"l_tax DECIMAL(15,2) NOT NULL, l_returnflag VARCHAR NOT NULL, l_linestatus VARCHAR NOT NULL, " +
+		"l_shipdate DATE NOT NULL, l_commitdate DATE NOT NULL, l_receiptdate DATE NOT NULL, " +
+		"l_shipinstruct VARCHAR NOT NULL, l_shipmode VARCHAR NOT NULL, l_comment VARCHAR NOT NULL"},
+}
+
+// usage is the process's CPU time so far and its peak RSS in MiB.
+func usage() (time.Duration, int64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Maxrss / 1024
+}
+
+type options struct {
+	queries          string
+	runs, threads    int
+	analyze, explain bool
+	print            bool
+	profile          string
+	data, repo       string
+}
+
+func main() {
+	var o options
+	home, _ := os.UserHomeDir()
+	cache := os.Getenv("ETLC_CACHE")
+	if cache == "" {
+		cache = filepath.Join(home, ".cache", "etlc")
+	}
+	flag.StringVar(&o.queries, "q", "1", "query numbers, e.g. 4,17,21; 0 reads the query from -f")
+	flag.IntVar(&o.runs, "runs", 2, "runs per query")
+	flag.IntVar(&o.threads, "threads", runtime.NumCPU(), "threads")
+	flag.BoolVar(&o.analyze, "analyze", false, "print EXPLAIN ANALYZE instead of timing")
+	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN instead of timing")
+	flag.BoolVar(&o.print, "print", false, "print the result rows")
+	flag.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the runs to this file")
+	flag.StringVar(&o.data, "data", filepath.Join(cache, "tpch", "sf1"), "data directory (cmd/tpchgen's, with parquet/)")
+	flag.StringVar(&o.repo, "repo", "..", "the etlc repository (for testdata/tpch/queries)")
+	file := flag.String("f", "", "a query file, for -q 0")
+	flag.Parse()
+	if err := run(context.Background(), o, *file, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "tpchcpu:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options, file string, w io.Writer) error {
+	tmp, err := os.MkdirTemp("", "tpchcpu-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	eng, err := session.Open(ctx, filepath.Join(tmp, "data"), session.Config{Threads: o.threads})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	sess := eng.NewSession(session.Options{})
+	defer sess.Close()
+	var ddl strings.Builder
+	for _, tb := range tables {
+		fmt.Fprintf(&ddl, "CREATE SOURCE %s (%s) WITH (connector = 'file', path = '%s', format = 'parquet');\n",
+			tb.name, tb.columns, filepath.Join(o.data, "parquet", tb.name)+string(filepath.Separator))
+	}
+	r, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", ddl.String()), session.ExecOptions{})
+	r.Release()
+	if err != nil {
+		return err
+	}
+	if o.profile != "" {
+		f, err := os.Create(o.profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for _, qs := range strings.Split(o.queries, ",") {
+		q, err := strconv.Atoi(strings.TrimSpace(qs))
+		if err != nil {
+			return fmt.Errorf("query %q: %w", qs, err)
+		}
+		path := filepath.Join(o.repo, "testdata", "tpch", "queries", fmt.Sprintf("q%02d.sql", q))
+		if q == 0 {
+			path = file
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		text := string(b)
+		if o.analyze || o.explain {
+			pre := "EXPLAIN "
+			if o.analyze {
+				pre = "EXPLAIN ANALYZE "
+			}
+			if err := execPrint(ctx, sess, pre+text, w); err != nil {
+				return fmt.Errorf("q%02d: %w", q, err)
+			}
+			continue
+		}
+		var runs []string
+		var best time.Duration
+		for i := 0; i < o.runs; i++ {
+			c0, _ := usage()
+			w0 := time.Now()
+			out := io.Discard
+			if o.print && i == 0 {
+				out = w
+			}
+			if err := execPrint(ctx, sess, text, out); err != nil {
+				return fmt.Errorf("q%02d: %w", q, err)
+			}
+			c1, _ := usage()
+			c := c1 - c0
+			if best == 0 || c < best {
+				best = c
+			}
+			runs = append(runs, fmt.Sprintf("%.2f/%.2f", c.Seconds(), time.Since(w0).Seconds()))
+		}
+		_, rss := usage()
+		fmt.Fprintf(w, "q%02d cpu_best=%.2fs runs(cpu/wall s)=%v peak_rss=%dMiB\n", q, best.Seconds(), runs, rss)
+	}
+	return nil
+}
+
+// execPrint runs text and writes its rows to w, a line each, columns
+// separated by |.
+func execPrint(ctx context.Context, sess *session.Session, text string, w io.Writer) error {
+	r, err := sess.Exec(ctx, parser.NewSource("query.sql", text), session.ExecOptions{})
+	defer r.Release()
+	if err != nil {
+		return err
+	}
+	for _, st := range r.Statements {
+		for _, rec := range st.Records {
+			for i := 0; i < int(rec.NumRows()); i++ {
+				parts := make([]string, rec.NumCols())
+				for c := range parts {
+					if s, ok := rec.Column(c).(*array.String); ok {
+						parts[c] = s.Value(i)
+					} else {
+						parts[c] = rec.Column(c).ValueStr(i)
+					}
+				}
+				fmt.Fprintln(w, strings.Join(parts, "|"))
+			}
+		}
+	}
+	return nil
+}
