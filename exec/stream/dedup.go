@@ -259,11 +259,7 @@ func (d *dedup) checkpoint(ctx context.Context) error {
 		return nil
 	}
 	b := p.epochBatch()
-	upper := prefixEnd(dedupRows)
-	if wm != math.MaxInt64 {
-		upper = chunkBound(dedupRows, wm)
-	}
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(dedupRows), UpperBound: upper})
+	it, err := p.chunksBefore(dedupRows, wm)
 	if err != nil {
 		return err
 	}

@@ -523,11 +523,7 @@ func (j *streamJoin) unmatched(left arrow.Record) (arrow.Record, error) {
 func (j *streamJoin) emitUnmatched(ctx context.Context, limit int64) error {
 	p := j.p
 	b := p.epochBatch()
-	upper := prefixEnd(joinLeft)
-	if limit != math.MaxInt64 {
-		upper = chunkBound(joinLeft, limit)
-	}
-	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(joinLeft), UpperBound: upper})
+	it, err := p.chunksBefore(joinLeft, limit)
 	if err != nil {
 		return err
 	}

@@ -232,6 +232,16 @@ func prefixEnd(prefix string) []byte {
 	return k
 }
 
+// chunksBefore iterates, in the epoch's batch, over the chunks of prefix
+// whose time is before limit (all of them when limit is math.MaxInt64).
+func (p *Pipeline) chunksBefore(prefix string, limit int64) (*pebble.Iterator, error) {
+	upper := prefixEnd(prefix)
+	if limit != math.MaxInt64 {
+		upper = chunkBound(prefix, limit)
+	}
+	return p.epochBatch().NewIter(&pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: upper})
+}
+
 // encodeRecord encodes rec as Arrow IPC.
 func encodeRecord(rec arrow.Record) ([]byte, error) {
 	var buf bytes.Buffer

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/etlc/etlc/cmd/tpchgen/tpch"
 )
 
 // duck is an in-memory DuckDB database with a view per TPC-H table over
@@ -29,9 +31,9 @@ func openDuck(ctx context.Context, parquet string, threads int) (*duck, error) {
 	}
 	d := &duck{db: db, conn: conn}
 	stmts := []string{fmt.Sprintf("SET threads = %d", threads)}
-	for _, tb := range tpchColumns {
-		glob := filepath.Join(parquet, tb.name, "*.parquet")
-		stmts = append(stmts, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM read_parquet('%s')", tb.name, glob))
+	for _, tb := range tpch.Tables() {
+		glob := filepath.Join(parquet, tb.Name, "*.parquet")
+		stmts = append(stmts, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM read_parquet('%s')", tb.Name, glob))
 	}
 	for _, s := range stmts {
 		if _, err := conn.ExecContext(ctx, s); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/etlc/etlc/cmd/tpchgen/tpch"
 	"github.com/etlc/etlc/exec/slt/pgserver"
 )
 
@@ -49,22 +50,22 @@ func openPostgres(ctx context.Context, tbl string, threads int, timeout time.Dur
 		return nil, err
 	}
 	start := time.Now()
-	for _, tb := range tpchColumns {
-		cols := strings.ReplaceAll(tb.columns, "VARCHAR", "TEXT")
-		if _, err := p.conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", tb.name, cols)); err != nil {
+	for _, tb := range tpch.Tables() {
+		cols := strings.ReplaceAll(tb.Columns, "VARCHAR", "TEXT")
+		if _, err := p.conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", tb.Name, cols)); err != nil {
 			return nil, err
 		}
-		f, err := os.Open(filepath.Join(tbl, tb.name+".tbl"))
+		f, err := os.Open(filepath.Join(tbl, tb.Name+".tbl"))
 		if err != nil {
 			return nil, err
 		}
 		_, err = p.conn.PgConn().CopyFrom(ctx, bufio.NewReaderSize(f, 1<<20),
-			fmt.Sprintf("COPY %s FROM STDIN (FORMAT text, DELIMITER '|')", tb.name))
+			fmt.Sprintf("COPY %s FROM STDIN (FORMAT text, DELIMITER '|')", tb.Name))
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("COPY %s: %w", tb.name, err)
+			return nil, fmt.Errorf("COPY %s: %w", tb.Name, err)
 		}
-		if _, err := p.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", tb.name, tpchKeys[tb.name])); err != nil {
+		if _, err := p.conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD PRIMARY KEY (%s)", tb.Name, tpchKeys[tb.Name])); err != nil {
 			return nil, err
 		}
 	}
