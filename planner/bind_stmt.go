@@ -171,8 +171,8 @@ func (b *binder) bindInsert(s *parser.Insert) *InsertStmt {
 		return out
 	}
 	out.Target = target
-	if target.Kind != catalog.ObjectSink && target.Kind != catalog.ObjectTable {
-		b.errorf(s.Target.Pos(), "42809", "INSERT writes into a sink or a table", "cannot insert into %s %q", target.Kind, target.Name)
+	if target.Kind != catalog.ObjectSink && target.Kind != catalog.ObjectTable && target.Kind != catalog.ObjectStream {
+		b.errorf(s.Target.Pos(), "42809", "INSERT writes into a sink, a table or a stream", "cannot insert into %s %q", target.Kind, target.Name)
 		return out
 	}
 	cols := plan.Schema()

@@ -108,6 +108,9 @@ type Sink struct {
 	state      int // 0 open, 1 committed, 2 aborted, 3 prepared
 	prepared   *Manifest
 	held       bool
+	// push is set for a push into a stream (OpenPush): one file moved into
+	// place, no manifest.
+	push bool
 	// hook, when set (tests), is called at each step of Commit; a non-nil
 	// error stops Commit there, as a crash would.
 	hook func(step string) error
@@ -185,6 +188,25 @@ func (c *FileConnector) OpenSink(ctx context.Context, opts Options, fields []Fie
 	}
 	s.runID = newRunID()
 	s.staging = s.dir + stagingPrefix + s.runID + "/"
+	return s, nil
+}
+
+// OpenPush opens a sink that pushes rows into a file stream's directory
+// (or S3 prefix): the rows go into one new file, written under the hidden
+// staging directory and moved into place at Commit, so that a stream
+// reader, which skips names starting with '_' or '.', sees the whole file
+// or nothing. A push writes no _SUCCESS manifest: a stream's directory is
+// read by listing, and a manifest would hide the files other producers
+// drop there. Partitioning and the mode of opts are ignored (a push
+// appends). A push of no rows writes no file.
+func (c *FileConnector) OpenPush(ctx context.Context, opts Options, fields []Field) (*Sink, error) {
+	opts.PartitionBy = nil
+	opts.Mode = ModeAppend
+	s, err := c.OpenSink(ctx, opts, fields)
+	if err != nil {
+		return nil, err
+	}
+	s.push = true
 	return s, nil
 }
 
@@ -404,6 +426,9 @@ func (s *Sink) Prepare(ctx context.Context) (m *Manifest, err error) {
 			s.Abort(context.WithoutCancel(ctx))
 		}
 	}()
+	if s.push {
+		return s.preparePush()
+	}
 	// An unpartitioned output always has a file, so that an empty result
 	// still carries its schema (Parquet) or header (CSV).
 	if len(s.partIdx) == 0 && len(s.order) == 0 {
@@ -478,6 +503,9 @@ func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
 	if s.state != 3 {
 		return nil, errors.New("publish of a sink that is not prepared")
 	}
+	if s.push {
+		return s.publishPush(ctx)
+	}
 	m = s.prepared
 	published := false
 	var moved []string
@@ -522,6 +550,55 @@ func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
 	}
 	if err := s.finish(ctx, m); err != nil {
 		return m, fmt.Errorf("committed, but cleaning up failed (the next run finishes it): %w", err)
+	}
+	return m, nil
+}
+
+// preparePush closes a push's file; its manifest, which Prepare returns
+// and nothing writes, lists it.
+func (s *Sink) preparePush() (*Manifest, error) {
+	m := &Manifest{Version: 1, RunID: s.runID, Mode: ModeAppend.String(), Format: s.opts.Format}
+	for _, dir := range s.order {
+		f := s.files[dir]
+		if err := f.w.close(); err != nil {
+			return nil, fmt.Errorf("write %s: %w", s.fs.URI(s.staging+f.rel), err)
+		}
+		f.w = nil
+		m.Files = append(m.Files, ManifestFile{Path: f.rel, Rows: f.rows, Bytes: f.cw.n, RunID: s.runID})
+		m.Rows += f.rows
+	}
+	s.prepared = m
+	s.state = 3
+	return m, nil
+}
+
+// publishPush moves a push's file into place (local: one rename; S3: one
+// server-side copy, which creates the object whole) and removes the
+// staging directory.
+func (s *Sink) publishPush(ctx context.Context) (m *Manifest, err error) {
+	m = s.prepared
+	var moved []string
+	defer func() {
+		if err != nil && s.state != 1 {
+			cctx := context.WithoutCancel(ctx)
+			for _, rel := range moved {
+				s.fs.Remove(cctx, s.dir+rel)
+			}
+			s.state = 0
+			s.Abort(cctx)
+		}
+	}()
+	for _, f := range m.Files {
+		moved = append(moved, f.Path)
+		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
+			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+		}
+	}
+	m.CommittedAt = now()
+	s.state = 1
+	s.release()
+	if err := s.fs.RemoveAll(ctx, s.staging); err != nil {
+		return m, fmt.Errorf("pushed, but removing %s failed (the next push removes it): %w", s.fs.URI(s.staging), err)
 	}
 	return m, nil
 }

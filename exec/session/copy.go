@@ -57,8 +57,8 @@ func (s *Session) BeginCopyIn(ctx context.Context, name string, columns []string
 		}
 		return nil, &codeError{code: "42P01", msg: fmt.Sprintf("relation %q does not exist", name)}
 	}
-	if obj.Kind != catalog.ObjectTable && obj.Kind != catalog.ObjectSink {
-		return nil, &codeError{code: "42809", msg: fmt.Sprintf("cannot copy to %s %q: COPY FROM writes into tables and sinks", obj.Kind, obj.Name)}
+	if obj.Kind != catalog.ObjectTable && obj.Kind != catalog.ObjectSink && obj.Kind != catalog.ObjectStream {
+		return nil, &codeError{code: "42809", msg: fmt.Sprintf("cannot copy to %s %q: COPY FROM writes into tables, sinks and streams", obj.Kind, obj.Name)}
 	}
 	idx := make([]int, 0, len(obj.Columns))
 	if len(columns) == 0 {

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -49,7 +50,12 @@ func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite
 		}
 	}
 	// The connector's sink does not check NOT NULL; write() does.
-	sink, err := r.s.eng.conn.OpenSink(ctx, opts, nullableFields(w.fields))
+	open := r.s.eng.conn.OpenSink
+	if obj.Kind == catalog.ObjectStream {
+		// A push into a stream: one new file the running pipelines read.
+		open = r.s.eng.conn.OpenPush
+	}
+	sink, err := open(ctx, opts, nullableFields(w.fields))
 	if err != nil {
 		return nil, fmt.Errorf("opening %s %q: %w", obj.Kind, obj.Name, err)
 	}
@@ -70,6 +76,20 @@ func (e *Engine) writeOptions(obj *catalog.Object) (connector.Options, error) {
 		return opts, nil
 	case catalog.ObjectTable:
 		return tableOptions(e.tableDir(obj.Name), connector.ModeAppend)
+	case catalog.ObjectStream:
+		if c := obj.Options["connector"]; c != "" && c != "file" {
+			return connector.Options{}, &codeError{code: "0A000",
+				msg: fmt.Sprintf("cannot push rows into stream %q: its connector is %q; INSERT and COPY push into streams of the file connector only", obj.Name, c)}
+		}
+		so := maps.Clone(obj.Options)
+		for _, k := range []string{"connector", "idle_timeout", "quiet_period"} {
+			delete(so, k)
+		}
+		opts, err := connector.ParseOptions(so, connector.RoleSource)
+		if err != nil {
+			return connector.Options{}, fmt.Errorf("stream %q: %w", obj.Name, err)
+		}
+		return opts, nil
 	}
 	return connector.Options{}, fmt.Errorf("cannot write into %s %q", obj.Kind, obj.Name)
 }
@@ -111,7 +131,7 @@ func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 // In a transaction block the output is staged instead (see txBlock).
 func (w *writer) commit(ctx context.Context) error {
 	w.releaseKeys()
-	if tx := w.r.s.tx; tx != nil {
+	if tx := w.r.s.tx; tx != nil && w.obj.Kind != catalog.ObjectStream {
 		return w.stage(ctx, tx)
 	}
 	m, err := w.sink.Commit(ctx)

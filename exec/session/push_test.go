@@ -1,0 +1,121 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// streamFiles returns the names under a stream's directory, hidden ones
+// included, sorted.
+func streamFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestPushIntoStream pushes rows into a file stream with INSERT ... VALUES,
+// INSERT ... SELECT and COPY FROM STDIN, each as one new file, then runs
+// the pipeline reading the stream until it is idle; a bad row fails as an
+// INSERT into a table does and writes no file.
+func TestPushIntoStream(t *testing.T) {
+	ctx := context.Background()
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	defer s.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	mustExec(t, s, fmt.Sprintf(`
+CREATE STREAM ev (id BIGINT, amount DECIMAL(6,2), note VARCHAR) WITH (connector = 'file', path = '%[1]s/in/', format = 'csv', header = 'true');
+CREATE SINK ev_out (id BIGINT, amount DECIMAL(6,2), note VARCHAR) WITH (path = '%[1]s/out/', format = 'csv', header = 'false');
+CREATE PIPELINE copy_ev AS INSERT INTO ev_out SELECT id, amount, note FROM STREAM ev;`, dir))
+
+	run := mustExec(t, s, "INSERT INTO ev VALUES (1, 1.5, 'a'), (2, '2.25', NULL)")
+	if tag := run.Statements[0].Tag; tag != "INSERT 0 2" {
+		t.Errorf("tag %q", tag)
+	}
+	mustExec(t, s, "INSERT INTO ev (note, id) SELECT 'sel', 3")
+	files := streamFiles(t, in)
+	if len(files) != 2 || !strings.HasPrefix(files[0], "part-") || !strings.HasSuffix(files[0], ".csv") {
+		t.Fatalf("files after two INSERTs: %v", files)
+	}
+	data, err := os.ReadFile(filepath.Join(in, files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(data); got != "id,amount,note\n1,1.50,a\n2,2.25,\n" {
+		t.Errorf("first file:\n%s", got)
+	}
+
+	ci, err := s.BeginCopyIn(ctx, "ev", []string{"id", "amount"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := textBatch([]string{"id", "amount"}, []string{"4", "4.00"}, []string{"5", "NULL"})
+	if err := ci.Write(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Release()
+	if n, err := ci.Commit(ctx); err != nil || n != 2 {
+		t.Fatalf("COPY: %d %v", n, err)
+	}
+
+	// Bad rows: the error of an INSERT into a table, and no file.
+	_, err = execScript(t, s, "bad.sql", "INSERT INTO ev (id) SELECT CAST(x AS BIGINT) FROM (SELECT '6' AS x UNION ALL SELECT 'seven') AS v")
+	if se := stmtErr(t, err); se.Code != "22P02" {
+		t.Errorf("bad INSERT: %s %s", se.Code, se.Message)
+	}
+	ci, err = s.BeginCopyIn(ctx, "ev", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec = textBatch([]string{"id", "amount", "note"}, []string{"8", "1", "x"}, []string{"9", "abc", "y"})
+	err = ci.Write(ctx, rec)
+	rec.Release()
+	if re, ok := err.(*CopyRowError); !ok || re.Row != 1 || re.Column != "amount" || re.Code != "22P02" {
+		t.Errorf("bad COPY row: %#v", err)
+	}
+	ci.Abort(ctx)
+	if got := streamFiles(t, in); len(got) != 3 {
+		t.Errorf("files after the failed pushes: %v", got)
+	}
+
+	if err := s.RunPipeline(ctx, "copy_ev", PipelineOptions{UntilIdle: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1|1.50|a", "2|2.25|NULL", "3|NULL|sel", "4|4.00|NULL", "5|NULL|NULL"}
+	if got := rows(t, s, "SELECT id, amount, note FROM ev_out ORDER BY id"); !slices.Equal(got, want) {
+		t.Errorf("sink:\n%v\nwant\n%v", got, want)
+	}
+}
+
+// TestPushIntoKafkaStream refuses a push into a stream of another
+// connector with 0A000 naming it.
+func TestPushIntoKafkaStream(t *testing.T) {
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	defer s.Close()
+	mustExec(t, s, `CREATE STREAM k (id BIGINT) WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:1', topic = 't', format = 'json');`)
+	_, err := execScript(t, s, "k.sql", "INSERT INTO k VALUES (1)")
+	se := stmtErr(t, err)
+	if se.Code != "0A000" || !strings.Contains(se.Message, `its connector is "kafka"`) {
+		t.Errorf("%s %s", se.Code, se.Message)
+	}
+}
