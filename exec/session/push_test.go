@@ -119,3 +119,48 @@ func TestPushIntoKafkaStream(t *testing.T) {
 		t.Errorf("%s %s", se.Code, se.Message)
 	}
 }
+
+// TestPushIntoStreamBlock stages a push in a transaction block: nothing
+// visible to the stream until COMMIT, nothing at all after ROLLBACK.
+func TestPushIntoStreamBlock(t *testing.T) {
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	defer s.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	mustExec(t, s, fmt.Sprintf(`CREATE STREAM ev (id BIGINT) WITH (connector = 'file', path = '%s/in/', format = 'csv', header = 'false');`, dir))
+	visible := func() []string {
+		var out []string
+		for _, f := range streamFiles(t, in) {
+			if !strings.HasPrefix(f, "_") {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	mustExec(t, s, "BEGIN; INSERT INTO ev VALUES (1); INSERT INTO ev VALUES (2), (3);")
+	if got := visible(); len(got) != 0 {
+		t.Fatalf("visible before COMMIT: %v", got)
+	}
+	mustExec(t, s, "COMMIT")
+	got := visible()
+	if len(got) != 2 {
+		t.Fatalf("after COMMIT: %v", got)
+	}
+	var all []string
+	for _, f := range got {
+		data, err := os.ReadFile(filepath.Join(in, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(data))
+	}
+	slices.Sort(all)
+	if !slices.Equal(all, []string{"1\n", "2\n3\n"}) {
+		t.Errorf("files: %q", all)
+	}
+	mustExec(t, s, "BEGIN; INSERT INTO ev VALUES (4); ROLLBACK;")
+	if got := streamFiles(t, in); len(got) != 2 {
+		t.Errorf("after ROLLBACK: %v", got)
+	}
+}

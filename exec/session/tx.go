@@ -328,9 +328,18 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 	// a record of the runs lets Open finish a COMMIT a crash interrupted.
 	pctx := context.WithoutCancel(ctx)
 	record := ""
-	if len(keys) > 1 {
+	// A push into a stream is one file moved into place, which a crash
+	// recovery could not publish without a manifest: streams stay out of
+	// the record (a crash during COMMIT loses their staged files).
+	var recorded []string
+	for _, k := range keys {
+		if groups[k][0].obj.Kind != catalog.ObjectStream {
+			recorded = append(recorded, k)
+		}
+	}
+	if len(recorded) > 1 {
 		rec := &commitRecord{}
-		for _, k := range keys {
+		for _, k := range recorded {
 			ws := groups[k]
 			t := commitTarget{Kind: ws[0].obj.Kind.String(), Name: ws[0].obj.Name}
 			if ws[0].obj.Kind == catalog.ObjectSink {
@@ -362,7 +371,13 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 		for i, w := range ws {
 			sinks[i] = w.sink
 		}
-		m, perr := connector.PublishAll(pctx, sinks)
+		var m *connector.Manifest
+		var perr error
+		if obj.Kind == catalog.ObjectStream {
+			m, perr = publishPushes(pctx, sinks)
+		} else {
+			m, perr = connector.PublishAll(pctx, sinks)
+		}
 		if perr != nil && m == nil {
 			if len(done) > 0 {
 				return &codeError{code: "58030", msg: fmt.Sprintf("committing %s %q failed after %s committed: %v", obj.Kind, obj.Name, strings.Join(done, ", "), perr),
@@ -409,6 +424,31 @@ func (r *stmtRun) commitBlock(ctx context.Context, tx *txBlock) (err error) {
 		}
 	}
 	return nil
+}
+
+// publishPushes moves the files of a block's pushes into a stream into
+// place, one after the other. A failure leaves the pushes before it
+// published (each is one file a running pipeline may have read already)
+// and returns a nil manifest only when none was.
+func publishPushes(ctx context.Context, sinks []*connector.Sink) (*connector.Manifest, error) {
+	var m *connector.Manifest
+	for i, sk := range sinks {
+		pm, err := sk.Publish(ctx)
+		if err != nil {
+			for _, rest := range sinks {
+				rest.Abort(ctx)
+			}
+			if m != nil {
+				return m, fmt.Errorf("pushing into the stream after %d of its %d pushes: %w", i, len(sinks), err)
+			}
+			return nil, err
+		}
+		if m == nil {
+			m = &connector.Manifest{Version: 1}
+		}
+		m.Files = append(m.Files, pm.Files...)
+	}
+	return m, nil
 }
 
 // conflict returns the serialization failure of a target's staged writes

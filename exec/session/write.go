@@ -131,7 +131,7 @@ func (w *writer) write(ctx context.Context, rec arrow.Record) error {
 // In a transaction block the output is staged instead (see txBlock).
 func (w *writer) commit(ctx context.Context) error {
 	w.releaseKeys()
-	if tx := w.r.s.tx; tx != nil && w.obj.Kind != catalog.ObjectStream {
+	if tx := w.r.s.tx; tx != nil {
 		return w.stage(ctx, tx)
 	}
 	m, err := w.sink.Commit(ctx)
