@@ -8,6 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/etlc/etlc/exec/connector"
+	"github.com/etlc/etlc/exec/connector/s3test"
 )
 
 // streamFiles returns the names under a stream's directory, hidden ones
@@ -162,5 +167,44 @@ func TestPushIntoStreamBlock(t *testing.T) {
 	mustExec(t, s, "BEGIN; INSERT INTO ev VALUES (4); ROLLBACK;")
 	if got := streamFiles(t, in); len(got) != 2 {
 		t.Errorf("after ROLLBACK: %v", got)
+	}
+}
+
+// TestPushIntoS3Stream pushes rows into a stream on an S3 prefix (a real
+// S3-compatible server on 127.0.0.1) and drains it with the pipeline: one
+// object per push, no staging object left.
+func TestPushIntoS3Stream(t *testing.T) {
+	s3test.Run(t)
+	ctx := context.Background()
+	cl, err := connector.NewS3Client(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, _ := s3test.Bucket(ctx, t, cl)
+	s := openEngine(t).NewSession(Options{Params: map[string]string{"bucket": bucket}})
+	defer s.Close()
+	mustExec(t, s, `
+CREATE STREAM ev (id BIGINT, note VARCHAR) WITH (connector = 'file', path = 's3://${bucket}/in/', format = 'json');
+CREATE SINK ev_out (id BIGINT, note VARCHAR) WITH (path = 's3://${bucket}/out/', format = 'csv');
+CREATE PIPELINE p AS INSERT INTO ev_out SELECT id, note FROM STREAM ev;
+INSERT INTO ev VALUES (1, 'a'), (2, NULL);
+INSERT INTO ev SELECT 3, 'c';`)
+	out, err := cl.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &bucket, Prefix: strPtr("in/")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, *o.Key)
+	}
+	if len(keys) != 2 || !strings.HasPrefix(keys[0], "in/part-") || !strings.HasSuffix(keys[1], ".json") {
+		t.Fatalf("stream objects: %v", keys)
+	}
+	if err := s.RunPipeline(ctx, "p", PipelineOptions{UntilIdle: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"1|a", "2|NULL", "3|c"}
+	if got := rows(t, s, "SELECT id, note FROM ev_out ORDER BY id"); !slices.Equal(got, want) {
+		t.Errorf("sink: %v, want %v", got, want)
 	}
 }
