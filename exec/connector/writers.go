@@ -88,6 +88,12 @@ func newFormatWriter(mem memory.Allocator, o *Options, fields []Field, w *counti
 			parquet.WithAllocator(mem),
 			parquet.WithMaxRowGroupLength(1 << 20),
 			parquet.WithCreatedBy("etlc"),
+			// 64 KiB pages, not the default 1 MiB: the writer allocates
+			// its page and compression buffers afresh for every column
+			// chunk and page, and at 1 MiB allocating and zeroing them
+			// cost more than encoding the values (snappy compresses in
+			// 64 KiB blocks anyway, so the files are no larger).
+			parquet.WithDataPageSize(parquetPageSize),
 		}
 		// Dictionary encoding pays for text (few distinct names, codes);
 		// for numbers, dates and times it costs a hash lookup per value
@@ -99,12 +105,15 @@ func newFormatWriter(mem memory.Allocator, o *Options, fields []Field, w *counti
 			}
 		}
 		props := parquet.NewWriterProperties(popts...)
-		fw, err := pqarrow.NewFileWriter(ArrowSchema(fields), w, props,
+		// The writer's page headers, pages and footer go out through one
+		// buffer: a system call per 64 KiB, not per piece.
+		bw := bufio.NewWriterSize(w, 1<<16)
+		fw, err := pqarrow.NewFileWriter(ArrowSchema(fields), bw, props,
 			pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
 		if err != nil {
 			return nil, err
 		}
-		return &parquetWriter{fw: fw, w: w, mem: mem}, nil
+		return &parquetWriter{fw: fw, w: w, bw: bw}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q", o.Format)
 }
@@ -139,19 +148,22 @@ func checkWritable(o *Options, fields []Field) error {
 }
 
 // Row groups are cut at rowGroupRows rows or rowGroupBytes bytes of
-// Arrow data, whichever comes first.
+// Arrow data, whichever comes first; parquetPageSize is the size of a
+// data page (before compression).
 const (
-	rowGroupRows  = 1 << 17
-	rowGroupBytes = 64 << 20
+	rowGroupRows    = 1 << 17
+	rowGroupBytes   = 64 << 20
+	parquetPageSize = 64 << 10
 )
 
 // parquetWriter writes a Parquet file, collecting batches into row groups.
 // (pqarrow's own buffered row groups leak buffers in this Arrow version,
-// so the batches of a row group are concatenated and written at once.)
+// so the batches of a row group are kept and written at once, as the
+// chunks of one table.)
 type parquetWriter struct {
 	fw      *pqarrow.FileWriter
 	w       *countingWriter
-	mem     memory.Allocator
+	bw      *bufio.Writer
 	pending []arrow.Record
 	rows    int64
 	bytes   int64
@@ -183,29 +195,11 @@ func (p *parquetWriter) flush() error {
 	if len(p.pending) == 1 {
 		return p.fw.Write(p.pending[0])
 	}
-	sc := p.pending[0].Schema()
-	cols := make([]arrow.Array, sc.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	parts := make([]arrow.Array, len(p.pending))
-	for k := range cols {
-		for i, r := range p.pending {
-			parts[i] = r.Column(k)
-		}
-		c, err := array.Concatenate(parts, p.mem)
-		if err != nil {
-			return err
-		}
-		cols[k] = c
-	}
-	rec := array.NewRecord(sc, cols, p.rows)
-	defer rec.Release()
-	return p.fw.Write(rec)
+	// The batches go in as the chunks of one table: one row group, and
+	// no copy of them into one batch first.
+	tbl := array.NewTableFromRecords(p.pending[0].Schema(), p.pending)
+	defer tbl.Release()
+	return p.fw.WriteTable(tbl, p.rows)
 }
 
 func (p *parquetWriter) release() {
@@ -219,6 +213,9 @@ func (p *parquetWriter) close() error {
 	err := p.flush()
 	if cerr := p.fw.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = p.bw.Flush()
 	}
 	if err != nil {
 		p.w.discard = true
