@@ -55,6 +55,8 @@ type dedup struct {
 	width int
 	// chunkSchema is the schema of the candidate rows kept.
 	chunkSchema *arrow.Schema
+	// cache holds the key states in memory in front of the store.
+	cache *keyCache
 }
 
 // dedupState is the state of one key.
@@ -97,7 +99,7 @@ func (p *Pipeline) newDedup(w *planner.Window) (*dedup, error) {
 		return nil, fmt.Errorf("pipeline %q: deduplication over stream %q needs its watermark (WATERMARK FOR ts AS ...)", p.spec.Name, p.spec.Stream.Name)
 	}
 	d := &dedup{p: p, node: w, side: []side{{plan: w.Input, in: p.inputs[0]}}, ttl: p.spec.StateTTL.Microseconds(),
-		width: len(w.Input.Schema())}
+		width: len(w.Input.Schema()), cache: newKeyCache(func() *pebble.DB { return p.st.db }, dedupKeys, dedupTimes)}
 	in := arrowSchemaOf(w.Input)
 	d.chunkSchema = arrow.NewSchema(append(append([]arrow.Field(nil), in.Fields()...), arrow.Field{Name: "__row_id", Type: arrow.PrimitiveTypes.Uint64, Nullable: true}), nil)
 	var err error
@@ -118,35 +120,6 @@ func (p *Pipeline) newDedup(w *planner.Window) (*dedup, error) {
 }
 
 func (d *dedup) sides() []side { return d.side }
-
-func (d *dedup) get(b *pebble.Batch, key []byte) (dedupState, bool, error) {
-	v, closer, err := b.Get(append([]byte(dedupKeys), key...))
-	if errors.Is(err, pebble.ErrNotFound) {
-		return dedupState{}, false, nil
-	}
-	if err != nil {
-		return dedupState{}, false, err
-	}
-	defer closer.Close()
-	s, err := decodeDedupState(v)
-	return s, true, err
-}
-
-// put writes a key's state; old is its latest time before (MinInt64 for a
-// new key), whose index entry it moves.
-func (d *dedup) put(b *pebble.Batch, key []byte, s dedupState, old int64, isNew bool) error {
-	if isNew || old != s.latest {
-		if !isNew {
-			if err := b.Delete(append(timeKey([]byte(dedupTimes), old), key...), nil); err != nil {
-				return err
-			}
-		}
-		if err := b.Set(append(timeKey([]byte(dedupTimes), s.latest), key...), nil, nil); err != nil {
-			return err
-		}
-	}
-	return b.Set(append([]byte(dedupKeys), key...), s.encode(), nil)
-}
 
 // evalKeys evaluates the key expressions over rec.
 func evalKeys(ctx context.Context, evs []expr.Evaluator, rec arrow.Record) ([]arrow.Array, error) {
@@ -200,11 +173,16 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 			continue
 		}
 		key = appendKey(key[:0], keys, i)
-		s, ok, err := d.get(b, key)
+		e, err := d.cache.get(b, key)
 		if err != nil {
 			return err
 		}
-		old, candidate := s.latest, true
+		var s dedupState
+		ok := e != nil
+		if ok {
+			s = e.s
+		}
+		candidate := true
 		switch {
 		case !ok:
 			d.p.m.Seq++
@@ -218,7 +196,7 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 			d.p.m.Seq++
 			s.best, s.ref, s.latest = t, d.p.m.Seq, max(s.latest, t)
 		}
-		if err := d.put(b, key, s, old, !ok); err != nil {
+		if err := d.cache.put(b, key, e, s); err != nil {
 			return err
 		}
 		if candidate {
@@ -242,6 +220,20 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 	return d.p.putChunks(ctx, dedupRows, withID, times, dedupBucket)
 }
 
+// sideBatcher is a stateful operator that writes part of its state into
+// a plain batch of its own (see keyCache), committed with the checkpoint.
+type sideBatcher interface {
+	// takeSide returns that batch (nil for none) to be committed with the
+	// rest of the checkpoint; its keys are the operator's alone, none of
+	// which the rest of the checkpoint writes.
+	takeSide() *pebble.Batch
+	// committed tells that the checkpoint was committed.
+	committed()
+}
+
+func (d *dedup) takeSide() *pebble.Batch { return d.cache.takeSide() }
+func (d *dedup) committed()              { d.cache.committed() }
+
 // appendColumn returns rec with one more column.
 func appendColumn(rec arrow.Record, name string, a arrow.Array) arrow.Record {
 	fields := append(append([]arrow.Field(nil), rec.Schema().Fields()...), arrow.Field{Name: name, Type: a.DataType(), Nullable: true})
@@ -255,10 +247,12 @@ func appendColumn(rec arrow.Record, name string, a arrow.Array) arrow.Record {
 func (d *dedup) checkpoint(ctx context.Context) error {
 	p := d.p
 	wm := p.m.Watermark
-	if wm == math.MinInt64 {
-		return nil
-	}
 	b := p.epochBatch()
+	if wm == math.MinInt64 {
+		// Nothing is final yet; the states changed in memory go into the
+		// checkpoint.
+		return d.cache.flush(b)
+	}
 	it, err := p.chunksBefore(dedupRows, wm)
 	if err != nil {
 		return err
@@ -311,12 +305,18 @@ func (d *dedup) checkpoint(ctx context.Context) error {
 	}
 	if wm == math.MaxInt64 {
 		// The end of input: every key is forgotten.
-		return expireKeys(b, dedupTimes, dedupKeys, math.MaxInt64)
+		return d.cache.reset(b)
 	}
+	// The states changed in memory go into the checkpoint (and the time
+	// index, which expiry reads).
+	if err := d.cache.flush(b); err != nil {
+		return err
+	}
+	defer d.cache.evict()
 	if d.ttl <= 0 {
 		return nil
 	}
-	return expireKeys(b, dedupTimes, dedupKeys, addSat(wm, -d.ttl))
+	return d.cache.expire(b, addSat(wm, -d.ttl))
 }
 
 // final returns the rows of a candidate chunk that are their key's first
@@ -340,16 +340,17 @@ func (d *dedup) final(ctx context.Context, b *pebble.Batch, rec arrow.Record, wm
 			continue
 		}
 		key = appendKey(key[:0], keys, i)
-		s, ok, err := d.get(b, key)
+		e, err := d.cache.get(b, key)
 		if err != nil {
 			return nil, err
 		}
-		if !ok || s.emitted || s.ref != ids.Value(i) {
+		if e == nil || e.s.emitted || e.s.ref != ids.Value(i) {
 			continue
 		}
-		s.emitted = true
 		if wm != math.MaxInt64 { // at the end of input every key is forgotten
-			if err := d.put(b, key, s, s.latest, false); err != nil {
+			s := e.s
+			s.emitted = true
+			if err := d.cache.put(b, key, e, s); err != nil {
 				return nil, err
 			}
 		}
@@ -379,8 +380,9 @@ func (d *dedup) output(ctx context.Context, rec arrow.Record, sel []int32) (arro
 }
 
 // expireKeys forgets the keys whose time in the index under times is
-// before limit: their index entries and their state under keys.
-func expireKeys(b *pebble.Batch, times, keys string, limit int64) error {
+// before limit: their index entries and their state under keys; forget,
+// when set, is told each key.
+func expireKeys(b *pebble.Batch, times, keys string, limit int64, forget func(key []byte)) error {
 	if limit == math.MaxInt64 {
 		if err := b.DeleteRange([]byte(keys), prefixEnd(keys), nil); err != nil {
 			return err
@@ -394,6 +396,9 @@ func expireKeys(b *pebble.Batch, times, keys string, limit int64) error {
 	}
 	for it.First(); it.Valid(); it.Next() {
 		k := it.Key()
+		if forget != nil {
+			forget(k[len(times)+8:])
+		}
 		if err := b.Delete(append([]byte(keys), k[len(times)+8:]...), nil); err != nil {
 			it.Close()
 			return err
@@ -475,7 +480,7 @@ func (d *distinct) checkpoint(ctx context.Context) error {
 	if d.ttl <= 0 {
 		return nil
 	}
-	return expireKeys(d.p.epochBatch(), distinctTimes, distinctKeys, addSat(d.p.opts.Now().UnixMicro(), -d.ttl))
+	return expireKeys(d.p.epochBatch(), distinctTimes, distinctKeys, addSat(d.p.opts.Now().UnixMicro(), -d.ttl), nil)
 }
 
 // arrowSchemaOf is the Arrow schema of a plan node's rows.

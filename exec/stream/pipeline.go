@@ -880,6 +880,21 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 		b = p.st.db.NewBatch()
 	}
 	p.batch = nil
+	side, _ := p.op.(sideBatcher)
+	if side != nil {
+		if sb := side.takeSide(); sb != nil {
+			// The operator's own batch (plain, and often the larger) takes
+			// the rest in: its keys are its own, so the order of the two
+			// does not matter, and nothing is indexed.
+			err := sb.Apply(b, nil)
+			b.Close()
+			if err != nil {
+				sb.Close()
+				return err
+			}
+			b = sb
+		}
+	}
 	defer b.Close()
 	for _, rel := range p.newFiles {
 		if err := b.Set([]byte(filePrefix+rel), []byte{1}, nil); err != nil {
@@ -913,6 +928,9 @@ func (p *Pipeline) Checkpoint(ctx context.Context, final bool) (err error) {
 	p.m = m
 	p.committed = m.clone()
 	p.epoch++
+	if side != nil {
+		side.committed()
+	}
 	p.newFiles, p.deletes, p.epochOut, p.buffered = nil, nil, 0, false
 	clear(p.inEpoch)
 	p.lastCkpt = p.opts.Now()
