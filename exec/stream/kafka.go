@@ -29,8 +29,10 @@ type kafkaSource struct {
 	// (for start_offset = 'latest': where reading began).
 	ends map[int32]int64
 	// batch is the file a poll's records of one partition are written to,
-	// one record a line, for the file connector's CSV and JSON readers.
+	// one record a line, for the file connector's CSV and JSON readers;
+	// buf holds its contents (kept from poll to poll).
 	batch string
+	buf   []byte
 }
 
 // kafkaFileOptions are the connector options that read a batch file of
@@ -133,15 +135,23 @@ func (p *Pipeline) pollKafka(ctx context.Context) (n, waiting int, err error) {
 	}
 	for _, part := range parts {
 		recs := byPart[part]
-		var sb strings.Builder
+		size := 0
 		for _, r := range recs {
-			sb.Write(r.Value)
+			size += len(r.Value) + 1
+		}
+		buf := p.kafka.buf[:0]
+		if cap(buf) < size {
+			buf = make([]byte, 0, size)
+		}
+		for _, r := range recs {
+			buf = append(buf, r.Value...)
 			if len(r.Value) == 0 || r.Value[len(r.Value)-1] != '\n' {
-				sb.WriteByte('\n')
+				buf = append(buf, '\n')
 			}
 		}
+		p.kafka.buf = buf
 		file := p.streamOpts.Path
-		if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
+		if err := os.WriteFile(file, buf, 0o644); err != nil {
 			return n, 0, err
 		}
 		fi, err := os.Stat(file)
