@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/compute"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/cockroachdb/pebble"
 
 	"github.com/etlc/etlc/catalog"
@@ -89,6 +90,14 @@ type partialAgg struct {
 	merge       []exec.AggSpec
 	outSchema   *arrow.Schema
 	nOut        int
+	// pane is the pane width (µs) of a HOP window: gcd(size, slide). Each
+	// row updates the partial rows of the one pane that holds it, and a
+	// window's rows are the merge of its panes' (panes.go); 0 for TUMBLE,
+	// whose partial rows are per window.
+	pane int64
+	// layout is the meta Layout of the state: layoutPartial, or
+	// layoutPanes for a HOP window.
+	layout string
 }
 
 // newPartialAgg returns the two-phase form of agg, or nil when one of its
@@ -151,6 +160,10 @@ func (p *Pipeline) newPartialAgg(agg *planner.Aggregate) (*partialAgg, error) {
 		Type: arrow.PrimitiveTypes.Int64})
 	pa.nOut = len(agg.Columns)
 	pa.outSchema = exec.SchemaOf(append(slices.Clone(agg.Columns), epochCol))
+	pa.layout = layoutPartial
+	if w := p.win; w != nil && w.kind == planner.Hop {
+		pa.pane, pa.layout = gcd(w.size, w.slide), layoutPanes
+	}
 	return pa, nil
 }
 
@@ -228,11 +241,12 @@ func (f *lateFilter) Next(ctx context.Context) (exec.Batch, bool, error) {
 // in the partial aggregation.
 func (p *Pipeline) aggregatePartial(in exec.Operator) exec.Operator {
 	w := p.win
-	gw := &exec.GroupWindow{Kind: exec.WindowTumble, Time: w.time, Size: w.size, Slide: w.slide}
-	if w.kind == planner.Hop {
-		gw.Kind = exec.WindowHop
-	}
 	pa := p.partial
+	gw := &exec.GroupWindow{Kind: exec.WindowTumble, Time: w.time, Size: w.size, Slide: w.slide}
+	if pa.pane > 0 {
+		// A HOP window: each row updates its pane only.
+		gw.Size, gw.Slide = pa.pane, pa.pane
+	}
 	return exec.NewHashAggregate(&lateFilter{Operator: in, p: p}, pa.keys, gw, pa.partial, pa.partialSchema, p.spec.Mem)
 }
 
@@ -366,6 +380,9 @@ func compareInt(a, b int64) int {
 // EmitUpdate, the changed groups of the windows still open) from the
 // partial state, and deletes the emitted windows' state at the checkpoint.
 func (p *Pipeline) emitPartial(ctx context.Context) error {
+	if p.partial.pane > 0 {
+		return p.emitPanes(ctx)
+	}
 	lo, hi := p.m.Emitted, p.m.Watermark
 	out := &upperWriter{p: p, stream: !needsAllRows(p.spec.Plan, p.agg)}
 	defer out.release()
@@ -408,85 +425,112 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 		return err
 	}
 	defer it.Close()
-	type raw struct {
-		v     []byte
-		epoch uint64
-	}
+	m := &merger{p: p, changed: changed, fn: fn}
 	var (
-		batch    []raw
-		group    []raw
-		rows     int
-		curEnd   int64
-		curPart  = -1
-		groupNew bool
+		curEnd  int64
+		curPart = -1
 	)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		recs := make([]arrow.Record, 0, len(batch))
-		for _, r := range batch {
-			rec, err := p.decodePartial(r.v, r.epoch)
-			if err != nil {
-				for _, x := range recs {
-					x.Release()
-				}
-				return fmt.Errorf("reading pipeline state: %w", err)
-			}
-			recs = append(recs, rec)
-		}
-		batch, rows = batch[:0], 0
-		return p.mergeRecords(ctx, recs, changed, fn)
-	}
-	endGroup := func() error {
-		if len(group) == 1 && (!changed || groupNew) {
-			// The rows of one partial record are distinct groups: no merge.
-			rec, err := decodeRecord(group[0].v, p.spec.Mem.Alloc)
-			if err != nil {
-				return fmt.Errorf("reading pipeline state: %w", err)
-			}
-			out, err := p.finishPartial(rec)
-			rec.Release()
-			if err != nil {
-				return err
-			}
-			defer out.Release()
-			group, groupNew = group[:0], false
-			return fn(out)
-		}
-		if len(group) > 0 && (!changed || groupNew) {
-			batch = append(batch, group...)
-			if rows >= p.opts.MergeBytes {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
-		group, groupNew = group[:0], false
-		return nil
-	}
 	for it.First(); it.Valid(); it.Next() {
 		end, part, epoch := decodePartialKey(it.Key())
 		if end != curEnd || int(part) != curPart {
-			if err := endGroup(); err != nil {
+			if err := m.endGroup(ctx); err != nil {
 				return err
 			}
 			curEnd, curPart = end, int(part)
 		}
-		v := bytes.Clone(it.Value())
-		group = append(group, raw{v: v, epoch: epoch})
-		rows += len(v)
-		if epoch == p.epoch {
-			groupNew = true
-		}
+		m.add(it.Value(), epoch, nil)
 	}
 	if err := it.Error(); err != nil {
 		return err
 	}
-	if err := endGroup(); err != nil {
+	if err := m.endGroup(ctx); err != nil {
 		return err
 	}
-	return flush()
+	return m.flush(ctx)
+}
+
+// merger merges groups of partial records, each group the records of one
+// (window, key-hash partition), a few groups at a time (at most about
+// Options.MergeBytes of encoded records), and passes the merged rows to fn.
+type merger struct {
+	p *Pipeline
+	// changed keeps only the groups with partial rows of the checkpoint
+	// being built (EmitUpdate).
+	changed bool
+	fn      func(arrow.Record) error
+	batch   []piece
+	bytes   int
+	group   []piece
+	// groupNew: the group has partial rows of the checkpoint being built.
+	groupNew bool
+}
+
+// piece is one encoded partial record of a group, of checkpoint epoch;
+// win, when not nil, is the window (start, end) its rows count in,
+// replacing the pane bounds they were written with.
+type piece struct {
+	v     []byte
+	epoch uint64
+	win   *[2]int64
+}
+
+// add adds a partial record (v is copied) to the current group.
+func (m *merger) add(v []byte, epoch uint64, win *[2]int64) {
+	m.group = append(m.group, piece{v: bytes.Clone(v), epoch: epoch, win: win})
+	m.bytes += len(v)
+	if epoch == m.p.epoch {
+		m.groupNew = true
+	}
+}
+
+// endGroup ends the current group: a group of one record, whose rows are
+// distinct groups already, is finished at once; others join the batch,
+// merged when it is big enough.
+func (m *merger) endGroup(ctx context.Context) error {
+	group, keep := m.group, !m.changed || m.groupNew
+	m.group, m.groupNew = m.group[:0], false
+	switch {
+	case len(group) == 0 || !keep:
+		return nil
+	case len(group) == 1:
+		rec, err := m.p.decodePiece(group[0], false)
+		if err != nil {
+			return err
+		}
+		out, err := m.p.finishPartial(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		defer out.Release()
+		return m.fn(out)
+	}
+	m.batch = append(m.batch, group...)
+	if m.bytes >= m.p.opts.MergeBytes {
+		return m.flush(ctx)
+	}
+	return nil
+}
+
+// flush merges the batch.
+func (m *merger) flush(ctx context.Context) error {
+	m.bytes = 0
+	if len(m.batch) == 0 {
+		return nil
+	}
+	recs := make([]arrow.Record, 0, len(m.batch))
+	for _, pc := range m.batch {
+		rec, err := m.p.decodePiece(pc, true)
+		if err != nil {
+			for _, x := range recs {
+				x.Release()
+			}
+			return err
+		}
+		recs = append(recs, rec)
+	}
+	m.batch = m.batch[:0]
+	return m.p.mergeRecords(ctx, recs, m.changed, m.fn)
 }
 
 // finishPartial computes the aggregation's rows from a partial record
@@ -519,25 +563,58 @@ func (p *Pipeline) finishPartial(rec arrow.Record) (arrow.Record, error) {
 	return array.NewRecord(exec.SchemaOf(p.agg.Columns), cols, rec.NumRows()), nil
 }
 
-// decodePartial decodes a partial record and appends its checkpoint
-// column.
-func (p *Pipeline) decodePartial(v []byte, epoch uint64) (arrow.Record, error) {
-	rec, err := decodeRecord(v, p.spec.Mem.Alloc)
+// decodePiece decodes a partial record, with its window bounds when it is
+// a pane's, and, for a merge, its checkpoint column (mergeSchema).
+func (p *Pipeline) decodePiece(pc piece, merge bool) (arrow.Record, error) {
+	rec, err := decodeRecord(pc.v, p.spec.Mem.Alloc)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading pipeline state: %w", err)
+	}
+	if pc.win == nil && !merge {
+		return rec, nil
 	}
 	defer rec.Release()
 	n := int(rec.NumRows())
-	b := array.NewInt64Builder(p.spec.Mem.Alloc)
+	cols := slices.Clone(rec.Columns())
+	var made []arrow.Array
+	defer func() {
+		for _, c := range made {
+			c.Release()
+		}
+	}()
+	if pc.win != nil {
+		ng := p.partial.nGroup
+		for i, v := range pc.win {
+			c := constTimestamp(p.spec.Mem.Alloc, cols[ng+i].DataType().(*arrow.TimestampType), v, n)
+			made = append(made, c)
+			cols[ng+i] = c
+		}
+	}
+	schema := p.partial.partialSchema
+	if merge {
+		b := array.NewInt64Builder(p.spec.Mem.Alloc)
+		b.Reserve(n)
+		for i := 0; i < n; i++ {
+			b.UnsafeAppend(int64(pc.epoch))
+		}
+		ep := b.NewArray()
+		b.Release()
+		made = append(made, ep)
+		cols = append(cols, ep)
+		schema = p.partial.mergeSchema
+	}
+	return array.NewRecord(schema, cols, int64(n)), nil
+}
+
+// constTimestamp is an array of n times v.
+func constTimestamp(mem memory.Allocator, t *arrow.TimestampType, v int64, n int) arrow.Array {
+	b := array.NewTimestampBuilder(mem, t)
+	defer b.Release()
 	b.Reserve(n)
 	for i := 0; i < n; i++ {
-		b.UnsafeAppend(int64(epoch))
+		b.UnsafeAppend(arrow.Timestamp(v))
 	}
-	ep := b.NewArray()
-	b.Release()
-	defer ep.Release()
-	cols := append(slices.Clone(rec.Columns()), ep)
-	return array.NewRecord(p.partial.mergeSchema, cols, int64(n)), nil
+	return b.NewArray()
 }
 
 // mergeRecords merges partial records (it owns them) into the

@@ -275,7 +275,7 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	layout := ""
 	if p.partial != nil {
-		layout = layoutPartial
+		layout = p.partial.layout
 	}
 	if p.m.Checkpoint == 0 {
 		p.m.Layout = layout
