@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/compute"
 	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
 	"github.com/cockroachdb/pebble"
 
 	"github.com/etlc/etlc/catalog"
@@ -438,7 +437,7 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 			}
 			curEnd, curPart = end, int(part)
 		}
-		m.add(it.Value(), epoch, nil)
+		m.add(it.Value(), epoch)
 	}
 	if err := it.Error(); err != nil {
 		return err
@@ -465,18 +464,15 @@ type merger struct {
 	groupNew bool
 }
 
-// piece is one encoded partial record of a group, of checkpoint epoch;
-// win, when not nil, is the window (start, end) its rows count in,
-// replacing the pane bounds they were written with.
+// piece is one encoded partial record of a group, of checkpoint epoch.
 type piece struct {
 	v     []byte
 	epoch uint64
-	win   *[2]int64
 }
 
 // add adds a partial record (v is copied) to the current group.
-func (m *merger) add(v []byte, epoch uint64, win *[2]int64) {
-	m.group = append(m.group, piece{v: bytes.Clone(v), epoch: epoch, win: win})
+func (m *merger) add(v []byte, epoch uint64) {
+	m.group = append(m.group, piece{v: bytes.Clone(v), epoch: epoch})
 	m.bytes += len(v)
 	if epoch == m.p.epoch {
 		m.groupNew = true
@@ -563,58 +559,28 @@ func (p *Pipeline) finishPartial(rec arrow.Record) (arrow.Record, error) {
 	return array.NewRecord(exec.SchemaOf(p.agg.Columns), cols, rec.NumRows()), nil
 }
 
-// decodePiece decodes a partial record, with its window bounds when it is
-// a pane's, and, for a merge, its checkpoint column (mergeSchema).
+// decodePiece decodes a partial record and, for a merge, appends its
+// checkpoint column (mergeSchema).
 func (p *Pipeline) decodePiece(pc piece, merge bool) (arrow.Record, error) {
 	rec, err := decodeRecord(pc.v, p.spec.Mem.Alloc)
 	if err != nil {
 		return nil, fmt.Errorf("reading pipeline state: %w", err)
 	}
-	if pc.win == nil && !merge {
+	if !merge {
 		return rec, nil
 	}
 	defer rec.Release()
 	n := int(rec.NumRows())
-	cols := slices.Clone(rec.Columns())
-	var made []arrow.Array
-	defer func() {
-		for _, c := range made {
-			c.Release()
-		}
-	}()
-	if pc.win != nil {
-		ng := p.partial.nGroup
-		for i, v := range pc.win {
-			c := constTimestamp(p.spec.Mem.Alloc, cols[ng+i].DataType().(*arrow.TimestampType), v, n)
-			made = append(made, c)
-			cols[ng+i] = c
-		}
-	}
-	schema := p.partial.partialSchema
-	if merge {
-		b := array.NewInt64Builder(p.spec.Mem.Alloc)
-		b.Reserve(n)
-		for i := 0; i < n; i++ {
-			b.UnsafeAppend(int64(pc.epoch))
-		}
-		ep := b.NewArray()
-		b.Release()
-		made = append(made, ep)
-		cols = append(cols, ep)
-		schema = p.partial.mergeSchema
-	}
-	return array.NewRecord(schema, cols, int64(n)), nil
-}
-
-// constTimestamp is an array of n times v.
-func constTimestamp(mem memory.Allocator, t *arrow.TimestampType, v int64, n int) arrow.Array {
-	b := array.NewTimestampBuilder(mem, t)
-	defer b.Release()
+	b := array.NewInt64Builder(p.spec.Mem.Alloc)
 	b.Reserve(n)
 	for i := 0; i < n; i++ {
-		b.UnsafeAppend(arrow.Timestamp(v))
+		b.UnsafeAppend(int64(pc.epoch))
 	}
-	return b.NewArray()
+	ep := b.NewArray()
+	b.Release()
+	defer ep.Release()
+	cols := append(slices.Clone(rec.Columns()), ep)
+	return array.NewRecord(p.partial.mergeSchema, cols, int64(n)), nil
 }
 
 // mergeRecords merges partial records (it owns them) into the
