@@ -482,6 +482,7 @@ func addSat(a, b int64) int64 {
 func stateKinds() []struct{ prefix, name string } {
 	return []struct{ prefix, name string }{
 		{rowPrefix, "window rows"},
+		{partialPrefix, "window partials"},
 		{dedupKeys, "dedup keys"},
 		{dedupRows, "dedup candidates"},
 		{distinctKeys, "distinct rows"},
