@@ -265,9 +265,11 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	if p.st, err = openStore(spec.Dir); err != nil {
 		return nil, err
 	}
+	// The returns below set p to nil: close the store through st.
+	st := p.st
 	defer func() {
 		if err != nil {
-			p.st.close()
+			st.close()
 		}
 	}()
 	if p.m, err = p.st.loadMeta(); err != nil {
