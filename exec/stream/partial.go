@@ -23,7 +23,7 @@ import (
 // Incremental window state. A TUMBLE or HOP aggregation whose aggregates
 // all split into partial aggregates (count, sum, avg, min, max; see
 // exec.SplitAggCall) keeps partial aggregates per (window, group key)
-// instead of rows: each piece of input (a file, a Kafka fetch) is
+// (a HOP window per (pane, group key), see panes.go) instead of rows: each piece of input (a file, a Kafka fetch) is
 // aggregated in memory into partial rows (group keys, window bounds,
 // partial columns), and those are written to Pebble as Arrow records keyed
 // by window end, key-hash partition, checkpoint and sequence. When the
@@ -424,109 +424,85 @@ func (p *Pipeline) mergeRange(ctx context.Context, from, to []byte, changed bool
 		return err
 	}
 	defer it.Close()
-	m := &merger{p: p, changed: changed, fn: fn}
+	type raw struct {
+		v     []byte
+		epoch uint64
+	}
 	var (
-		curEnd  int64
-		curPart = -1
+		batch    []raw
+		group    []raw
+		rows     int
+		curEnd   int64
+		curPart  = -1
+		groupNew bool
 	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		recs := make([]arrow.Record, 0, len(batch))
+		for _, r := range batch {
+			rec, err := p.decodePartial(r.v, r.epoch)
+			if err != nil {
+				for _, x := range recs {
+					x.Release()
+				}
+				return fmt.Errorf("reading pipeline state: %w", err)
+			}
+			recs = append(recs, rec)
+		}
+		batch, rows = batch[:0], 0
+		return p.mergeRecords(ctx, recs, changed, fn)
+	}
+	endGroup := func() error {
+		if len(group) == 1 && (!changed || groupNew) {
+			// The rows of one partial record are distinct groups: no merge.
+			rec, err := decodeRecord(group[0].v, p.spec.Mem.Alloc)
+			if err != nil {
+				return fmt.Errorf("reading pipeline state: %w", err)
+			}
+			out, err := p.finishPartial(rec)
+			rec.Release()
+			if err != nil {
+				return err
+			}
+			defer out.Release()
+			group, groupNew = group[:0], false
+			return fn(out)
+		}
+		if len(group) > 0 && (!changed || groupNew) {
+			batch = append(batch, group...)
+			if rows >= p.opts.MergeBytes {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		group, groupNew = group[:0], false
+		return nil
+	}
 	for it.First(); it.Valid(); it.Next() {
 		end, part, epoch := decodePartialKey(it.Key())
 		if end != curEnd || int(part) != curPart {
-			if err := m.endGroup(ctx); err != nil {
+			if err := endGroup(); err != nil {
 				return err
 			}
 			curEnd, curPart = end, int(part)
 		}
-		m.add(it.Value(), epoch)
+		v := bytes.Clone(it.Value())
+		group = append(group, raw{v: v, epoch: epoch})
+		rows += len(v)
+		if epoch == p.epoch {
+			groupNew = true
+		}
 	}
 	if err := it.Error(); err != nil {
 		return err
 	}
-	if err := m.endGroup(ctx); err != nil {
+	if err := endGroup(); err != nil {
 		return err
 	}
-	return m.flush(ctx)
-}
-
-// merger merges groups of partial records, each group the records of one
-// (window, key-hash partition), a few groups at a time (at most about
-// Options.MergeBytes of encoded records), and passes the merged rows to fn.
-type merger struct {
-	p *Pipeline
-	// changed keeps only the groups with partial rows of the checkpoint
-	// being built (EmitUpdate).
-	changed bool
-	fn      func(arrow.Record) error
-	batch   []piece
-	bytes   int
-	group   []piece
-	// groupNew: the group has partial rows of the checkpoint being built.
-	groupNew bool
-}
-
-// piece is one encoded partial record of a group, of checkpoint epoch.
-type piece struct {
-	v     []byte
-	epoch uint64
-}
-
-// add adds a partial record (v is copied) to the current group.
-func (m *merger) add(v []byte, epoch uint64) {
-	m.group = append(m.group, piece{v: bytes.Clone(v), epoch: epoch})
-	m.bytes += len(v)
-	if epoch == m.p.epoch {
-		m.groupNew = true
-	}
-}
-
-// endGroup ends the current group: a group of one record, whose rows are
-// distinct groups already, is finished at once; others join the batch,
-// merged when it is big enough.
-func (m *merger) endGroup(ctx context.Context) error {
-	group, keep := m.group, !m.changed || m.groupNew
-	m.group, m.groupNew = m.group[:0], false
-	switch {
-	case len(group) == 0 || !keep:
-		return nil
-	case len(group) == 1:
-		rec, err := m.p.decodePiece(group[0], false)
-		if err != nil {
-			return err
-		}
-		out, err := m.p.finishPartial(rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-		defer out.Release()
-		return m.fn(out)
-	}
-	m.batch = append(m.batch, group...)
-	if m.bytes >= m.p.opts.MergeBytes {
-		return m.flush(ctx)
-	}
-	return nil
-}
-
-// flush merges the batch.
-func (m *merger) flush(ctx context.Context) error {
-	m.bytes = 0
-	if len(m.batch) == 0 {
-		return nil
-	}
-	recs := make([]arrow.Record, 0, len(m.batch))
-	for _, pc := range m.batch {
-		rec, err := m.p.decodePiece(pc, true)
-		if err != nil {
-			for _, x := range recs {
-				x.Release()
-			}
-			return err
-		}
-		recs = append(recs, rec)
-	}
-	m.batch = m.batch[:0]
-	return m.p.mergeRecords(ctx, recs, m.changed, m.fn)
+	return flush()
 }
 
 // finishPartial computes the aggregation's rows from a partial record
@@ -559,22 +535,19 @@ func (p *Pipeline) finishPartial(rec arrow.Record) (arrow.Record, error) {
 	return array.NewRecord(exec.SchemaOf(p.agg.Columns), cols, rec.NumRows()), nil
 }
 
-// decodePiece decodes a partial record and, for a merge, appends its
-// checkpoint column (mergeSchema).
-func (p *Pipeline) decodePiece(pc piece, merge bool) (arrow.Record, error) {
-	rec, err := decodeRecord(pc.v, p.spec.Mem.Alloc)
+// decodePartial decodes a partial record and appends its checkpoint
+// column.
+func (p *Pipeline) decodePartial(v []byte, epoch uint64) (arrow.Record, error) {
+	rec, err := decodeRecord(v, p.spec.Mem.Alloc)
 	if err != nil {
-		return nil, fmt.Errorf("reading pipeline state: %w", err)
-	}
-	if !merge {
-		return rec, nil
+		return nil, err
 	}
 	defer rec.Release()
 	n := int(rec.NumRows())
 	b := array.NewInt64Builder(p.spec.Mem.Alloc)
 	b.Reserve(n)
 	for i := 0; i < n; i++ {
-		b.UnsafeAppend(int64(pc.epoch))
+		b.UnsafeAppend(int64(epoch))
 	}
 	ep := b.NewArray()
 	b.Release()
