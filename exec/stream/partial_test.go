@@ -47,7 +47,8 @@ func sinkLines(t *testing.T, dir string) []string {
 // one (window, partition) group at a time (MergeBytes 1) or many at once
 // (the default), across checkpoints, give exactly the rows of the batch
 // aggregation over the same files, for TUMBLE and HOP (panes of the slide,
-// and of 2 seconds for a 10-second window every 4 seconds).
+// of 2 seconds for a 10-second window every 4 seconds, and for a 4-second
+// window every 10 seconds).
 func TestPartialStateMerge(t *testing.T) {
 	for _, c := range []struct {
 		name, win  string
@@ -57,6 +58,8 @@ func TestPartialStateMerge(t *testing.T) {
 		{"HOP", "HOP(ts, INTERVAL '5 seconds', INTERVAL '15 seconds')", 1},
 		{"HOP-gcd", "HOP(ts, INTERVAL '4 seconds', INTERVAL '10 seconds')", 1},
 		{"HOP-gcd-batched", "HOP(ts, INTERVAL '4 seconds', INTERVAL '10 seconds')", 0},
+		// Slide greater than size: the rows between windows are in none.
+		{"HOP-gaps", "HOP(ts, INTERVAL '10 seconds', INTERVAL '4 seconds')", 0},
 	} {
 		win := c.win
 		t.Run(c.name, func(t *testing.T) {
