@@ -150,7 +150,7 @@ func beginKafkaTxn(ctx context.Context, o KafkaPushOptions, brokers string) (*ka
 	cancel()
 	if err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("stream %q: no Kafka broker of %s answered within %s: %w", o.Stream, brokers, o.Timeout, err)
+		return nil, fmt.Errorf("stream %q: cannot reach a Kafka broker of %s: %w", o.Stream, brokers, err)
 	}
 	if err := cl.BeginTransaction(); err != nil {
 		cl.Close()

@@ -48,7 +48,7 @@ func (r *stmtRun) openKafkaPush(ctx context.Context, obj *catalog.Object) (*writ
 	}
 	sink, err := connector.OpenKafkaPush(ctx, kopts, nullableFields(w.fields), join)
 	if err != nil {
-		return nil, fmt.Errorf("opening stream %q: %w", obj.Name, err)
+		return nil, err
 	}
 	if tx != nil {
 		if tx.kafka == nil {
