@@ -196,4 +196,13 @@ CREATE STREAM k2 (id BIGINT) WITH (connector = 'kafka', bootstrap_servers = '%s'
 	if !strings.Contains(se.Message, `no column "idd" in stream "k2" (did you mean id?)`) {
 		t.Errorf("%s %s", se.Code, se.Message)
 	}
+
+	// A topic the cluster does not have.
+	mustExec(t, s, fmt.Sprintf(`
+CREATE STREAM k3 (id BIGINT) WITH (connector = 'kafka', bootstrap_servers = '%s', topic = 'nope', format = 'csv');`, brokers))
+	_, err = execScript(t, s, "k3.sql", "INSERT INTO k3 VALUES (1)")
+	se = stmtErr(t, err)
+	if !strings.Contains(se.Message, `stream "k3": producing to topic "nope": UNKNOWN_TOPIC_OR_PARTITION`) {
+		t.Errorf("%s %s", se.Code, se.Message)
+	}
 }
