@@ -42,6 +42,71 @@ type KafkaPushOptions struct {
 	// zero; brokers refuse more than their transaction.max.timeout.ms
 	// (15 minutes by default).
 	TransactionTimeout time.Duration
+	// Producers, when set, lends the push a producer an earlier push left
+	// (no new connection, no new producer id) and takes it back when the
+	// push ends; nil: the push's producer is closed with it.
+	Producers *KafkaProducers
+}
+
+// maxIdleProducers is how many idle producers KafkaProducers keeps for
+// one cluster.
+const maxIdleProducers = 4
+
+// KafkaProducers keeps the transactional producers of pushes that ended
+// (their transaction committed or aborted) for later pushes with the same
+// brokers and timeouts, at most a few for each. Its zero value is ready
+// to use; it is safe for concurrent use.
+type KafkaProducers struct {
+	mu     sync.Mutex
+	idle   map[string][]*kgo.Client
+	closed bool
+}
+
+// get takes an idle producer of key, or returns nil.
+func (ps *KafkaProducers) get(key string) *kgo.Client {
+	if ps == nil {
+		return nil
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	cls := ps.idle[key]
+	if len(cls) == 0 {
+		return nil
+	}
+	cl := cls[len(cls)-1]
+	ps.idle[key] = cls[:len(cls)-1]
+	return cl
+}
+
+// put keeps an idle producer, or closes it when there are enough.
+func (ps *KafkaProducers) put(key string, cl *kgo.Client) {
+	if ps != nil {
+		ps.mu.Lock()
+		if !ps.closed && len(ps.idle[key]) < maxIdleProducers {
+			if ps.idle == nil {
+				ps.idle = map[string][]*kgo.Client{}
+			}
+			ps.idle[key] = append(ps.idle[key], cl)
+			ps.mu.Unlock()
+			return
+		}
+		ps.mu.Unlock()
+	}
+	cl.Close()
+}
+
+// Close closes the idle producers; producers given back later are
+// closed.
+func (ps *KafkaProducers) Close() {
+	ps.mu.Lock()
+	idle := ps.idle
+	ps.idle, ps.closed = nil, true
+	ps.mu.Unlock()
+	for _, cls := range idle {
+		for _, cl := range cls {
+			cl.Close()
+		}
+	}
 }
 
 // kafkaTxn is one transactional producer and its open transaction, which
@@ -52,7 +117,10 @@ type kafkaTxn struct {
 	cl      *kgo.Client
 	brokers string
 	timeout time.Duration
-	mu      sync.Mutex
+	// pool and key are where the producer goes when the transaction ends.
+	pool *KafkaProducers
+	key  string
+	mu   sync.Mutex
 	// state: 0 open, 1 committed, 2 aborted.
 	state int
 	// err is the first failed record's error.
@@ -132,7 +200,31 @@ func OpenKafkaPush(ctx context.Context, o KafkaPushOptions, fields []Field, join
 
 // beginKafkaTxn connects a transactional producer and begins its
 // transaction.
-func beginKafkaTxn(ctx context.Context, o KafkaPushOptions, brokers string) (*kafkaTxn, error) {
+func beginKafkaTxn(ctx context.Context, o KafkaPushOptions, brokers string) (t *kafkaTxn, err error) {
+	key := fmt.Sprintf("%s|%s|%s", brokers, o.Timeout, o.TransactionTimeout)
+	t = &kafkaTxn{brokers: brokers, timeout: o.Timeout, pool: o.Producers, key: key}
+	if cl := o.Producers.get(key); cl != nil {
+		t.cl = cl
+	} else if t.cl, err = newKafkaProducer(o); err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	err = t.cl.Ping(pctx)
+	cancel()
+	if err != nil {
+		t.cl.Close()
+		return nil, fmt.Errorf("stream %q: cannot reach a Kafka broker of %s: %w", o.Stream, brokers, err)
+	}
+	if err := t.cl.BeginTransaction(); err != nil {
+		t.cl.Close()
+		return nil, fmt.Errorf("stream %q: beginning a Kafka transaction: %w", o.Stream, err)
+	}
+	return t, nil
+}
+
+// newKafkaProducer connects a transactional producer with a transactional
+// id of its own.
+func newKafkaProducer(o KafkaPushOptions) (*kgo.Client, error) {
 	var b [8]byte
 	rand.Read(b[:])
 	cl, err := kgo.NewClient(
@@ -141,22 +233,14 @@ func beginKafkaTxn(ctx context.Context, o KafkaPushOptions, brokers string) (*ka
 		kgo.TransactionTimeout(o.TransactionTimeout),
 		kgo.RecordDeliveryTimeout(o.Timeout),
 		kgo.ProducerLinger(5*time.Millisecond),
+		// A push's producer lives for one statement: pushing client
+		// metrics to the brokers would cost more than the push.
+		kgo.DisableClientMetrics(),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: Kafka producer: %w", o.Stream, err)
 	}
-	pctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	err = cl.Ping(pctx)
-	cancel()
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("stream %q: cannot reach a Kafka broker of %s: %w", o.Stream, brokers, err)
-	}
-	if err := cl.BeginTransaction(); err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("stream %q: beginning a Kafka transaction: %w", o.Stream, err)
-	}
-	return &kafkaTxn{cl: cl, brokers: brokers, timeout: o.Timeout}, nil
+	return cl, nil
 }
 
 // open reports whether the transaction is neither committed nor aborted.
@@ -221,7 +305,7 @@ func (t *kafkaTxn) commit(ctx context.Context) error {
 	t.mu.Lock()
 	t.state = 1
 	t.mu.Unlock()
-	t.cl.Close()
+	t.pool.put(t.key, t.cl)
 	return nil
 }
 
@@ -239,9 +323,12 @@ func (t *kafkaTxn) abort(ctx context.Context) {
 	defer cancel()
 	// Buffered records fail; an EndTransaction the broker does not get
 	// leaves the transaction to its timeout, which aborts it.
-	t.cl.AbortBufferedRecords(actx)
-	t.cl.EndTransaction(actx, kgo.TryAbort)
-	t.cl.Close()
+	aerr := t.cl.AbortBufferedRecords(actx)
+	if err := t.cl.EndTransaction(actx, kgo.TryAbort); err != nil || aerr != nil {
+		t.cl.Close()
+		return
+	}
+	t.pool.put(t.key, t.cl)
 }
 
 // write produces the rows of rec (whose columns are the sink's fields),

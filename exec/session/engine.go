@@ -67,6 +67,8 @@ type Engine struct {
 	pm pipelineManager
 	// stmts counts finished statements for the metrics.
 	stmts stmtMetrics
+	// kafka keeps the producers of pushes into Kafka streams for the next.
+	kafka connector.KafkaProducers
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
@@ -148,6 +150,7 @@ func (e *Engine) Close() error {
 		q.reset()
 	}
 	e.mu.Unlock()
+	e.kafka.Close()
 	return errors.Join(stopErr, e.cat.Close())
 }
 

@@ -40,7 +40,8 @@ func (r *stmtRun) openKafkaPush(ctx context.Context, obj *catalog.Object) (*writ
 			w.notNull = append(w.notNull, i)
 		}
 	}
-	kopts := connector.KafkaPushOptions{Stream: obj.Name, Brokers: brokers, Topic: o["topic"], Key: o["key"], Format: format}
+	kopts := connector.KafkaPushOptions{Stream: obj.Name, Brokers: brokers, Topic: o["topic"], Key: o["key"], Format: format,
+		Producers: &r.s.eng.kafka}
 	var join *connector.Sink
 	tx := r.s.tx
 	if tx != nil {
