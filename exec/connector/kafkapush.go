@@ -271,9 +271,15 @@ func (t *kafkaTxn) produced(_ *kgo.Record, err error) {
 
 // flush waits until every record produced so far is acknowledged.
 func (t *kafkaTxn) flush(ctx context.Context) error {
-	fctx, cancel := context.WithTimeout(ctx, t.timeout)
+	// Records fail after the delivery timeout (t.timeout), with their
+	// cause; a broker that takes requests and never answers is given up
+	// on after twice that.
+	fctx, cancel := context.WithTimeout(ctx, 2*t.timeout)
 	defer cancel()
 	if err := t.cl.Flush(fctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("no Kafka broker of %s acknowledged the records within %s", t.brokers, 2*t.timeout)
+		}
 		return err
 	}
 	return t.failed()

@@ -156,3 +156,44 @@ func TestOpenKafkaPush(t *testing.T) {
 		t.Fatalf("after the failed push: %q, want %q", got, want)
 	}
 }
+
+// TestKafkaPushBrokerGone: the cluster goes away during a push; Prepare
+// fails after the push's timeout, naming the stream, the topic and the
+// cause.
+func TestKafkaPushBrokerGone(t *testing.T) {
+	ctx := context.Background()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := checkedConnector(t)
+	fields := parseColumns(t, sinkTestColumns)
+	format, err := ParseOptions(map[string]string{"path": "kafka:t", "format": "json"}, RoleSource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := KafkaPushOptions{Stream: "s", Brokers: c.ListenAddrs(), Topic: "t", Format: format, Timeout: 2 * time.Second}
+	s, err := OpenKafkaPush(ctx, o, fields, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	recs, err := readRows(ctx, conn, t.TempDir(), fields, "1,x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Write(ctx, recs[0])
+	recs[0].Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Prepare(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), `stream "s": producing to topic "t": records have timed out before they were able to be produced`) ||
+		!strings.HasSuffix(err.Error(), "connection refused") {
+		t.Fatalf("Prepare with the cluster gone: %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Prepare took %s", d)
+	}
+}
