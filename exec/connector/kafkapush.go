@@ -233,8 +233,8 @@ func newKafkaProducer(o KafkaPushOptions) (*kgo.Client, error) {
 		kgo.TransactionTimeout(o.TransactionTimeout),
 		kgo.RecordDeliveryTimeout(o.Timeout),
 		kgo.ProducerLinger(5*time.Millisecond),
-		// A push's producer lives for one statement: pushing client
-		// metrics to the brokers would cost more than the push.
+		// Pushing client metrics to the brokers would cost more than a
+		// short push does.
 		kgo.DisableClientMetrics(),
 	)
 	if err != nil {
