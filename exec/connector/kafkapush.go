@@ -133,8 +133,9 @@ type kafkaPush struct {
 	opts   KafkaPushOptions
 	enc    *textWriter
 	keyIdx int
-	line   []byte
-	key    []byte
+	// perRow is the bytes a row took in the last batch, to size the next
+	// batch's buffer.
+	perRow int
 }
 
 // OpenKafkaPush opens a sink that pushes rows into a Kafka stream: each
@@ -348,16 +349,35 @@ func (k *kafkaPush) write(ctx context.Context, rec arrow.Record, first int64) er
 	}
 	cols := rec.Columns()
 	n := int(rec.NumRows())
+	// The batch's values and keys are encoded into one buffer and its
+	// records are one slice: the producer keeps them until they are sent,
+	// so both are new for each batch (two allocations, not three a row).
+	buf := make([]byte, 0, k.perRow*n+64)
+	ends := make([]int, 2*n)
+	var err error
 	for i := 0; i < n; i++ {
-		var err error
-		if k.line, err = k.enc.appendRow(k.line[:0], cols, i); err != nil {
+		if buf, err = k.enc.appendRow(buf, cols, i); err != nil {
 			return fmt.Errorf("stream %q: row %d: %w", k.opts.Stream, first+int64(i)+1, err)
 		}
-		r := &kgo.Record{Topic: k.opts.Topic, Value: append([]byte(nil), k.line...)}
+		ends[2*i] = len(buf)
 		if k.keyIdx >= 0 && !cols[k.keyIdx].IsNull(i) {
-			f := k.enc.fields[k.keyIdx]
-			r.Key = appendValue(nil, f.Type, cols[k.keyIdx], i)
+			buf = appendValue(buf, k.enc.fields[k.keyIdx].Type, cols[k.keyIdx], i)
 		}
+		ends[2*i+1] = len(buf)
+	}
+	if n > 0 {
+		k.perRow = len(buf)/n + 1
+	}
+	recs := make([]kgo.Record, n)
+	start := 0
+	for i := range recs {
+		r := &recs[i]
+		r.Topic = k.opts.Topic
+		r.Value = buf[start:ends[2*i]:ends[2*i]]
+		if ends[2*i+1] > ends[2*i] || (k.keyIdx >= 0 && !cols[k.keyIdx].IsNull(i)) {
+			r.Key = buf[ends[2*i]:ends[2*i+1]:ends[2*i+1]]
+		}
+		start = ends[2*i+1]
 		// Produce blocks while the producer buffers its most records;
 		// a cancelled ctx fails the record (and so the push).
 		k.txn.cl.Produce(ctx, r, k.txn.produced)
