@@ -61,14 +61,14 @@ type Engine struct {
 	closed     bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
+	// kafka keeps the producers of pushes into Kafka streams for the next.
+	kafka connector.KafkaProducers
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
 	// pm runs the streaming pipelines in the background.
 	pm pipelineManager
 	// stmts counts finished statements for the metrics.
 	stmts stmtMetrics
-	// kafka keeps the producers of pushes into Kafka streams for the next.
-	kafka connector.KafkaProducers
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog
