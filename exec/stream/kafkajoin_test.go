@@ -135,3 +135,90 @@ CREATE PIPELINE p AS INSERT INTO out
 	checkpoint(true, "2,again,21,2024-01-01 12:00:00,2024-01-01 12:40:00"+
 		"|watermark end of input; in 12, out 6, late 0; files 2; checkpoints 3")
 }
+
+// TestKafkaKafkaJoin joins two Kafka streams: each keeps its offsets in
+// the checkpoint (the first stream's under the partition number, the
+// second's under its tag), and a restart reads on from both.
+func TestKafkaKafkaJoin(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "clicks", "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	dir := t.TempDir()
+	eng, err := session.Open(ctx, filepath.Join(dir, "data"), session.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	s := eng.NewSession(session.Options{Params: map[string]string{"dir": dir, "brokers": strings.Join(c.ListenAddrs(), ",")}})
+	defer s.Close()
+	exec := func(sql string) {
+		t.Helper()
+		run, err := s.Exec(ctx, parser.NewSource("j.sql", sql), session.ExecOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Release()
+	}
+	exec(`
+CREATE STREAM clicks (id BIGINT, page VARCHAR, ts TIMESTAMP, WATERMARK FOR ts AS ts)
+  WITH (connector = 'kafka', bootstrap_servers = '${brokers}', topic = 'clicks', format = 'json');
+CREATE STREAM orders (id BIGINT, amount BIGINT, ts TIMESTAMP, WATERMARK FOR ts AS ts)
+  WITH (connector = 'kafka', bootstrap_servers = '${brokers}', topic = 'orders', format = 'csv');
+CREATE SINK out (id BIGINT, page VARCHAR, amount BIGINT)
+  WITH (path = '${dir}/out/', format = 'csv', header = 'false');
+CREATE PIPELINE p AS INSERT INTO out
+  SELECT c.id, c.page, o.amount
+  FROM STREAM clicks c JOIN STREAM orders o
+    ON c.id = o.id AND o.ts BETWEEN c.ts - INTERVAL '1' HOUR AND c.ts + INTERVAL '1' HOUR;`)
+	h := &harness{t: t, dir: dir, eng: eng, now: time.Now(), name: "p", printed: map[string]bool{}}
+	open := func() {
+		p, err := s.OpenPipeline(ctx, "p", session.PipelineOptions{CheckpointInterval: time.Hour, Now: h.clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.p = p
+	}
+	pollAll := func() {
+		for i := 0; i < 20; i++ {
+			n, waiting, err := h.p.Poll(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 && waiting == 0 {
+				return
+			}
+		}
+		t.Fatal("the streams are not drained after 20 polls")
+	}
+	checkpoint := func(final bool, want string) {
+		t.Helper()
+		if err := h.p.Checkpoint(ctx, final); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.newOutput() + "|" + h.status(); got != want {
+			t.Fatalf("checkpoint:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	open()
+	exec(`INSERT INTO clicks VALUES (1, 'home', '2024-01-01 10:00:00'), (2, 'cart', '2024-01-01 10:30:00');
+INSERT INTO orders VALUES (1, 10, '2024-01-01 10:50:00'), (2, 20, '2024-01-01 11:40:00');`)
+	pollAll()
+	checkpoint(false, "1,home,10|watermark 2024-01-01 10:30:00; in 4, out 1, late 0; files 0; checkpoints 1")
+	// Both streams read on, not checkpointed: read again after the restart.
+	exec(`INSERT INTO clicks VALUES (3, 'help', '2024-01-01 11:00:00');
+INSERT INTO orders VALUES (3, 30, '2024-01-01 11:10:00');`)
+	pollAll()
+	if err := h.p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open()
+	defer h.p.Close()
+	pollAll()
+	checkpoint(false, "3,help,30|watermark 2024-01-01 11:00:00; in 6, out 2, late 0; files 0; checkpoints 2")
+	exec(`INSERT INTO clicks VALUES (2, 'again', '2024-01-01 12:00:00');`)
+	pollAll()
+	checkpoint(true, "2,again,20|watermark end of input; in 7, out 3, late 0; files 0; checkpoints 3")
+}
