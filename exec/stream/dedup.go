@@ -162,7 +162,22 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 	var times []int64
 	ids := array.NewUint64Builder(d.p.spec.Mem.Alloc)
 	defer ids.Release()
-	var key []byte
+	// The keys of the rows, read from the store at once.
+	var arena []byte
+	ends := make([]int, ts.Len())
+	for i := range ends {
+		arena = appendKey(arena, keys, i)
+		ends[i] = len(arena)
+	}
+	batchKeys := make([][]byte, 0, len(ends))
+	for i := range ends {
+		if ts.IsValid(i) && int64(ts.Value(i)) >= wm {
+			batchKeys = append(batchKeys, arena[keyStart(ends, i):ends[i]])
+		}
+	}
+	if err := d.cache.prefetch(b, batchKeys); err != nil {
+		return err
+	}
 	for i := 0; i < ts.Len(); i++ {
 		if ts.IsNull(i) {
 			continue
@@ -172,7 +187,7 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 			d.p.m.Late++
 			continue
 		}
-		key = appendKey(key[:0], keys, i)
+		key := arena[keyStart(ends, i):ends[i]]
 		e, err := d.cache.get(b, key)
 		if err != nil {
 			return err
@@ -218,6 +233,14 @@ func (d *dedup) add(ctx context.Context, _ int, rec arrow.Record) error {
 	withID := appendColumn(cand, "__row_id", idArr)
 	defer withID.Release()
 	return d.p.putChunks(ctx, dedupRows, withID, times, dedupBucket)
+}
+
+// keyStart is where key i starts in an arena of keys ending at ends.
+func keyStart(ends []int, i int) int {
+	if i == 0 {
+		return 0
+	}
+	return ends[i-1]
 }
 
 // sideBatcher is a stateful operator that writes part of its state into

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -154,6 +155,48 @@ func (c *keyCache) get(b *pebble.Batch, key []byte) (*cachedState, error) {
 	e := &cachedState{key: string(key), s: s, stored: s.latest}
 	c.states[e.key] = e
 	return e, nil
+}
+
+// prefetch reads the states of the keys (sorted, unique: in place) that
+// are not in memory and the Bloom filter says the store may hold, through
+// one iterator in key order, which costs far less than a lookup each.
+func (c *keyCache) prefetch(b *pebble.Batch, keys [][]byte) error {
+	if err := c.build(b); err != nil {
+		return err
+	}
+	want := keys[:0]
+	for _, k := range keys {
+		if _, ok := c.states[string(k)]; !ok && c.bloom.has(k) {
+			want = append(want, k)
+		}
+	}
+	if len(want) < 2 {
+		return nil // get looks one key up as well
+	}
+	slices.SortFunc(want, bytes.Compare)
+	want = slices.CompactFunc(want, bytes.Equal)
+	it, err := b.NewIter(&pebble.IterOptions{LowerBound: []byte(c.keys), UpperBound: prefixEnd(c.keys)})
+	if err != nil {
+		return err
+	}
+	var seek []byte
+	for _, k := range want {
+		seek = append(append(seek[:0], c.keys...), k...)
+		if !it.SeekGE(seek) {
+			break
+		}
+		if !bytes.Equal(it.Key(), seek) {
+			continue
+		}
+		s, err := decodeDedupState(it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		e := &cachedState{key: string(k), s: s, stored: s.latest}
+		c.states[e.key] = e
+	}
+	return it.Close()
 }
 
 // put sets the state of key, whose entry get just returned (nil: a new

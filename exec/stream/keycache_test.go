@@ -11,7 +11,7 @@ import (
 )
 
 // TestKeyCache drives a deduplication's key cache with tiny limits (so
-// that states are flushed early, dropped from memory, epochs turn slow,
+// that states are read ahead in batches, flushed early, dropped from memory, epochs turn slow,
 // the Bloom filter is rebuilt, and the cache is made anew as after a
 // restart) against a plain map, and checks after every checkpoint that
 // the store holds exactly the map's states and one time index entry for
@@ -36,6 +36,16 @@ func TestKeyCache(t *testing.T) {
 		b := db.NewIndexedBatch()
 		ops := 50 + rng.Intn(600)
 		for i := 0; i < ops; i++ {
+			if i%100 == 0 {
+				// Read a batch's keys at once, as deduplication does.
+				var keys [][]byte
+				for j := 0; j < 80; j++ {
+					keys = append(keys, []byte(fmt.Sprintf("k%04d", rng.Intn(2000))))
+				}
+				if err := c.prefetch(b, keys); err != nil {
+					t.Fatal(err)
+				}
+			}
 			key := []byte(fmt.Sprintf("k%04d", rng.Intn(2000)))
 			e, err := c.get(b, key)
 			if err != nil {
