@@ -57,6 +57,11 @@ type Session struct {
 	mu sync.Mutex // guards against concurrent Exec
 	// info is what pg_stat_activity shows; guarded by eng.mu.
 	info sessionInfo
+	// plans are the programs compiled for running again, keyed with
+	// planGen, which goes up when a SET or DECLARE may change what a
+	// statement binds to (plancache.go).
+	plans   *planCache
+	planGen uint64
 }
 
 // NewSession returns a session of the engine.
@@ -198,7 +203,7 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 			run.Err = err
 		}
 	}()
-	prog, diags := s.Compile(ctx, src)
+	prog, diags := s.compileCached(ctx, src, opts.Params)
 	if diags.HasErrors() {
 		if s.tx != nil {
 			s.tx.fail(ctx)
