@@ -37,6 +37,15 @@ import (
 // writer committed to the target after the block first read or wrote it,
 // and a block whose target was dropped or replaced meanwhile fails the
 // same way: the block's writes are discarded, retry the transaction.
+//
+// SAVEPOINT name marks the block's writes so far; ROLLBACK TO SAVEPOINT
+// name discards the writes staged after the mark (the savepoint stays,
+// later ones go) and makes a failed block usable again; RELEASE SAVEPOINT
+// name forgets the savepoint and those after it, keeping the writes. A
+// statement that fails in a block with savepoints keeps the block's
+// earlier writes staged (for a ROLLBACK TO); in a block without, they are
+// discarded at once, as nothing can bring them back. CREATE and DROP are
+// not undone by ROLLBACK TO, as they are not by ROLLBACK.
 
 // codeSerialization is PostgreSQL's serialization_failure.
 const codeSerialization = "40001"
@@ -56,6 +65,10 @@ type txBlock struct {
 	failed bool
 	// writes are the staged writes, in the order they ran.
 	writes []*stagedWrite
+	// nextSeq numbers the staged writes; savepoints are the open
+	// savepoints, oldest first.
+	nextSeq    int
+	savepoints []savepoint
 	// seen holds the version of each target when the block first read or
 	// wrote it, by catalog key; guarded by mu (scans in parallel workers
 	// record what they read).
@@ -65,6 +78,8 @@ type txBlock struct {
 
 // stagedWrite is one statement's prepared, unpublished output.
 type stagedWrite struct {
+	// seq orders the block's writes for ROLLBACK TO SAVEPOINT.
+	seq       int
 	key       string
 	obj       catalog.Object
 	sink      *connector.Sink
@@ -219,10 +234,67 @@ func (tx *txBlock) countStaged(rs *runState, from int, before map[string]TargetS
 	}
 }
 
-// fail marks the block failed, discarding its writes.
+// savepoint is a SAVEPOINT of a block: the writes numbered seq and
+// after are the ones a ROLLBACK TO it discards.
+type savepoint struct {
+	name string
+	seq  int
+}
+
+// fail marks the block failed. Without savepoints its writes are
+// discarded at once (only COMMIT or ROLLBACK can follow); with savepoints
+// they stay staged for a ROLLBACK TO SAVEPOINT.
 func (tx *txBlock) fail(ctx context.Context) {
 	tx.failed = true
-	tx.discard(ctx)
+	if len(tx.savepoints) == 0 {
+		tx.discard(ctx)
+	}
+}
+
+// codeNoActiveTx is PostgreSQL's no_active_sql_transaction.
+const codeNoActiveTx = "25P01"
+
+// savepointStmt runs SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO
+// SAVEPOINT (see txBlock).
+func (r *stmtRun) savepointStmt(ctx context.Context, u *parser.Transaction) error {
+	s := r.s
+	name := u.Savepoint.Name
+	what := map[string]string{"SAVEPOINT": "SAVEPOINT", "RELEASE": "RELEASE SAVEPOINT", "ROLLBACK TO": "ROLLBACK TO SAVEPOINT"}[u.Word]
+	r.res.Tag = u.Word
+	if u.Word == "ROLLBACK TO" {
+		r.res.Tag = "ROLLBACK"
+	}
+	tx := s.tx
+	if tx == nil {
+		return &codeError{code: codeNoActiveTx, msg: what + " can only be used in transaction blocks"}
+	}
+	if u.Word == "SAVEPOINT" {
+		tx.savepoints = append(tx.savepoints, savepoint{name: name, seq: tx.nextSeq})
+		return nil
+	}
+	i := len(tx.savepoints) - 1
+	for ; i >= 0 && tx.savepoints[i].name != name; i-- {
+	}
+	if i < 0 {
+		return &codeError{code: "3B001", msg: fmt.Sprintf("savepoint %q does not exist", name)}
+	}
+	if u.Word == "RELEASE" {
+		tx.savepoints = tx.savepoints[:i]
+		return nil
+	}
+	sp := tx.savepoints[i]
+	tx.savepoints = tx.savepoints[:i+1]
+	actx := context.WithoutCancel(ctx)
+	tx.writes = slices.DeleteFunc(tx.writes, func(w *stagedWrite) bool {
+		if w.seq >= sp.seq && !w.published {
+			w.sink.Abort(actx)
+			w.uncount()
+			return true
+		}
+		return false
+	})
+	tx.failed = false
+	return nil
 }
 
 // forget discards the block's staged writes of one target (a DROP or a
@@ -269,6 +341,8 @@ func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error 
 	word := u.Word
 	r.res.Tag = word
 	switch word {
+	case "SAVEPOINT", "RELEASE", "ROLLBACK TO":
+		return r.savepointStmt(ctx, u)
 	case "BEGIN":
 		if s.tx == nil {
 			s.tx = &txBlock{begin: r.info.Pos, readOnly: u.ReadOnly, seen: map[string]targetVersion{}}
@@ -480,12 +554,13 @@ func (w *writer) stage(ctx context.Context, tx *txBlock) error {
 		return fmt.Errorf("staging the output of %s %q: %w", w.obj.Kind, w.obj.Name, err)
 	}
 	w.sink.Hold()
-	sw := &stagedWrite{key: catalogKey(w.obj.Name), obj: w.obj.Clone(), sink: w.sink, overwrite: w.overwrite,
+	sw := &stagedWrite{seq: tx.nextSeq, key: catalogKey(w.obj.Name), obj: w.obj.Clone(), sink: w.sink, overwrite: w.overwrite,
 		checked: len(w.keys) > 0, rows: w.rows}
 	for _, f := range w.sink.StagedFiles() {
 		sw.files++
 		sw.bytes += f.Size
 	}
+	tx.nextSeq++
 	tx.writes = append(tx.writes, sw)
 	w.r.res.Staged = true
 	return nil
@@ -505,8 +580,9 @@ func (r *stmtRun) dropSink(sk *connector.Sink) {
 var errFailedBlock = &codeError{code: codeFailedBlock,
 	msg: "current transaction is aborted, commands ignored until end of transaction block"}
 
-// isBlockEnd reports whether a statement is COMMIT or ROLLBACK.
-func isBlockEnd(kind string) bool { return kind == "COMMIT" || kind == "ROLLBACK" }
+// isBlockEnd reports whether a statement may run in a failed block:
+// COMMIT, ROLLBACK and ROLLBACK TO SAVEPOINT.
+func isBlockEnd(kind string) bool { return kind == "COMMIT" || kind == "ROLLBACK" || kind == "ROLLBACK TO" }
 
 // errNotInBlock refuses a statement that cannot run in a block.
 func errNotInBlock(what string) error {
