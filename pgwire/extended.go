@@ -88,7 +88,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 		return &codedError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 	}
 	if c.txStatus == 'E' {
-		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" {
+		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" && v != "ROLLBACK TO" {
 			return errInFailedBlock
 		}
 	}
@@ -215,13 +215,17 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		return nil
 	}
 	if c.txStatus == 'E' {
-		if v := txVerb(p.stmt.query); v != "COMMIT" && v != "ROLLBACK" {
+		switch txVerb(p.stmt.query) {
+		case "ROLLBACK TO":
+			// Runs: the session makes the block usable again.
+		case "COMMIT", "ROLLBACK":
+			c.sess.Rollback(ctx)
+			c.endBlock()
+			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+			return nil
+		default:
 			return errInFailedBlock
 		}
-		c.sess.Rollback(ctx)
-		c.endBlock()
-		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
-		return nil
 	}
 	if p.stmt.copy {
 		return c.copyStmt(ctx, p.stmt.query)
