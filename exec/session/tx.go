@@ -582,7 +582,9 @@ var errFailedBlock = &codeError{code: codeFailedBlock,
 
 // isBlockEnd reports whether a statement may run in a failed block:
 // COMMIT, ROLLBACK and ROLLBACK TO SAVEPOINT.
-func isBlockEnd(kind string) bool { return kind == "COMMIT" || kind == "ROLLBACK" || kind == "ROLLBACK TO" }
+func isBlockEnd(kind string) bool {
+	return kind == "COMMIT" || kind == "ROLLBACK" || kind == "ROLLBACK TO"
+}
 
 // errNotInBlock refuses a statement that cannot run in a block.
 func errNotInBlock(what string) error {
