@@ -1,7 +1,10 @@
 package session
 
 import (
+	"context"
 	"testing"
+
+	"github.com/etlc/etlc/parser"
 )
 
 // ROLLBACK TO SAVEPOINT discards the writes staged after the savepoint
@@ -77,4 +80,82 @@ func TestSavepointOutsideBlock(t *testing.T) {
 			t.Errorf("%s: %s %q, want 25P01 %q", c.stmt, se.Code, se.Message, c.msg)
 		}
 	}
+}
+
+// implicitExec runs a script as one simple Query message of the wire
+// protocol.
+func implicitExec(t *testing.T, s *Session, text string) error {
+	t.Helper()
+	run, err := s.Exec(context.Background(), parser.NewSource("q.sql", text), ExecOptions{Implicit: true})
+	run.Release()
+	return err
+}
+
+// A script run with Implicit is one transaction: all or nothing, unless
+// it holds BEGIN, COMMIT or ROLLBACK, which act as PostgreSQL's do in a
+// multi-statement Query message.
+func TestImplicitTransaction(t *testing.T) {
+	_, a, b, dir := txSessions(t)
+	ids := func(what string, want ...string) {
+		t.Helper()
+		equalLines(t, what, rows(t, b, `SELECT id FROM t ORDER BY id`), want)
+	}
+	// An error in the third statement undoes the first two.
+	err := implicitExec(t, a, `INSERT INTO t VALUES (3, 'c'); INSERT INTO k VALUES (2, 'b'); SELECT 1/0; INSERT INTO t VALUES (4, 'd')`)
+	if err == nil || stmtErr(t, err).Code != "22012" {
+		t.Fatalf("error %v, want 22012", err)
+	}
+	ids("after the failed message", "1", "2")
+	equalLines(t, "sink after the failed message", rows(t, b, `SELECT count(*) FROM k`), []string{"1"})
+	if a.InBlock() {
+		t.Fatal("the implicit block is still open after the message")
+	}
+	noStaging(t, "after the failed message", dir)
+	// Without an error every write commits; the statements see each
+	// other's writes.
+	run, err := a.Exec(context.Background(), parser.NewSource("q.sql", `INSERT INTO t VALUES (3, 'c'); INSERT INTO t VALUES (4, 'd'); SELECT count(*) FROM t`), ExecOptions{Implicit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := run.Statements[2].Tag; got != "SELECT 1" {
+		t.Errorf("tag %q", got)
+	}
+	run.Release()
+	ids("after the message", "1", "2", "3", "4")
+	// COMMIT keeps what came before it; the rest is a new implicit block.
+	err = implicitExec(t, a, `INSERT INTO t VALUES (5, 'e'); COMMIT; INSERT INTO t VALUES (6, 'f'); SELECT 1/0`)
+	if err == nil {
+		t.Fatal("SELECT 1/0 succeeded")
+	}
+	ids("after COMMIT then an error", "1", "2", "3", "4", "5")
+	// BEGIN turns the implicit block into a regular one, open after the
+	// message, with the statements before it.
+	if err := implicitExec(t, a, `INSERT INTO t VALUES (7, 'g'); BEGIN; INSERT INTO t VALUES (8, 'h')`); err != nil {
+		t.Fatal(err)
+	}
+	if !a.InBlock() {
+		t.Fatal("BEGIN in the message: no block open after it")
+	}
+	ids("block open", "1", "2", "3", "4", "5")
+	mustExec(t, a, `ROLLBACK`)
+	ids("after ROLLBACK", "1", "2", "3", "4", "5")
+	// SAVEPOINT is refused in an implicit block.
+	if err := implicitExec(t, a, `INSERT INTO t VALUES (9, 'i'); SAVEPOINT x`); err == nil || stmtErr(t, err).Code != "25P01" {
+		t.Fatalf("SAVEPOINT in an implicit block: %v, want 25P01", err)
+	}
+	ids("after SAVEPOINT in an implicit block", "1", "2", "3", "4", "5")
+	// In an open block, the message is part of it.
+	mustExec(t, a, `BEGIN`)
+	if err := implicitExec(t, a, `INSERT INTO t VALUES (10, 'j'); INSERT INTO t VALUES (11, 'k')`); err != nil {
+		t.Fatal(err)
+	}
+	ids("in a block", "1", "2", "3", "4", "5")
+	mustExec(t, a, `COMMIT`)
+	ids("block committed", "1", "2", "3", "4", "5", "10", "11")
+	// CREATE OR REPLACE TABLE ... AS of an existing table runs on its own.
+	if err := implicitExec(t, a, `INSERT INTO t VALUES (12, 'l'); CREATE OR REPLACE TABLE t AS SELECT * FROM t WHERE id > 10; INSERT INTO t VALUES (13, 'm')`); err != nil {
+		t.Fatal(err)
+	}
+	ids("after CREATE OR REPLACE TABLE AS", "11", "12", "13")
+	noStaging(t, "at the end", dir)
 }

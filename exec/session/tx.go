@@ -60,6 +60,9 @@ type txBlock struct {
 	// readOnly is set by BEGIN READ ONLY: statements that write or change
 	// the catalog fail with 25006.
 	readOnly bool
+	// implicit marks the implicit block of a script run with
+	// ExecOptions.Implicit: it ends with the script (see implicitBlock).
+	implicit bool
 	// failed is set when a statement of the block failed: its writes are
 	// discarded and COMMIT rolls back.
 	failed bool
@@ -265,7 +268,9 @@ func (r *stmtRun) savepointStmt(ctx context.Context, u *parser.Transaction) erro
 		r.res.Tag = "ROLLBACK"
 	}
 	tx := s.tx
-	if tx == nil {
+	if tx == nil || tx.implicit {
+		// A savepoint in an implicit block could not survive its end at
+		// the first error: PostgreSQL refuses it too.
 		return &codeError{code: codeNoActiveTx, msg: what + " can only be used in transaction blocks"}
 	}
 	if u.Word == "SAVEPOINT" {
@@ -344,8 +349,12 @@ func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error 
 	case "SAVEPOINT", "RELEASE", "ROLLBACK TO":
 		return r.savepointStmt(ctx, u)
 	case "BEGIN":
-		if s.tx == nil {
+		switch {
+		case s.tx == nil:
 			s.tx = &txBlock{begin: r.info.Pos, readOnly: u.ReadOnly, seen: map[string]targetVersion{}}
+		case s.tx.implicit:
+			// The statements before it join the block, as in PostgreSQL.
+			s.tx.implicit, s.tx.begin, s.tx.readOnly = false, r.info.Pos, u.ReadOnly
 		}
 		return nil
 	case "ROLLBACK":
@@ -363,6 +372,55 @@ func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error 
 		return nil
 	}
 	return r.commitBlock(ctx, tx)
+}
+
+// A script run with ExecOptions.Implicit (a simple Query message of the
+// wire protocol) that holds several statements runs them in an implicit
+// transaction block when no block is open, as PostgreSQL does: their
+// writes are staged and published together when the script ends without
+// an error, and discarded when a statement fails. BEGIN in the script
+// turns the implicit block into a regular one (the statements before it
+// join it); COMMIT and ROLLBACK end it, and the statements after them run
+// in a new implicit block. SAVEPOINT is refused in an implicit block
+// (25P01). CREATE OR REPLACE TABLE ... AS of an existing table, which
+// cannot run in a block, commits the implicit block so far and runs on
+// its own.
+
+// beginImplicit opens an implicit block when none is open.
+func (s *Session) beginImplicit(pos parser.Position) {
+	if s.tx == nil {
+		s.tx = &txBlock{begin: pos, implicit: true, seen: map[string]targetVersion{}}
+	}
+}
+
+// endImplicit ends the open implicit block, if any: it commits it when
+// commit is set and the block did not fail, and discards it otherwise.
+func (s *Session) endImplicit(ctx context.Context, rs *runState, commit bool) error {
+	tx := s.tx
+	if tx == nil || !tx.implicit {
+		return nil
+	}
+	s.tx = nil
+	if !commit || tx.failed {
+		tx.discard(ctx)
+		return nil
+	}
+	r := &stmtRun{s: s, rs: rs, res: &StmtResult{}, info: StmtInfo{Kind: "COMMIT", Pos: rs.src.Position(0)}}
+	if err := r.commitBlock(ctx, tx); err != nil {
+		return r.stmtError(err)
+	}
+	return nil
+}
+
+// runsAlone reports whether a statement cannot run in a block that
+// stages writes: CREATE OR REPLACE TABLE ... AS of an existing table.
+func (s *Session) runsAlone(st planner.BoundStmt) bool {
+	cs, ok := st.(*planner.CreateStmt)
+	if !ok || cs.Query == nil || cs.Object == nil || cs.Object.Kind != catalog.ObjectTable || cs.Mode != catalog.CreateOrReplace {
+		return false
+	}
+	old, exists := s.eng.cat.Lookup(cs.Object.Name)
+	return exists && old.Kind == catalog.ObjectTable
 }
 
 // commitBlock publishes a block's staged writes: it takes the write locks
