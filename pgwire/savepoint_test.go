@@ -224,3 +224,70 @@ committed 2
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
 }
+
+// TestImplicitTransactionPgx: a simple Query message of several
+// statements is one transaction, as in PostgreSQL.
+func TestImplicitTransactionPgx(t *testing.T) {
+	ts := startServer(t, Config{})
+	ctx := context.Background()
+	a, b := ts.connect(t), ts.connect(t)
+	simple := func(q string) error {
+		t.Helper()
+		_, err := a.Exec(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		return err
+	}
+	if err := simple("CREATE TABLE t (id BIGINT, v VARCHAR); CREATE TABLE u (id BIGINT)"); err != nil {
+		t.Fatal(err)
+	}
+	// The error in the third statement undoes the first two (two tables).
+	if err := simple("INSERT INTO t VALUES (1, 'a'); INSERT INTO u VALUES (1); SELECT 1/0; INSERT INTO t VALUES (2, 'b')"); pgCode(err) != "22012" {
+		t.Fatalf("error %v, want 22012", err)
+	}
+	if st := a.PgConn().TxStatus(); st != 'I' {
+		t.Errorf("status after the failed message %c, want I", st)
+	}
+	if n, m := count(t, b, "t"), count(t, b, "u"); n != 0 || m != 0 {
+		t.Errorf("rows after the failed message: t %d, u %d; want none", n, m)
+	}
+	if n := stagingDirs(t, ts, "t"); n != 0 {
+		t.Errorf("%d staging directories left", n)
+	}
+	// Without an error both commit, and the statements see each other's
+	// writes.
+	rr := a.PgConn().Exec(ctx, "INSERT INTO t VALUES (1, 'a'); INSERT INTO u SELECT id FROM t; SELECT count(*) FROM u")
+	res, err := rr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || string(res[2].Rows[0][0]) != "1" {
+		t.Fatalf("results %+v", res)
+	}
+	if n, m := count(t, b, "t"), count(t, b, "u"); n != 1 || m != 1 {
+		t.Errorf("rows after the message: t %d, u %d; want 1, 1", n, m)
+	}
+	// BEGIN ... COMMIT in the message: what COMMIT ended stays, the rest
+	// is a new implicit transaction the error undoes.
+	if err := simple("BEGIN; INSERT INTO t VALUES (2, 'b'); COMMIT; INSERT INTO t VALUES (3, 'c'); SELECT 1/0"); pgCode(err) != "22012" {
+		t.Fatalf("error %v, want 22012", err)
+	}
+	if n := count(t, b, "t"); n != 2 {
+		t.Errorf("rows after BEGIN/COMMIT and an error: %d, want 2", n)
+	}
+	// BEGIN without COMMIT leaves the block open, holding the statements
+	// before it too.
+	if err := simple("INSERT INTO t VALUES (4, 'd'); BEGIN; INSERT INTO t VALUES (5, 'e')"); err != nil {
+		t.Fatal(err)
+	}
+	if st := a.PgConn().TxStatus(); st != 'T' {
+		t.Errorf("status after BEGIN in the message %c, want T", st)
+	}
+	if n := count(t, b, "t"); n != 2 {
+		t.Errorf("another connection sees %d rows, want 2", n)
+	}
+	if err := simple("COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, b, "t"); n != 4 {
+		t.Errorf("rows after COMMIT: %d, want 4", n)
+	}
+}
