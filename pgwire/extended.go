@@ -333,10 +333,12 @@ func (c *conn) closeMsg(m *pgproto3.Close) error {
 // Describe promised: as many columns, and for each column in binary
 // format the same type (a column of only NULLs fits any type). The client
 // decodes binary values by the described type, so a mismatch would be
-// garbage on its side: it is an error instead.
+// garbage on its side: it is an error instead, PostgreSQL's for a prepared
+// statement whose result changed (0A000), as after a DDL that changed the
+// columns it reads.
 func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16) error {
 	if len(cols) != schema.NumFields() {
-		return &codedError{code: "XX000", msg: fmt.Sprintf("the statement returned %d columns but was described with %d; prepare it again",
+		return &codedError{code: "0A000", msg: fmt.Sprintf("cached plan must not change result type: the statement returns %d columns but was described with %d; prepare it again",
 			schema.NumFields(), len(cols))}
 	}
 	for i, f := range schema.Fields() {
@@ -345,7 +347,7 @@ func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16
 		}
 		t, err := catalog.FromArrow(f.Type)
 		if err != nil || t.PGOID() != cols[i].Type.PGOID() {
-			return &codedError{code: "XX000", msg: fmt.Sprintf("column %q was described as %s but returns %s; prepare the statement again",
+			return &codedError{code: "0A000", msg: fmt.Sprintf("cached plan must not change result type: column %q was described as %s but returns %s; prepare the statement again",
 				f.Name, cols[i].Type.PGName(), f.Type)}
 		}
 	}
