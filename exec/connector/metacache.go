@@ -230,8 +230,9 @@ func (c *FileConnector) metaCache() *metaCache {
 	return c.meta
 }
 
-// manifestVersion stats a directory's manifest; ok is false when there
-// is none (or it cannot be read).
+// manifestVersion stats a directory's manifest on the local file system;
+// ok is false when there is none (or it cannot be read), and for other
+// file systems.
 func manifestVersion(ctx context.Context, fs FS, dir string) (fileVersion, bool) {
 	name := joinName(dir, manifestName)
 	if _, ok := fs.(LocalFS); ok {
@@ -245,11 +246,10 @@ func manifestVersion(ctx context.Context, fs FS, dir string) (fileVersion, bool)
 		}
 		return v, true
 	}
-	fi, err := fs.Stat(ctx, name)
-	if err != nil {
-		return fileVersion{}, false
-	}
-	return fileVersion{size: fi.Size, mtime: fi.ModTime}, true
+	// On S3 a modification time has whole seconds and no inode tells two
+	// versions apart: a manifest another writer replaced within the same
+	// second by one of the same size would go unnoticed. Not cached.
+	return fileVersion{}, false
 }
 
 // list lists a source as listSource does, through the metadata cache for
