@@ -28,6 +28,9 @@ type prepared struct {
 	// paramOIDs are the parameter types: the client's where it gave one,
 	// the planner's inference elsewhere.
 	paramOIDs []uint32
+	// declared are the types the client gave in Parse (0: none): with
+	// the text, they key the session's plan cache.
+	declared []uint32
 }
 
 // portal is a bound statement (Bind) ready to Execute.
@@ -92,7 +95,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 			return errInFailedBlock
 		}
 	}
-	ps := &prepared{query: m.Query}
+	ps := &prepared{query: m.Query, declared: append([]uint32(nil), m.ParameterOIDs...)}
 	if parser.IsCopy(m.Query) {
 		if _, diags := parser.ParseCopy(newSource(m.Query)); diags.HasErrors() {
 			return diags
@@ -103,7 +106,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 		c.be.Send(&pgproto3.ParseComplete{})
 		return nil
 	}
-	descs, diags := c.sess.Describe(ctx, newSource(m.Query))
+	descs, diags := c.sess.DescribeTyped(ctx, newSource(m.Query), ps.declared)
 	if diags.HasErrors() {
 		return diags
 	}
@@ -235,7 +238,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		return c.resume(p, limit)
 	}
 	obs := &observer{c: c}
-	opts := session.ExecOptions{Observer: obs, Params: p.params}
+	opts := session.ExecOptions{Observer: obs, Params: p.params, ParamTypes: p.stmt.declared}
 	if limit > 0 && p.stmt.desc.Columns != nil {
 		opts.Results = func(ctx context.Context, _ *session.StmtInfo, rows array.RecordReader) error {
 			if err := checkDescribed(p.stmt.desc.Columns, rows.Schema(), p.formats); err != nil {

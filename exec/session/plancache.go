@@ -3,7 +3,6 @@ package session
 import (
 	"container/list"
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -18,9 +17,11 @@ const DefaultPlanCache = 128
 // A session keeps the programs it compiled for the queries it runs again:
 // a wire client that prepares a statement once and executes it many times
 // (the extended protocol's named statements, or the unnamed one sent with
-// the same text) parses and binds it once. A program is used again only
-// for the same text, the same parameter types, the same catalog and the
-// same session state:
+// the same text: Parse describes it, Execute runs it, both from the same
+// program) parses and binds it once. A program is used again only for the
+// same text, the same parameter types declared by the client
+// (ExecOptions.ParamTypes; the binder infers the others from the text),
+// the same catalog and the same session state:
 //
 //   - the engine's catalog generation goes up after every statement of any
 //     session that may change the catalog (CREATE, DROP, CREATE/DROP
@@ -68,20 +69,17 @@ func (s *Session) PlanCacheStats() PlanCacheStats {
 	return PlanCacheStats{Hits: s.plans.hits, Misses: s.plans.miss, Entries: s.plans.lru.Len()}
 }
 
-// planKey is the cache key of a script run with the given parameters.
-func (s *Session) planKey(text string, params []any) string {
+// planKey is the cache key of a script whose parameters the client
+// declared with the given types (PostgreSQL type OIDs, 0: not given).
+func (s *Session) planKey(text string, paramTypes []uint32) string {
 	var b strings.Builder
 	b.Grow(len(text) + 32)
 	b.WriteString(strconv.FormatUint(s.eng.catalogGen.Load(), 10))
 	b.WriteByte('/')
 	b.WriteString(strconv.FormatUint(s.planGen, 10))
-	for _, p := range params {
+	for _, t := range paramTypes {
 		b.WriteByte('/')
-		if p == nil {
-			b.WriteString("null")
-			continue
-		}
-		fmt.Fprintf(&b, "%T", p)
+		b.WriteString(strconv.FormatUint(uint64(t), 10))
 	}
 	b.WriteByte(0)
 	b.WriteString(text)
@@ -90,7 +88,7 @@ func (s *Session) planKey(text string, params []any) string {
 
 // compileCached compiles src, or returns the program compiled for the
 // same key before.
-func (s *Session) compileCached(ctx context.Context, src *parser.Source, params []any) (*planner.Program, parser.Diagnostics) {
+func (s *Session) compileCached(ctx context.Context, src *parser.Source, paramTypes []uint32) (*planner.Program, parser.Diagnostics) {
 	max := s.eng.cfg.PlanCache
 	if max == 0 {
 		max = DefaultPlanCache
@@ -102,7 +100,7 @@ func (s *Session) compileCached(ctx context.Context, src *parser.Source, params 
 		s.plans = &planCache{max: max, lru: list.New(), byKey: map[string]*list.Element{}}
 	}
 	c := s.plans
-	key := s.planKey(src.Text, params)
+	key := s.planKey(src.Text, paramTypes)
 	if el, ok := c.byKey[key]; ok {
 		c.lru.MoveToFront(el)
 		c.hits++

@@ -137,3 +137,33 @@ func TestMetaCache(t *testing.T) {
 	mustExec(t, s, `INSERT OVERWRITE m VALUES (8)`)
 	equalLines(t, "after a second INSERT OVERWRITE", paramRows(t, s, `SELECT id FROM m`), []string{"8"})
 }
+
+// Describe (a Parse) and Exec (its Execute) of the same text with the
+// same declared parameter types share one compiled program; other
+// declared types are another entry.
+func TestPlanCacheDescribeThenExec(t *testing.T) {
+	e := openEngine(t)
+	s := e.NewSession(Options{})
+	defer s.Close()
+	mustExec(t, s, `CREATE TABLE t (id BIGINT, s VARCHAR); INSERT INTO t VALUES (1, 'one')`)
+	q := `SELECT s FROM t WHERE id = $1`
+	before := s.PlanCacheStats()
+	if _, diags := s.DescribeTyped(context.Background(), parser.NewSource("q", q), []uint32{20}); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	run, err := s.Exec(context.Background(), parser.NewSource("q", q), ExecOptions{Params: []any{int64(1)}, ParamTypes: []uint32{20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Release()
+	after := s.PlanCacheStats()
+	if after.Hits != before.Hits+1 || after.Misses != before.Misses+1 {
+		t.Fatalf("Describe then Exec: %+v, before %+v: want one miss, then one hit", after, before)
+	}
+	if _, diags := s.DescribeTyped(context.Background(), parser.NewSource("q", q), []uint32{0}); diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if st := s.PlanCacheStats(); st.Misses != after.Misses+1 {
+		t.Fatalf("other declared types: %+v, want a miss", st)
+	}
+}

@@ -148,6 +148,10 @@ type ExecOptions struct {
 	// run fails when it did not already. A wire session leaves the block
 	// open for the client's next query.
 	Script bool
+	// ParamTypes are the PostgreSQL type OIDs the client declared for the
+	// parameters (0 or missing: not declared); they are part of the key
+	// of the session's plan cache (see compileCached).
+	ParamTypes []uint32
 	// Implicit runs a script of several statements in an implicit
 	// transaction block when no block is open: all its writes commit
 	// when it ends, or none when a statement fails (PostgreSQL's simple
@@ -212,7 +216,7 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 			}
 		}
 	}()
-	prog, diags := s.compileCached(ctx, src, opts.Params)
+	prog, diags := s.compileCached(ctx, src, opts.ParamTypes)
 	if diags.HasErrors() {
 		if s.tx != nil {
 			s.tx.fail(ctx)
