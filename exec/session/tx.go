@@ -292,6 +292,14 @@ func (r *stmtRun) savepointStmt(ctx context.Context, u *parser.Transaction) erro
 		return nil
 	}
 	sp := tx.savepoints[i]
+	for _, w := range tx.writes {
+		if w.seq >= sp.seq && !w.published && w.obj.Kind == catalog.ObjectStream && w.obj.Options["connector"] == "kafka" {
+			// The block's pushes into Kafka share one Kafka transaction,
+			// which cannot be undone in part.
+			return &codeError{code: parser.CodeFeature, msg: fmt.Sprintf("ROLLBACK TO SAVEPOINT cannot undo the push into Kafka stream %q", w.obj.Name),
+				detail: "the pushes of a transaction block into Kafka are one Kafka transaction; ROLLBACK the whole block"}
+		}
+	}
 	tx.savepoints = tx.savepoints[:i+1]
 	actx := context.WithoutCancel(ctx)
 	tx.writes = slices.DeleteFunc(tx.writes, func(w *stagedWrite) bool {
