@@ -281,9 +281,8 @@ func (j *Join) buildSide(ctx context.Context) error {
 				j.nullRows = append(j.nullRows, int32(i))
 			}
 		}
-		h := j.hs.hashRows(keys, n, nil)
 		j.table.reserve(n)
-		groups := j.table.insertHashed(keys, h, nil, skip)
+		groups := j.table.insertRows(keys, n, nil, skip)
 		ng := j.table.len()
 		j.head = make([]int32, ng)
 		for g := range j.head {
@@ -334,8 +333,7 @@ func (j *Join) startProbe(ctx context.Context, rec arrow.Record) error {
 	}
 	defer releaseArrays(keys)
 	j.leftNull = j.keyNulls(keys, n, j.leftNull)
-	h := j.hs.hashRows(keys, n, nil)
-	j.groups = j.table.lookup(keys, h, j.groups, j.leftNull)
+	j.groups = j.table.lookupRows(keys, n, j.groups, j.leftNull)
 	return nil
 }
 
