@@ -79,8 +79,14 @@ func TestKeyTableDirect(t *testing.T) {
 							skip[r] = true
 							keys[r] = int64(-7)
 						default:
-							// Negative keys, and a range that widens batch by batch.
-							keys[r] = rnd.Int63n(spread*int64(i+1)) - spread/2
+							// Negative keys; from the fifth batch on, a range
+							// that widens batch by batch (the table has groups
+							// when it stops being direct).
+							width := int64(1000)
+							if i >= 4 {
+								width = spread * int64(i+1)
+							}
+							keys[r] = rnd.Int63n(width) - width/2
 						}
 					}
 					if i%2 == 0 {
