@@ -3,10 +3,13 @@ package exec
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/decimal128"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
@@ -170,5 +173,80 @@ func TestDirectCover(t *testing.T) {
 	}
 	if d.lo != -5 || d.slots[15] != 1 {
 		t.Fatal("a refused cover changed the array")
+	}
+}
+
+// TestAddDecimal checks 128-bit addition across the 64-bit halves and its
+// overflow report, and that a decimal sum past 38 digits is an error
+// (when it ends).
+func TestAddDecimal(t *testing.T) {
+	max := decimal128.New(math.MaxInt64, math.MaxUint64)
+	min := decimal128.New(math.MinInt64, 0)
+	cases := []struct {
+		a, b decimal128.Num
+		want decimal128.Num
+		ok   bool
+	}{
+		{decimal128.FromI64(-5), decimal128.FromI64(3), decimal128.FromI64(-2), true},
+		{decimal128.New(0, math.MaxUint64), decimal128.FromI64(1), decimal128.New(1, 0), true},
+		{decimal128.New(1, 0), decimal128.FromI64(-1), decimal128.New(0, math.MaxUint64), true},
+		{max, decimal128.FromI64(1), min, false},
+		{min, decimal128.FromI64(-1), max, false},
+		{max, min, decimal128.FromI64(-1), true},
+	}
+	for _, c := range cases {
+		got, ok := addDecimal(c.a, c.b)
+		if ok != c.ok || (ok && got != c.want) {
+			t.Errorf("%s + %s = %s, %v; want %s, %v", c.a.BigInt(), c.b.BigInt(), got.BigInt(), ok, c.want.BigInt(), c.ok)
+		}
+	}
+	dt := &arrow.Decimal128Type{Precision: 38, Scale: 0}
+	st, err := newAggState(AggSum, []arrow.DataType{dt}, dt, newHasher())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewGoAllocator()
+	// 6e37 fits 38 digits, twice it does not (and still fits 127 bits).
+	big := decimal128.FromBigInt(new(big.Int).Mul(big.NewInt(6), new(big.Int).Exp(big.NewInt(10), big.NewInt(37), nil)))
+	arr := buildArray(t, mem, dt, []any{big, big})
+	defer arr.Release()
+	st.resize(1)
+	if err := st.update([]uint32{0, 0}, []arrow.Array{arr}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.finish(mem, 1); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("sum of two 38-digit values: %v, want out of range", err)
+	}
+}
+
+// TestHashShortBytes checks that equal strings hash equally wherever they
+// sit in their arrays' buffers (the packed read of short values near the
+// end of a buffer takes another path), and that values differing only in
+// trailing zero bytes or length hash differently.
+func TestHashShortBytes(t *testing.T) {
+	mem := memory.NewGoAllocator()
+	vals := []any{"", "a", "a\x00", "ab", "R", "F", "12345678", "123456789", "abcdefghijklmnopq", nil, "zz"}
+	a := buildArray(t, mem, arrow.BinaryTypes.String, vals)
+	defer a.Release()
+	// The same values, reversed, so that each sits elsewhere (the last
+	// value of a is the first of b and the other way round).
+	rev := make([]any, len(vals))
+	for i, v := range vals {
+		rev[len(vals)-1-i] = v
+	}
+	b := buildArray(t, mem, arrow.BinaryTypes.String, rev)
+	defer b.Release()
+	hs := newHasher()
+	ha := hs.hashRows([]arrow.Array{a}, a.Len(), nil)
+	hb := hs.hashRows([]arrow.Array{b}, b.Len(), nil)
+	seen := map[uint64]any{}
+	for i := range vals {
+		if ha[i] != hb[len(vals)-1-i] {
+			t.Errorf("%q hashes to %x and %x", vals[i], ha[i], hb[len(vals)-1-i])
+		}
+		if o, dup := seen[ha[i]]; dup {
+			t.Errorf("%q and %q hash alike", vals[i], o)
+		}
+		seen[ha[i]] = vals[i]
 	}
 }
