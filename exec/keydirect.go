@@ -144,7 +144,8 @@ func directInsertOf[T int32 | int64](t *keyTable, k *fixedKey[T], col arrow.Arra
 			if *s == 0 {
 				t.n++
 				*s = uint32(t.n)
-				k.push(i)
+				k.vals = append(k.vals, x)
+				k.valid = append(k.valid, true)
 			}
 			groups[i] = *s - 1
 		}
