@@ -25,9 +25,10 @@ type directIndex struct {
 	null  uint32
 }
 
-// Bounds of the direct array: it spans at most directPerGroup slots per
-// group (a hash table costs about as many bytes per group as 8 slots do)
-// plus directMinSpan, and never more than directMaxSpan.
+// Bounds of the direct array: the keys span at most directPerGroup slots
+// per group (a hash table costs about as many bytes per group as 8 slots
+// do) plus directMinSpan, and never more than directMaxSpan; the array
+// grows by doubling, so it may hold up to twice the span.
 const (
 	directMinSpan  = 1 << 16
 	directPerGroup = 16
@@ -69,19 +70,26 @@ func (d *directIndex) cover(lo, hi int64, groups int) bool {
 		return true
 	}
 	// Grow geometrically (keys arriving in ascending order would otherwise
-	// copy the array at every batch), toward higher keys.
+	// copy the array at every batch), toward the side the keys grew on.
 	size := span
+	down := false
 	if len(d.slots) > 0 {
-		size = max(span, min(limit, 2*uint64(len(d.slots))))
+		size = max(span, min(directMaxSpan, 2*uint64(len(d.slots))))
+		down = lo < d.lo
 	}
-	if lo+int64(size-1) < lo {
-		size = span // would overflow int64 past hi: no slack
+	base := lo
+	if down {
+		if base = hi - int64(size-1); base > hi {
+			base, size = lo, span // would overflow int64: no slack
+		}
+	} else if lo+int64(size-1) < lo {
+		size = span
 	}
 	slots := make([]uint32, size)
 	if len(d.slots) > 0 {
-		copy(slots[d.lo-lo:], d.slots)
+		copy(slots[d.lo-base:], d.slots)
 	}
-	d.lo, d.slots = lo, slots
+	d.lo, d.slots = base, slots
 	return true
 }
 

@@ -165,6 +165,15 @@ func TestDirectCover(t *testing.T) {
 	if !d.cover(-5, 30, 2) || d.lo != -5 || d.slots[15] != 1 || d.slots[25] != 2 {
 		t.Fatalf("cover(-5, 30): lo %d, slot of 10 = %d, of 20 = %d", d.lo, d.slots[15], d.slots[25])
 	}
+	// One key more above doubles the array (upward); one below doubles it
+	// again, with the room below.
+	if !d.cover(31, 31, 2) || d.lo != -5 || len(d.slots) != 72 || d.slots[15] != 1 {
+		t.Fatalf("cover(31, 31): lo %d, %d slots", d.lo, len(d.slots))
+	}
+	if !d.cover(-6, -6, 2) || d.lo != 66-143 || len(d.slots) != 144 || d.slots[10-d.lo] != 1 || d.slots[20-d.lo] != 2 {
+		t.Fatalf("cover(-6, -6): lo %d, %d slots", d.lo, len(d.slots))
+	}
+	d = &directIndex{lo: -5, slots: d.slots[-5-d.lo : 31-d.lo], null: notFound}
 	if d.cover(0, int64(directLimit(2)), 2) {
 		t.Fatal("cover accepted a span over the limit")
 	}
