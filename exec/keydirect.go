@@ -226,8 +226,9 @@ func directLookupOf[T int32 | int64](d *directIndex, vals []T, v validity, group
 	}
 }
 
-// undirect turns a direct table into a hash table holding the same groups.
-func (t *keyTable) undirect() {
+// undirect turns a direct table into a hash table holding the same groups,
+// with room for more groups.
+func (t *keyTable) undirect(more int) {
 	t.dir = nil
 	t.hashes = make([]uint64, t.n, max(t.n, 64))
 	switch k := t.cols[0].(type) {
@@ -237,7 +238,7 @@ func (t *keyTable) undirect() {
 		hashStored(t.hs, k, t.hashes)
 	}
 	size := uint64(64)
-	for size < uint64(2*t.n+2) {
+	for size < uint64(2*(t.n+more)+2) {
 		size *= 2
 	}
 	t.slots = make([]uint64, size/2)

@@ -68,7 +68,7 @@ func TestKeyTableDirect(t *testing.T) {
 					t.Fatalf("a table over one %s key does not start direct", dt)
 				}
 				hashed, _ := newKeyTable(tab.hs, []arrow.DataType{dt})
-				hashed.undirect()
+				hashed.undirect(0)
 				ref := refGroups{}
 				batch := func(i int) ([]any, []bool) {
 					n := 1 + rnd.Intn(3000)

@@ -318,7 +318,7 @@ func (t *keyTable) insertRows(cols []arrow.Array, n int, groups []uint32, skip [
 		if g, ok := t.directInsert(cols[0], n, groups, skip); ok {
 			return g
 		}
-		t.undirect()
+		t.undirect(n)
 	}
 	t.hbuf = t.hs.hashRows(cols, n, t.hbuf)
 	return t.insertHashed(cols, t.hbuf, groups, skip)
@@ -346,7 +346,7 @@ func (t *keyTable) insertHashed(cols []arrow.Array, h []uint64, groups []uint32,
 		if g, ok := t.directInsert(cols[0], n, groups, skip); ok {
 			return g
 		}
-		t.undirect()
+		t.undirect(n)
 	}
 	if cap(groups) < n {
 		groups = make([]uint32, n)
