@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -304,11 +305,11 @@ func (s *sumFloat[T]) bytes() int64 { return sizeOf(s.sums) + sizeOf(s.has) }
 
 // addDecimal adds two 128-bit integers, reporting a wrap-around.
 func addDecimal(a, b decimal128.Num) (decimal128.Num, bool) {
-	r := a.Add(b)
-	if a.Sign() >= 0 && b.Sign() >= 0 && r.Sign() < 0 || a.Sign() < 0 && b.Sign() < 0 && r.Sign() >= 0 {
-		return r, false
-	}
-	return r, true
+	ah, bh := a.HighBits(), b.HighBits()
+	lo, carry := bits.Add64(a.LowBits(), b.LowBits(), 0)
+	hi := ah + bh + int64(carry)
+	// Signed overflow: both addends differ in sign from the sum.
+	return decimal128.New(hi, lo), (ah^hi)&(bh^hi) >= 0
 }
 
 // rescaleDecimal converts an unscaled value from scale from to scale to,
@@ -355,8 +356,10 @@ func (s *sumDecimal) update(groups []uint32, args []arrow.Array) error {
 		if g == notFound || !v.valid(i) {
 			continue
 		}
+		// Whether the sum fits its precision is checked once, in finish:
+		// only the 128 bits must not wrap on the way.
 		r, ok := addDecimal(s.sums[g], vals[i])
-		if !ok || !r.FitsInPrecision(38) {
+		if !ok {
 			return fmt.Errorf("sum: numeric value out of range for %s", s.out)
 		}
 		s.sums[g] = r

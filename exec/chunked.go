@@ -18,6 +18,57 @@ type chunked struct {
 	dt     arrow.DataType
 	arrs   []arrow.Array
 	starts []int // global row of each array's first row, then the total
+
+	// Per array, read once by prepare so that a take does not redo it for
+	// every array: the validity (nulls: some array has NULLs), the values
+	// (a [][]T of fixed-width ones) or the offsets and data of text.
+	vs    []validity
+	nulls bool
+	vals  any
+	offs  [][]int32
+	data  [][]byte
+}
+
+// prepare reads the arrays' buffers for takes. The column must not change
+// after it (joins probing in parallel share it).
+func (c *chunked) prepare() {
+	c.vs = make([]validity, len(c.arrs))
+	for i, a := range c.arrs {
+		c.vs[i] = validityOf(a)
+		c.nulls = c.nulls || c.vs[i].bm != nil
+	}
+	switch physOf(c.dt) {
+	case physInt8:
+		c.vals = chunkVals[int8](c.arrs)
+	case physInt16:
+		c.vals = chunkVals[int16](c.arrs)
+	case physInt32:
+		c.vals = chunkVals[int32](c.arrs)
+	case physInt64:
+		c.vals = chunkVals[int64](c.arrs)
+	case physFloat32:
+		c.vals = chunkVals[float32](c.arrs)
+	case physFloat64:
+		c.vals = chunkVals[float64](c.arrs)
+	case physDecimal:
+		c.vals = chunkVals[decimal128.Num](c.arrs)
+	case physInterval:
+		c.vals = chunkVals[arrow.MonthDayNanoInterval](c.arrs)
+	case physBytes:
+		c.offs = make([][]int32, len(c.arrs))
+		c.data = make([][]byte, len(c.arrs))
+		for i, a := range c.arrs {
+			c.offs[i], c.data[i] = bytesVals(a)
+		}
+	}
+}
+
+func chunkVals[T any](arrs []arrow.Array) [][]T {
+	out := make([][]T, len(arrs))
+	for i, a := range arrs {
+		out[i] = fixedVals[T](a)
+	}
+	return out
 }
 
 // rowRef is a row of a chunked column: the array and the row in it; a
@@ -39,12 +90,15 @@ func chunkStarts(sizes []int) []int {
 // locate maps global rows (negative: NULL) to chunk references.
 func locate(starts []int, rows []int32, out []rowRef) []rowRef {
 	out = out[:0]
+	c := 0 // the chunk of the previous row: rows often follow each other
 	for _, r := range rows {
 		if r < 0 {
 			out = append(out, rowRef{-1, 0})
 			continue
 		}
-		c := sort.SearchInts(starts, int(r)+1) - 1
+		if c+1 >= len(starts) || int(r) < starts[c] || int(r) >= starts[c+1] {
+			c = sort.SearchInts(starts, int(r)+1) - 1
+		}
 		out = append(out, rowRef{int32(c), r - int32(starts[c])})
 	}
 	return out
@@ -106,11 +160,13 @@ func (c *chunked) take(mem memory.Allocator, refs []rowRef) (arrow.Array, error)
 
 // chunkedValidity builds the validity bitmap of a gather from chunks.
 func chunkedValidity(mem memory.Allocator, c *chunked, refs []rowRef) (*memory.Buffer, int) {
-	vs := make([]validity, len(c.arrs))
-	need := false
-	for i, a := range c.arrs {
-		vs[i] = validityOf(a)
-		need = need || vs[i].bm != nil
+	vs, need := c.vs, c.nulls
+	if vs == nil {
+		vs = make([]validity, len(c.arrs))
+		for i, a := range c.arrs {
+			vs[i] = validityOf(a)
+			need = need || vs[i].bm != nil
+		}
 	}
 	if !need {
 		for _, r := range refs {
@@ -137,9 +193,9 @@ func chunkedValidity(mem memory.Allocator, c *chunked, refs []rowRef) (*memory.B
 }
 
 func takeChunkedFixed[T any](mem memory.Allocator, c *chunked, refs []rowRef) arrow.Array {
-	src := make([][]T, len(c.arrs))
-	for i, a := range c.arrs {
-		src[i] = fixedVals[T](a)
+	src, ok := c.vals.([][]T)
+	if !ok {
+		src = chunkVals[T](c.arrs)
 	}
 	var zero T
 	vb := rawBuffer(mem, len(refs)*int(unsafe.Sizeof(zero)))
@@ -172,10 +228,13 @@ func takeChunkedBool(mem memory.Allocator, c *chunked, refs []rowRef) arrow.Arra
 }
 
 func takeChunkedBytes(mem memory.Allocator, c *chunked, refs []rowRef) (arrow.Array, error) {
-	offs := make([][]int32, len(c.arrs))
-	data := make([][]byte, len(c.arrs))
-	for i, a := range c.arrs {
-		offs[i], data[i] = bytesVals(a)
+	offs, data := c.offs, c.data
+	if offs == nil {
+		offs = make([][]int32, len(c.arrs))
+		data = make([][]byte, len(c.arrs))
+		for i, a := range c.arrs {
+			offs[i], data[i] = bytesVals(a)
+		}
 	}
 	total := 0
 	for _, r := range refs {
@@ -224,6 +283,7 @@ func newChunkedRecords(schema *arrow.Schema, recs []arrow.Record) *chunkedRecord
 		for _, r := range recs {
 			col.arrs = append(col.arrs, r.Column(k))
 		}
+		col.prepare()
 		c.cols = append(c.cols, col)
 	}
 	return c

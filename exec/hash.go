@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"math"
 
@@ -141,6 +142,16 @@ func (hs *hasher) hashColumn(col arrow.Array, h []uint64, first bool) {
 		}
 	case physBytes:
 		offs, data := bytesVals(col)
+		if !hs.stable {
+			for i := range h {
+				x := uint64(nullHash)
+				if v.valid(i) {
+					x = hs.hashBytes(data[offs[i]:offs[i+1]], data, int(offs[i]))
+				}
+				hs.combine(&h[i], x, first)
+			}
+			return
+		}
 		for i := range h {
 			x := uint64(nullHash)
 			if v.valid(i) {
@@ -187,4 +198,23 @@ func floatBits(f float64) uint64 {
 		return 0x7ff8000000000001
 	}
 	return math.Float64bits(f)
+}
+
+// hashBytes hashes the value b, which starts at offset off of data: values
+// of up to 8 bytes (codes, flags, short names) are packed into a word and
+// mixed with their length, longer ones hashed with the seeded maphash.
+func (hs *hasher) hashBytes(b, data []byte, off int) uint64 {
+	n := len(b)
+	if n > 8 {
+		return maphash.Bytes(hs.seed, b)
+	}
+	var w uint64
+	if off+8 <= len(data) {
+		w = binary.LittleEndian.Uint64(data[off:]) & (^uint64(0) >> (64 - 8*n))
+	} else {
+		for k := n - 1; k >= 0; k-- {
+			w = w<<8 | uint64(b[k])
+		}
+	}
+	return mix64(w^hs.salt) + uint64(n)*0x9e3779b97f4a7c15
 }

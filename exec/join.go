@@ -281,9 +281,8 @@ func (j *Join) buildSide(ctx context.Context) error {
 				j.nullRows = append(j.nullRows, int32(i))
 			}
 		}
-		h := j.hs.hashRows(keys, n, nil)
 		j.table.reserve(n)
-		groups := j.table.insertHashed(keys, h, nil, skip)
+		groups := j.table.insertRows(keys, n, nil, skip)
 		ng := j.table.len()
 		j.head = make([]int32, ng)
 		for g := range j.head {
@@ -334,8 +333,7 @@ func (j *Join) startProbe(ctx context.Context, rec arrow.Record) error {
 	}
 	defer releaseArrays(keys)
 	j.leftNull = j.keyNulls(keys, n, j.leftNull)
-	h := j.hs.hashRows(keys, n, nil)
-	j.groups = j.table.lookup(keys, h, j.groups, j.leftNull)
+	j.groups = j.table.lookupRows(keys, n, j.groups, j.leftNull)
 	return nil
 }
 
@@ -347,6 +345,28 @@ func (j *Join) candidates() bool {
 	n := int(j.cur.NumRows())
 	semi := j.spec.Kind.leftOnly()
 	rsemi := j.spec.Kind.rightOnly()
+	if !semi && !rsemi && j.table != nil && !j.spec.NullAware {
+		// Inner, left, right and full joins: follow each probe row's
+		// chain of build rows (pos -1: the chain is not started).
+		groups, head, next := j.groups, j.head, j.next
+		for j.row < n && len(j.lidx) < j.batchSize {
+			i := j.row
+			if j.pos < 0 {
+				g := groups[i]
+				if g == notFound {
+					j.row++
+					continue
+				}
+				j.pos = head[g]
+			} else if j.pos = next[j.pos]; j.pos < 0 {
+				j.advance()
+				continue
+			}
+			j.lidx = append(j.lidx, int32(i))
+			j.ridx = append(j.ridx, j.pos)
+		}
+		return len(j.lidx) > 0
+	}
 	for j.row < n && len(j.lidx) < j.batchSize {
 		i := j.row
 		if semi && j.lMatched[i] {
@@ -410,7 +430,15 @@ func (j *Join) nextCandidate(i int) int32 {
 // NULLs on that side.
 func (j *Join) gather(schema *arrow.Schema, lidx, ridx []int32, leftOnly bool) (arrow.Record, error) {
 	cols := make([]arrow.Array, 0, schema.NumFields())
-	for _, c := range j.cur.Columns() {
+	if identity(lidx, int(j.cur.NumRows())) {
+		// Every probe row once, in order (a foreign key whose rows all
+		// match): the probe columns as they are.
+		for _, c := range j.cur.Columns() {
+			c.Retain()
+			cols = append(cols, c)
+		}
+	}
+	for _, c := range j.cur.Columns()[len(cols):] {
 		a, err := takeArray(j.mem.Alloc, c, lidx)
 		if err != nil {
 			releaseArrays(cols)
@@ -430,6 +458,19 @@ func (j *Join) gather(schema *arrow.Schema, lidx, ridx []int32, leftOnly bool) (
 		}
 	}
 	return newRecord(schema, cols, len(lidx)), nil
+}
+
+// identity reports whether idx is 0, 1, ..., n-1.
+func identity(idx []int32, n int) bool {
+	if len(idx) != n {
+		return false
+	}
+	for i, x := range idx {
+		if int(x) != i {
+			return false
+		}
+	}
+	return true
 }
 
 // pairs turns the current candidates into output: it applies the

@@ -241,10 +241,13 @@ type keyTable struct {
 	hashes []uint64 // per group
 	n      int
 	hbuf   []uint64
+	// dir, when set, indexes the groups of a single integer key directly
+	// (keydirect.go); slots and hashes are then unused.
+	dir *directIndex
 }
 
 func newKeyTable(hs *hasher, types []arrow.DataType) (*keyTable, error) {
-	t := &keyTable{hs: hs, slots: make([]uint64, 64), mask: 63}
+	t := &keyTable{hs: hs, slots: make([]uint64, 64), mask: 63, dir: newDirectIndex(types)}
 	for _, dt := range types {
 		c, err := newKeyCol(dt)
 		if err != nil {
@@ -258,6 +261,12 @@ func newKeyTable(hs *hasher, types []arrow.DataType) (*keyTable, error) {
 // reserve sizes the table for n groups, so that inserting them does not
 // rehash.
 func (t *keyTable) reserve(n int) {
+	if t.dir != nil {
+		for _, c := range t.cols {
+			c.reserve(n)
+		}
+		return
+	}
 	size := uint64(64)
 	for size < uint64(2*n+2) {
 		size *= 2
@@ -298,14 +307,47 @@ func (t *keyTable) eqRow(g uint32, row int) bool {
 // the next ids in row order, so the first row of a new group g is the row
 // where g first appears.
 func (t *keyTable) insert(cols []arrow.Array, n int, groups []uint32) []uint32 {
+	return t.insertRows(cols, n, groups, nil)
+}
+
+// insertRows is insert where rows with skip set (when skip is not nil) get
+// notFound and are not inserted; it hashes the rows only when the table is
+// not direct.
+func (t *keyTable) insertRows(cols []arrow.Array, n int, groups []uint32, skip []bool) []uint32 {
+	if t.dir != nil {
+		if g, ok := t.directInsert(cols[0], n, groups, skip); ok {
+			return g
+		}
+		t.undirect(n)
+	}
 	t.hbuf = t.hs.hashRows(cols, n, t.hbuf)
-	return t.insertHashed(cols, t.hbuf, groups, nil)
+	return t.insertHashed(cols, t.hbuf, groups, skip)
+}
+
+// direct reports whether the table indexes its keys directly, so that
+// lookups need no hashes.
+func (t *keyTable) direct() bool { return t.dir != nil }
+
+// lookupRows is lookup that hashes the rows (into t.hbuf) only when the
+// table needs the hashes.
+func (t *keyTable) lookupRows(cols []arrow.Array, n int, groups []uint32, skip []bool) []uint32 {
+	if t.dir != nil {
+		return t.directLookup(cols[0], n, groups, skip)
+	}
+	t.hbuf = t.hs.hashRows(cols, n, t.hbuf)
+	return t.lookup(cols, t.hbuf, groups, skip)
 }
 
 // insertHashed is insert with precomputed hashes; rows where skip is set
 // (when skip is not nil) get notFound and are not inserted.
 func (t *keyTable) insertHashed(cols []arrow.Array, h []uint64, groups []uint32, skip []bool) []uint32 {
 	n := len(h)
+	if t.dir != nil {
+		if g, ok := t.directInsert(cols[0], n, groups, skip); ok {
+			return g
+		}
+		t.undirect(n)
+	}
 	if cap(groups) < n {
 		groups = make([]uint32, n)
 	}
@@ -352,6 +394,9 @@ func (t *keyTable) insertHashed(cols []arrow.Array, h []uint64, groups []uint32,
 // the table; rows where skip is set get notFound.
 func (t *keyTable) lookup(cols []arrow.Array, h []uint64, groups []uint32, skip []bool) []uint32 {
 	n := len(h)
+	if t.dir != nil {
+		return t.directLookup(cols[0], n, groups, skip)
+	}
 	if cap(groups) < n {
 		groups = make([]uint32, n)
 	}
@@ -414,6 +459,9 @@ func (t *keyTable) keys(mem memory.Allocator, from, to int) ([]arrow.Array, erro
 // bytes is the memory the table holds.
 func (t *keyTable) bytes() int64 {
 	n := int64(len(t.slots))*8 + int64(cap(t.hashes))*8
+	if t.dir != nil {
+		n += int64(len(t.dir.slots)) * 4
+	}
 	for _, c := range t.cols {
 		n += c.bytes()
 	}

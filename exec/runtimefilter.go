@@ -61,7 +61,6 @@ type filterOp struct {
 	off        bool
 	keys       []arrow.Array
 	skip       []bool
-	hbuf       []uint64
 	groups     []uint32
 	sel        []int32
 }
@@ -110,8 +109,7 @@ func (o *filterOp) Next(ctx context.Context) (Batch, bool, error) {
 				}
 			}
 		}
-		o.hbuf = o.table.hs.hashRows(o.keys, n, o.hbuf)
-		o.groups = o.table.lookup(o.keys, o.hbuf, o.groups, o.skip)
+		o.groups = o.table.lookupRows(o.keys, n, o.groups, o.skip)
 		o.sel = o.sel[:0]
 		for i, g := range o.groups {
 			if g != notFound {

@@ -75,7 +75,9 @@ func (r *parquetReader) open(ctx context.Context) error {
 	// the reader copies each whole column chunk twice into fresh memory.
 	props := parquet.NewReaderProperties(memory.DefaultAllocator)
 	props.BufferedStreamEnabled = true
-	props.BufferSize = 64 << 10
+	// A small file needs no 64 KiB buffer per column chunk: no chunk is
+	// larger than the file.
+	props.BufferSize = max(min(64<<10, r.f.Size()), 1)
 	ropts := []file.ReadOption{file.WithReadProps(props)}
 	if r.fc.meta != nil {
 		ropts = append(ropts, file.WithMetadata(r.fc.meta))
