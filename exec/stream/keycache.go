@@ -371,11 +371,15 @@ func (c *keyCache) build(b *pebble.Batch) error {
 	if err := it.Close(); err != nil {
 		return fmt.Errorf("reading pipeline state: %w", err)
 	}
-	// Dirty keys new to the store are not in it yet: they count too.
+	// Dirty keys new to the store are not in it yet, nor the keys of the
+	// side batch: they count too.
 	for _, e := range c.dirty {
 		if e.isNew {
 			keys = append(keys, []byte(e.key))
 		}
+	}
+	for _, e := range c.epoch {
+		keys = append(keys, []byte(e.key))
 	}
 	c.bloom = newBloom(2 * (n + len(keys)))
 	if n > 0 {

@@ -46,6 +46,9 @@ func TestKeyCache(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if i == 150 && epoch%4 == 2 {
+				c.added = c.bloom.capacity + 1 // rebuilt amid an epoch
+			}
 			key := []byte(fmt.Sprintf("k%04d", rng.Intn(2000)))
 			e, err := c.get(b, key)
 			if err != nil {
