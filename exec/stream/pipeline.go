@@ -339,22 +339,13 @@ func (p *Pipeline) compileWindow(agg *planner.Aggregate) (*window, error) {
 		if e == nil {
 			return 0, nil
 		}
-		ev, err := p.spec.Compile(e, arrow.NewSchema(nil, nil))
+		v, ok, err := p.constInterval(e)
 		if err != nil {
 			return 0, err
 		}
-		rec := array.NewRecord(arrow.NewSchema(nil, nil), nil, 1)
-		defer rec.Release()
-		a, err := ev.Eval(context.Background(), rec)
-		if err != nil {
-			return 0, err
-		}
-		defer a.Release()
-		iv, ok := a.(*array.MonthDayNanoInterval)
-		if !ok || iv.IsNull(0) {
+		if !ok {
 			return 0, fmt.Errorf("window size %s is not an INTERVAL", e)
 		}
-		v := iv.Value(0)
 		if v.Months != 0 {
 			return 0, fmt.Errorf("window size %s must not be in months or years", e)
 		}
