@@ -398,7 +398,7 @@ func (j *streamJoin) probeInputs(s int, in arrow.Record, lo, hi int64, leftCols 
 	own = map[*catalog.Object]opener{
 		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
 		objs[o]: func(c []int) (exec.Operator, error) {
-			return &chunkScan{p: j.p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix(o), from: from, to: to}, nil
+			return &chunkScan{storedRows: storedRows{p: j.p, schema: exec.SchemaOf(cols[o]), cols: c, check: true}, prefix: joinPrefix(o), from: from, to: to}, nil
 		},
 	}
 	return &planner.Scan{Object: objs[0], Columns: cols[0]}, &planner.Scan{Object: objs[1], Columns: cols[1]}, own

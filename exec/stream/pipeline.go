@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -941,7 +940,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 	aggPlan.Input = &planner.Scan{Object: stateObj, Columns: in}
 	r := &router{fallback: p.spec.Scans, own: map[*catalog.Object]func([]int) (exec.Operator, error){
 		stateObj: func(cols []int) (exec.Operator, error) {
-			return &stateScan{p: p, schema: exec.SchemaOf(in), cols: cols, to: readTo}, nil
+			return &stateScan{storedRows: storedRows{p: p, schema: exec.SchemaOf(in), cols: cols}, to: readTo}, nil
 		},
 	}}
 	op, err := p.spec.Build(ctx, &aggPlan, r, p.quarantineFunc())
@@ -1108,14 +1107,9 @@ func (s *fileScan) Close() error {
 
 // stateScan reads the buffered rows with drop time up to to.
 type stateScan struct {
-	p      *Pipeline
-	schema *arrow.Schema
-	cols   []int
-	to     int64
-	it     *pebble.Iterator
+	storedRows
+	to int64
 }
-
-func (s *stateScan) Schema() *arrow.Schema { return projectSchema(s.schema, s.cols) }
 
 func (s *stateScan) Open(ctx context.Context) error {
 	upper := rowEnd()
@@ -1128,25 +1122,5 @@ func (s *stateScan) Open(ctx context.Context) error {
 	}
 	s.it = it
 	it.First()
-	return nil
-}
-
-func (s *stateScan) Next(ctx context.Context) (exec.Batch, bool, error) {
-	if !s.it.Valid() {
-		return exec.Batch{}, false, s.it.Error()
-	}
-	rec, err := decodeRecord(bytes.Clone(s.it.Value()), s.p.spec.Mem.Alloc)
-	s.it.Next()
-	if err != nil {
-		return exec.Batch{}, false, fmt.Errorf("reading pipeline state: %w", err)
-	}
-	defer rec.Release()
-	return exec.Batch{Kind: exec.BatchData, Rec: project(rec, s.cols)}, true, nil
-}
-
-func (s *stateScan) Close() error {
-	if s.it != nil {
-		return s.it.Close()
-	}
 	return nil
 }
