@@ -45,18 +45,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		// The stream runtime runs these plans; they stay as written.
 		return n
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		changed := false
-		for i, k := range kids {
-			nk[i] = o.cse(k)
-			changed = changed || nk[i] != k
-		}
-		if changed {
-			n = withChildren(n, nk)
-		}
-	}
+	n = mapChangedChildren(n, o.cse)
 	switch x := n.(type) {
 	case *planner.Project:
 		if p, ok := x.Input.(*planner.Project); ok && identityPrefix(p) && isCSEFilter(p.Input) {

@@ -32,14 +32,7 @@ func (o *opt) decorrelate(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return o.cte(ref)
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i] = o.decorrelate(k)
-		}
-		n = withChildren(n, nk)
-	}
+	n = mapChildren(n, o.decorrelate)
 	switch n := n.(type) {
 	case *planner.Filter:
 		return o.decorrelateFilter(n)

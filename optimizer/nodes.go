@@ -20,6 +20,37 @@ func copyWith[T any, P interface {
 	return P(&c)
 }
 
+// mapChildren returns a copy of n with each child c replaced by f(c) (n
+// itself when it has no children). The rules that rewrite a plan bottom up
+// call it before they look at n.
+func mapChildren(n planner.Node, f func(planner.Node) planner.Node) planner.Node {
+	kids := n.Children()
+	if len(kids) == 0 {
+		return n
+	}
+	nk := make([]planner.Node, len(kids))
+	for i, k := range kids {
+		nk[i] = f(k)
+	}
+	return withChildren(n, nk)
+}
+
+// mapChangedChildren is mapChildren that returns n itself, not a copy,
+// when f returns every child unchanged.
+func mapChangedChildren(n planner.Node, f func(planner.Node) planner.Node) planner.Node {
+	kids := n.Children()
+	nk := make([]planner.Node, len(kids))
+	changed := false
+	for i, k := range kids {
+		nk[i] = f(k)
+		changed = changed || nk[i] != k
+	}
+	if !changed {
+		return n
+	}
+	return withChildren(n, nk)
+}
+
 // withChildren returns a copy of n with the given children (in the order
 // of n.Children()).
 func withChildren(n planner.Node, kids []planner.Node) planner.Node {
