@@ -167,17 +167,8 @@ func scanColumns(n *planner.Scan) []int {
 	return cols
 }
 
-// hasSubquery reports whether e holds a subquery.
-func hasSubquery(e planner.Expr) bool {
-	found := false
-	planner.WalkExpr(e, func(x planner.Expr) bool {
-		if _, ok := x.(*planner.Subquery); ok {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
+// hasSubquery reports whether e holds a subquery (planner.HasSubquery).
+func hasSubquery(e planner.Expr) bool { return planner.HasSubquery(e) }
 
 // parallelJoin splits a join whose probe side splits: the build side is
 // built once and shared. The probe side is the left input, or the right

@@ -28,7 +28,7 @@ func (o *opt) buildSides(n planner.Node) planner.Node {
 	n = mapChangedChildren(n, o.buildSides)
 	j, ok := n.(*planner.Join)
 	if !ok || (j.Kind != planner.SemiJoin && j.Kind != planner.AntiJoin && j.Kind != planner.LeftJoin) ||
-		j.Cond == nil || hasSubquery(j.Cond) {
+		j.Cond == nil || planner.HasSubquery(j.Cond) {
 		return n
 	}
 	l, r := o.card(j.Left), o.card(j.Right)

@@ -60,7 +60,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		// by position: with one, every input column stays where it is.
 		keep := false
 		for _, e := range x.Exprs {
-			keep = keep || hasSubquery(e)
+			keep = keep || planner.HasSubquery(e)
 		}
 		ins, exprs, ok := commonExprs(x.Input, x.Exprs, keep)
 		if !ok {
@@ -92,7 +92,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		}
 		keep := false
 		for _, e := range es {
-			keep = keep || hasSubquery(e)
+			keep = keep || planner.HasSubquery(e)
 		}
 		ins, out, ok := commonExprs(x.Input, es, keep)
 		if !ok {
@@ -170,7 +170,7 @@ func shareable(e planner.Expr) bool {
 	default:
 		return false
 	}
-	return !hasSubquery(e) && !hasOuter(e) && !hasVolatile(e)
+	return !planner.HasSubquery(e) && !hasOuter(e) && !hasVolatile(e)
 }
 
 // evaluatedArgs returns the parts of e that are evaluated for every row

@@ -357,7 +357,7 @@ func (o *opt) factorOr(c planner.Expr) []planner.Expr {
 				break
 			}
 		}
-		if inAll && !hasSubquery(x) {
+		if inAll && !planner.HasSubquery(x) {
 			dup := false
 			for _, y := range common {
 				if planner.EqualExpr(x, y) {

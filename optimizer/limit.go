@@ -52,7 +52,7 @@ func (o *opt) pushLimit(l *planner.Limit) planner.Node {
 	switch in := l.Input.(type) {
 	case *planner.Project:
 		for _, e := range in.Exprs {
-			if hasSubquery(e) {
+			if planner.HasSubquery(e) {
 				return l
 			}
 		}

@@ -64,7 +64,7 @@ func isStrict(e planner.Expr) bool {
 // when c is not such a condition).
 func rejectedCols(c planner.Expr) colSet {
 	call, ok := c.(*planner.Call)
-	if !ok || !rejecting(call.Name) || hasSubquery(c) {
+	if !ok || !rejecting(call.Name) || planner.HasSubquery(c) {
 		return nil
 	}
 	if call.Name == "in_list" {

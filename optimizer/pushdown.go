@@ -118,7 +118,7 @@ func movable(e planner.Expr, exprs []planner.Expr) bool {
 			return false
 		}
 		x := exprs[c]
-		if hasSubquery(x) || hasOuter(x) {
+		if planner.HasSubquery(x) || hasOuter(x) {
 			return false
 		}
 		bad := false
