@@ -51,7 +51,15 @@ func AppendFloatShortest(dst []byte, f float64, bits int) []byte {
 
 // AppendDate appends a day number as PostgreSQL writes a DATE:
 // YYYY-MM-DD, and YYYY-MM-DD BC for years before 1.
-func AppendDate(dst []byte, days int64) []byte { return appendDate(dst, days) }
+func AppendDate(dst []byte, days int64) []byte {
+	y, m, d := civil(days)
+	if y < 1 || y > 9999 {
+		return appendDate(dst, days)
+	}
+	// Four-digit years, the common case, without strconv.
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+}
 
 // AppendClock appends microseconds as HH:MM:SS[.ffffff], trailing zeros of
 // the fraction trimmed; hours are not wrapped at 24 (an interval's clock
