@@ -100,6 +100,7 @@ func optionTable(kind parser.ObjectKind, connector string) (specs []optionSpec, 
 				{name: "topic", kind: valText, required: true},
 				{name: "group_id", kind: valText},
 				{name: "start_offset", kind: valEnum, values: []string{"earliest", "latest"}},
+				{name: "key", kind: valIdent},
 				{name: "format", kind: valEnum, values: []string{"csv", "json"}, required: true},
 			}
 			return append(append(specs, csvTextOptions()...),
@@ -186,7 +187,7 @@ func (c *optionsChecker) errorf(span parser.Span, hint, format string, args ...a
 //	                 sample_rows batch_size
 //	STREAM (file)    the SOURCE options, idle_timeout, quiet_period
 //	STREAM (kafka)   connector* bootstrap_servers* topic* group_id
-//	                 start_offset format*(csv|json) delimiter quote escape
+//	                 start_offset key format*(csv|json) delimiter quote escape
 //	                 null_values on_error errors_path batch_size idle_timeout
 //	SINK (file)      connector path* format* header delimiter quote escape
 //	                 null_values compression mode partition_by catalog

@@ -34,7 +34,9 @@ type StateLayout struct {
 	// for none.
 	Window string `json:"window,omitempty"`
 	// Form is how a window aggregate keeps its state: "partial aggregates"
-	// (per window and group key, see PartialWindow) or "rows" (the input
+	// (per TUMBLE window and group key, see PartialWindow), "partial
+	// aggregates per pane" (a HOP window's: per pane of gcd(size, slide)
+	// and group key, merged into windows at emission) or "rows" (the input
 	// rows of the open windows); "" for the other operators.
 	Form string `json:"form,omitempty"`
 	// Fingerprint is a hash of Op, Keys, Values, Window and Form.
@@ -142,7 +144,12 @@ func stateOf(n Node) (StateLayout, string, bool) {
 			}
 			l.Window += " time=" + layoutExpr(w.Time)
 			l.Form = "rows"
-			if PartialWindow(x) {
+			switch {
+			case PartialWindow(x) && w.Kind == Hop:
+				// Since pane-based HOP windows, not the partial aggregates
+				// per window that earlier versions kept.
+				l.Form = "partial aggregates per pane"
+			case PartialWindow(x):
 				l.Form = "partial aggregates"
 			}
 		}

@@ -41,6 +41,13 @@ type parquetReader struct {
 	cols   []*column
 	cur    arrow.Record
 	curOff int64
+	// direct, when not nil, reads the columns in place of rr (every
+	// requested column has a direct plan); dsrc maps each output column to
+	// its array in direct's batches, and schema is the output schema.
+	direct *directReader
+	dsrc   []int
+	dtypes []arrow.DataType
+	schema *arrow.Schema
 	row    int64 // rows of the file consumed
 	count  int64 // rows left when no column is requested
 	noCols bool
@@ -172,6 +179,9 @@ func (r *parquetReader) open(ctx context.Context) error {
 		r.noCols, r.count = true, 0
 		return nil
 	}
+	if r.openDirect(pf, fr, leaves, groups, srcName, intDecimals) {
+		return nil
+	}
 	rr, err := fr.GetRecordReader(ctx, leaves, groups)
 	if err != nil {
 		return r.fileErr("invalid parquet file: %v", err)
@@ -233,6 +243,9 @@ func (r *parquetReader) next(ctx context.Context, n int) (arrow.Record, error) {
 		r.count -= m
 		return array.NewRecord(arrow.NewSchema(nil, nil), nil, m), nil
 	}
+	if r.direct != nil {
+		return r.nextDirect(n)
+	}
 	if r.cur == nil || r.curOff >= r.cur.NumRows() {
 		if r.cur != nil {
 			r.cur.Release()
@@ -271,6 +284,80 @@ func (r *parquetReader) next(ctx context.Context, n int) (arrow.Record, error) {
 		return array.NewRecord(ArrowSchema(r.fc.outputs), cols, m), nil
 	}
 	return r.slow(cols, int(m), base)
+}
+
+// openDirect sets up the direct reader when every requested column has a
+// direct plan (see directPlan) and reports whether it did.
+func (r *parquetReader) openDirect(pf *file.Reader, fr *pqarrow.FileReader, leaves, groups []int, srcName []string, intDecimals map[string]*arrow.Decimal128Type) bool {
+	sc := pf.MetaData().Schema
+	kinds := make([]directKind, len(leaves))
+	types := make([]arrow.DataType, len(leaves))
+	dsrc := make([]int, len(r.fc.outputs))
+	for k, out := range r.fc.outputs {
+		j := -1
+		for i, f := range fr.Manifest.Fields {
+			if f.Field.Name == srcName[k] {
+				j = i
+				break
+			}
+		}
+		if j < 0 {
+			return false
+		}
+		sf := fr.Manifest.Fields[j]
+		li := slices.Index(leaves, sf.ColIndex)
+		st := sf.Field.Type
+		if dt := intDecimals[srcName[k]]; dt != nil {
+			st = dt
+		}
+		col := sc.Column(sf.ColIndex)
+		kind := directPlan(col.PhysicalType(), st, out.Type.Arrow(), col.MaxDefinitionLevel(), col.MaxRepetitionLevel())
+		if li < 0 || kind == directNone {
+			return false
+		}
+		kinds[li], types[li], dsrc[k] = kind, st, li
+	}
+	r.direct = newDirectReader(pf, r.fc.mem, groups, leaves, kinds)
+	r.dsrc, r.dtypes = dsrc, types
+	r.schema = ArrowSchema(r.fc.outputs)
+	for _, out := range r.fc.outputs {
+		// Every type is the output type (directPlan asks it); NOT NULL
+		// and text checks still send a batch to slow.
+		r.pass = append(r.pass, true)
+		r.cols = append(r.cols, newColumn(r.fc.mem, out))
+	}
+	return true
+}
+
+// nextDirect returns the next batch of at most n rows from the direct
+// reader.
+func (r *parquetReader) nextDirect(n int) (arrow.Record, error) {
+	arrs, m, err := r.direct.read(n, r.dtypes)
+	if err != nil {
+		return nil, r.fileErr("reading row %d: %v", r.row+1, err)
+	}
+	if m == 0 {
+		return nil, io.EOF
+	}
+	base := r.row
+	r.row += int64(m)
+	cols := make([]arrow.Array, len(r.dsrc))
+	for k, s := range r.dsrc {
+		cols[k] = arrs[s]
+		cols[k].Retain()
+	}
+	for _, a := range arrs {
+		a.Release()
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	if r.fast(cols) {
+		return array.NewRecord(r.schema, cols, int64(m)), nil
+	}
+	return r.slow(cols, m, base)
 }
 
 // widenDecimal returns the integers of a (Int32 or Int64, the unscaled

@@ -111,6 +111,9 @@ type Sink struct {
 	// push is set for a push into a stream (OpenPush): one file moved into
 	// place, no manifest.
 	push bool
+	// kafka is set for a push into a Kafka stream (OpenKafkaPush): the
+	// rows go to a Kafka transaction, not to files.
+	kafka *kafkaPush
 	// hook, when set (tests), is called at each step of Commit; a non-nil
 	// error stops Commit there, as a crash would.
 	hook func(step string) error
@@ -253,7 +256,7 @@ func (s *Sink) visible(ctx context.Context) ([]string, error) {
 
 // Write writes a batch whose columns are the sink's fields.
 func (s *Sink) Write(ctx context.Context, rec arrow.Record) (err error) {
-	defer recoverErr(&err, s.fs.URI(s.dir))
+	defer recoverErr(&err, s.where())
 	if s.state != 0 {
 		return errors.New("write to a sink that is committed or aborted")
 	}
@@ -267,6 +270,11 @@ func (s *Sink) Write(ctx context.Context, rec arrow.Record) (err error) {
 	}
 	if rec.NumRows() == 0 {
 		return nil
+	}
+	if s.kafka != nil {
+		err := s.kafka.write(ctx, rec, s.rows)
+		s.rows += rec.NumRows()
+		return err
 	}
 	s.rows += rec.NumRows()
 	if len(s.partIdx) == 0 {
@@ -417,7 +425,7 @@ func (s *Sink) Commit(ctx context.Context) (m *Manifest, err error) {
 // instead of letting the next OpenSink roll it back: this is how the
 // stream runtime commits sink output and its checkpoint together.
 func (s *Sink) Prepare(ctx context.Context) (m *Manifest, err error) {
-	defer recoverErr(&err, s.fs.URI(s.dir))
+	defer recoverErr(&err, s.where())
 	if s.state != 0 {
 		return nil, errors.New("prepare of a sink that is committed, prepared or aborted")
 	}
@@ -426,6 +434,9 @@ func (s *Sink) Prepare(ctx context.Context) (m *Manifest, err error) {
 			s.Abort(context.WithoutCancel(ctx))
 		}
 	}()
+	if s.kafka != nil {
+		return s.prepareKafka(ctx)
+	}
 	if s.push {
 		return s.preparePush()
 	}
@@ -499,9 +510,12 @@ func (s *Sink) Prepare(ctx context.Context) (m *Manifest, err error) {
 // and returns the manifest it published. On an error before the commit
 // point the output is discarded as by Abort.
 func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
-	defer recoverErr(&err, s.fs.URI(s.dir))
+	defer recoverErr(&err, s.where())
 	if s.state != 3 {
 		return nil, errors.New("publish of a sink that is not prepared")
+	}
+	if s.kafka != nil {
+		return s.publishKafka(ctx)
 	}
 	if s.push {
 		return s.publishPush(ctx)
@@ -714,12 +728,16 @@ func (s *Sink) publish(ctx context.Context, m *Manifest) error {
 // Abort discards the run's output: the staged files are removed and the
 // previous output stays as it was. It does nothing after Commit succeeded.
 func (s *Sink) Abort(ctx context.Context) (err error) {
-	defer recoverErr(&err, s.fs.URI(s.dir))
+	defer recoverErr(&err, s.where())
 	if s.state != 0 && s.state != 3 {
 		return nil
 	}
 	s.state = 2
 	s.release()
+	if s.kafka != nil {
+		s.kafka.txn.abort(ctx)
+		return nil
+	}
 	for _, dir := range s.order {
 		if f := s.files[dir]; f.w != nil {
 			f.w.abort()
@@ -831,8 +849,17 @@ func (s *Sink) release() {
 	}
 }
 
-// Location is the URI of the sink's directory.
-func (s *Sink) Location() string { return s.fs.URI(s.dir) }
+// Location is the URI of the sink's directory (kafka://brokers/topic for
+// a push into a Kafka stream).
+func (s *Sink) Location() string { return s.where() }
+
+// where is the sink's location.
+func (s *Sink) where() string {
+	if s.kafka != nil {
+		return "kafka://" + s.kafka.txn.brokers + "/" + s.kafka.opts.Topic
+	}
+	return s.fs.URI(s.dir)
+}
 
 // Overwrites reports whether the sink replaces the path's output (mode
 // overwrite) rather than adding to it.

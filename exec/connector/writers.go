@@ -250,35 +250,9 @@ func (t *textWriter) write(rec arrow.Record) error {
 	n := int(rec.NumRows())
 	cols := rec.Columns()
 	for i := 0; i < n; i++ {
-		t.line = t.line[:0]
 		var err error
-		if t.opts.Format == FormatJSON {
-			t.line = append(t.line, '{')
-			for k, f := range t.fields {
-				if k > 0 {
-					t.line = append(t.line, ',')
-				}
-				t.line = appendJSONString(t.line, f.Name)
-				t.line = append(t.line, ':')
-				t.line = appendJSONValue(t.line, f.Type, cols[k], i)
-			}
-			t.line = append(t.line, '}')
-		} else {
-			for k, f := range t.fields {
-				if k > 0 {
-					t.line = append(t.line, t.opts.Delimiter)
-				}
-				if cols[k].IsNull(i) {
-					if len(t.opts.NullValues) > 0 {
-						t.line = append(t.line, t.opts.NullValues[0]...)
-					}
-					continue
-				}
-				t.val = appendValue(t.val[:0], f.Type, cols[k], i)
-				if t.line, err = t.appendCSVField(t.line, t.val, f.Type.IsString() || f.Type.Kind == catalog.KindBinary); err != nil {
-					return fmt.Errorf("column %q: %w", f.Name, err)
-				}
-			}
+		if t.line, err = t.appendRow(t.line[:0], cols, i); err != nil {
+			return err
 		}
 		t.line = append(t.line, '\n')
 		if _, err := t.bw.Write(t.line); err != nil {
@@ -286,6 +260,40 @@ func (t *textWriter) write(rec arrow.Record) error {
 		}
 	}
 	return nil
+}
+
+// appendRow appends row i of the columns cols (the writer's fields) to b
+// as one CSV or JSON line, without the line break.
+func (t *textWriter) appendRow(b []byte, cols []arrow.Array, i int) ([]byte, error) {
+	if t.opts.Format == FormatJSON {
+		b = append(b, '{')
+		for k, f := range t.fields {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, f.Name)
+			b = append(b, ':')
+			b = appendJSONValue(b, f.Type, cols[k], i)
+		}
+		return append(b, '}'), nil
+	}
+	for k, f := range t.fields {
+		if k > 0 {
+			b = append(b, t.opts.Delimiter)
+		}
+		if cols[k].IsNull(i) {
+			if len(t.opts.NullValues) > 0 {
+				b = append(b, t.opts.NullValues[0]...)
+			}
+			continue
+		}
+		t.val = appendValue(t.val[:0], f.Type, cols[k], i)
+		var err error
+		if b, err = t.appendCSVField(b, t.val, f.Type.IsString() || f.Type.Kind == catalog.KindBinary); err != nil {
+			return nil, fmt.Errorf("column %q: %w", f.Name, err)
+		}
+	}
+	return b, nil
 }
 
 // appendCSVField appends a field, quoted when it holds the delimiter, the

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
@@ -602,6 +603,8 @@ func invert(bm []byte, n int) {
 type andOrNode struct {
 	and  bool
 	l, r node
+	// rCheap: r is cheap (see cheap) and runs over every row.
+	rCheap bool
 }
 
 func (c *compiler) andOr(and bool, args []node) (node, error) {
@@ -618,7 +621,78 @@ func (c *compiler) andOr(and bool, args []node) (node, error) {
 			return pair[1], nil
 		}
 	}
-	return &andOrNode{and: and, l: l, r: r}, nil
+	if !and {
+		return &andOrNode{and: and, l: l, r: r, rCheap: cheap(r)}, nil
+	}
+	// A conjunction's cheap terms (comparisons of numbers, dates, ... that
+	// cannot fail) run first, over every row; the others (text) follow in
+	// their order, each only on the rows still undecided.
+	var terms []node
+	var flatten func(n node)
+	flatten = func(n node) {
+		if a, ok := n.(*andOrNode); ok && a.and {
+			flatten(a.l)
+			flatten(a.r)
+			return
+		}
+		terms = append(terms, n)
+	}
+	flatten(l)
+	flatten(r)
+	// A term that may fail stays where it is, and no term moves across
+	// it: it runs on the rows the terms before it keep, as written.
+	ordered := make([]node, 0, len(terms))
+	for start := 0; start < len(terms); {
+		end := start
+		for end < len(terms) && !terms[end].mayFail() {
+			end++
+		}
+		for _, t := range terms[start:end] {
+			if cheap(t) {
+				ordered = append(ordered, t)
+			}
+		}
+		for _, t := range terms[start:end] {
+			if !cheap(t) {
+				ordered = append(ordered, t)
+			}
+		}
+		if end < len(terms) {
+			ordered = append(ordered, terms[end])
+		}
+		start = end + 1
+	}
+	out := ordered[0]
+	for _, t := range ordered[1:] {
+		out = &andOrNode{and: true, l: out, r: t, rCheap: cheap(t)}
+	}
+	return out, nil
+}
+
+// cheap reports whether n is cheap to evaluate over every row: constants,
+// columns of fixed-width types and kernels over them that cannot fail
+// (comparisons, arithmetic, IN lists of numbers), and AND / OR of those.
+// Text is not cheap: its comparisons touch every byte.
+func cheap(n node) bool {
+	switch x := n.(type) {
+	case *constNode:
+		return true
+	case *colNode:
+		return !x.t.IsString() && x.t.Kind != catalog.KindBinary && x.t.Kind != catalog.KindJSON
+	case *kernel:
+		if x.mayFail() {
+			return false
+		}
+		for _, a := range x.args {
+			if !cheap(a) {
+				return false
+			}
+		}
+		return true
+	case *andOrNode:
+		return cheap(x.l) && cheap(x.r)
+	}
+	return false
 }
 
 func (n *andOrNode) typ() catalog.Type { return catalog.Bool }
@@ -631,46 +705,75 @@ func (n *andOrNode) eval(b *batch) (arrow.Array, error) {
 		return nil, err
 	}
 	defer la.Release()
-	var ra arrow.Array
-	if n.r.mayFail() {
-		// Rows the left side decides: FALSE for AND, TRUE for OR.
-		var decided []byte
-		if n.and {
-			decided = falseBits(la)
-		} else {
-			decided = trueBits(la)
-		}
-		invert(decided, b.n)
-		sel := selection(decided, b.n)
-		part, err := b.evalOn(n.r, sel)
-		if err != nil {
-			return nil, err
-		}
-		if len(sel) == b.n {
-			ra = part
-		} else {
-			// Spread back; undecided rows not evaluated are NULL, which the
-			// decided left side overrides.
-			rows := make([]int32, b.n)
-			which := make([]int32, b.n)
-			for i := range which {
-				which[i] = -1
-			}
-			for j, r := range sel {
-				which[r] = 0
-				rows[r] = int32(j)
-			}
-			ra = gather(b.alloc, arrow.FixedWidthTypes.Boolean, []arrow.Array{part}, which, rows)
-			part.Release()
-		}
+	// Rows the left side decides: FALSE for AND, TRUE for OR.
+	var decided []byte
+	if n.and {
+		decided = falseBits(la)
 	} else {
-		ra, err = b.eval(n.r)
+		decided = trueBits(la)
+	}
+	nd := bitutil.CountSetBits(decided, 0, b.n)
+	if nd == b.n {
+		// Every row is decided: the result is the left side.
+		la.Retain()
+		return la, nil
+	}
+	if !n.r.mayFail() && (n.rCheap || (b.n-nd)*4 > b.n) {
+		// A cheap right side, or more than a quarter of the rows left:
+		// evaluating the right side on every row costs less than on a
+		// subset (which copies the columns it reads).
+		ra, err := b.eval(n.r)
 		if err != nil {
 			return nil, err
+		}
+		defer ra.Release()
+		return combine3VL(b.alloc, n.and, la, ra), nil
+	}
+	// The right side runs only on the rows the left does not decide: it
+	// may fail there (x <> 0 AND y / x > 1), and a conjunction's later
+	// terms see only the rows the earlier ones keep.
+	invert(decided, b.n)
+	sel := selection(decided, b.n)
+	part, err := b.evalOn(n.r, sel)
+	if err != nil {
+		return nil, err
+	}
+	defer part.Release()
+	return combineOn(n.and, la, part, sel), nil
+}
+
+// combineOn is AND (and) or OR of the Boolean array x and y, where y holds
+// the right operand only at the rows sel of x (the rows x does not
+// decide); x decides every other row.
+func combineOn(and bool, x, y arrow.Array, sel []int32) arrow.Array {
+	n := x.Len()
+	xt, xf := trueBits(x), falseBits(x)
+	yt, yf := trueBits(y), falseBits(y)
+	// Decided rows keep x's value: FALSE for AND, TRUE for OR.
+	vals, valid := xt, xf
+	if and {
+		vals = make([]byte, len(xt))
+	} else {
+		valid = xt
+		vals = slices.Clone(xt)
+	}
+	for j, r := range sel {
+		var t, f bool
+		if and {
+			t = bitutil.BitIsSet(xt, int(r)) && bitutil.BitIsSet(yt, j)
+			f = bitutil.BitIsSet(yf, j)
+		} else {
+			t = bitutil.BitIsSet(yt, j)
+			f = bitutil.BitIsSet(xf, int(r)) && bitutil.BitIsSet(yf, j)
+		}
+		if t {
+			bitutil.SetBit(vals, int(r))
+		}
+		if t || f {
+			bitutil.SetBit(valid, int(r))
 		}
 	}
-	defer ra.Release()
-	return combine3VL(b.alloc, n.and, la, ra), nil
+	return newBoolArray(n, vals, valid)
 }
 
 // combine3VL is AND (and) or OR of two Boolean arrays.

@@ -482,7 +482,9 @@ func (c *compiler) inConstList(x node, items []node, t catalog.Type) node {
 		xa := in[0]
 		n := bt.n
 		found := make([]bool, n)
-		if set != nil {
+		if sa, ok := xa.(*array.String); ok && set == nil && t.IsString() {
+			inStrings(sa, vals, found)
+		} else if set != nil {
 			set.lookup(xa, found)
 		} else {
 			res := make([]bool, n)
@@ -495,6 +497,35 @@ func (c *compiler) inConstList(x node, items []node, t catalog.Type) node {
 		}
 		return inResult(bt, xa, found, nil, hasNull), nil
 	})
+}
+
+// inStrings sets found[i] when value i of a is one of vals (strings), in
+// one pass: a value whose length no constant has is rejected without
+// comparing bytes.
+func inStrings(a *array.String, vals []any, found []bool) {
+	strs := make([]string, len(vals))
+	var lens uint64 // bit l: some constant has length l (< 64)
+	long := false
+	for i, v := range vals {
+		strs[i] = v.(string)
+		if l := len(strs[i]); l < 64 {
+			lens |= 1 << l
+		} else {
+			long = true
+		}
+	}
+	for i := range found {
+		v := a.Value(i)
+		if l := len(v); l < 64 && lens&(1<<l) == 0 || l >= 64 && !long {
+			continue
+		}
+		for _, c := range strs {
+			if v == c {
+				found[i] = true
+				break
+			}
+		}
+	}
 }
 
 // valueSet is a hash set of constant values of one type.

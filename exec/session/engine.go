@@ -61,6 +61,8 @@ type Engine struct {
 	closed     bool
 	// glue registers sinks in the Glue Data Catalog; made on first use.
 	glue *glue.Registrar
+	// kafka keeps the producers of pushes into Kafka streams for the next.
+	kafka connector.KafkaProducers
 	// expect holds the expectation counts of each pipeline's latest run.
 	expect expectRegistry
 	// pm runs the streaming pipelines in the background.
@@ -148,6 +150,7 @@ func (e *Engine) Close() error {
 		q.reset()
 	}
 	e.mu.Unlock()
+	e.kafka.Close()
 	return errors.Join(stopErr, e.cat.Close())
 }
 

@@ -111,20 +111,6 @@ CREATE PIPELINE copy_ev AS INSERT INTO ev_out SELECT id, amount, note FROM STREA
 	}
 }
 
-// TestPushIntoKafkaStream refuses a push into a stream of another
-// connector with 0A000 naming it.
-func TestPushIntoKafkaStream(t *testing.T) {
-	e := openEngine(t)
-	s := e.NewSession(Options{})
-	defer s.Close()
-	mustExec(t, s, `CREATE STREAM k (id BIGINT) WITH (connector = 'kafka', bootstrap_servers = '127.0.0.1:1', topic = 't', format = 'json');`)
-	_, err := execScript(t, s, "k.sql", "INSERT INTO k VALUES (1)")
-	se := stmtErr(t, err)
-	if se.Code != "0A000" || !strings.Contains(se.Message, `its connector is "kafka"`) {
-		t.Errorf("%s %s", se.Code, se.Message)
-	}
-}
-
 // TestPushIntoStreamBlock stages a push in a transaction block: nothing
 // visible to the stream until COMMIT, nothing at all after ROLLBACK.
 func TestPushIntoStreamBlock(t *testing.T) {

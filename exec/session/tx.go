@@ -61,6 +61,10 @@ type txBlock struct {
 	// record what they read).
 	mu   sync.Mutex
 	seen map[string]targetVersion
+	// kafka holds, by bootstrap servers, the block's latest push into a
+	// Kafka stream of that cluster: the block's later pushes there
+	// produce in its Kafka transaction (see openKafkaPush).
+	kafka map[string]*connector.Sink
 }
 
 // stagedWrite is one statement's prepared, unpublished output.

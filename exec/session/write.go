@@ -35,6 +35,9 @@ type writer struct {
 // overwrite forces mode overwrite; otherwise a sink writes in its own
 // mode (append by default) and a table appends.
 func (r *stmtRun) openWriter(ctx context.Context, obj *catalog.Object, overwrite bool) (*writer, error) {
+	if obj.Kind == catalog.ObjectStream && obj.Options["connector"] == "kafka" {
+		return r.openKafkaPush(ctx, obj)
+	}
 	opts, err := r.s.eng.writeOptions(obj)
 	if err != nil {
 		return nil, err
@@ -79,7 +82,7 @@ func (e *Engine) writeOptions(obj *catalog.Object) (connector.Options, error) {
 	case catalog.ObjectStream:
 		if c := obj.Options["connector"]; c != "" && c != "file" {
 			return connector.Options{}, &codeError{code: "0A000",
-				msg: fmt.Sprintf("cannot push rows into stream %q: its connector is %q; INSERT and COPY push into streams of the file connector only", obj.Name, c)}
+				msg: fmt.Sprintf("stream %q: its connector is %q, which is not written as files", obj.Name, c)}
 		}
 		so := maps.Clone(obj.Options)
 		for _, k := range []string{"connector", "idle_timeout", "quiet_period"} {

@@ -15,7 +15,9 @@
 // whose aggregates all split into partial aggregates (count, sum, min,
 // max, avg; exec.SplitAggCall) aggregates each file in memory into partial
 // rows per (window, group key) and writes them to the state store, one
-// Arrow record per (window end, key-hash partition) (partial.go); when a
+// Arrow record per (window end, key-hash partition) (partial.go); a HOP
+// window's partial rows are per pane of gcd(size, slide) instead, and a
+// window's rows are the merge of its panes' (panes.go); when a
 // checkpoint finds that the watermark passed a window's end, the window's
 // partial rows are merged a few partitions at a time (at most
 // Options.MergeBytes of state in memory, whatever the number of live keys;

@@ -88,7 +88,13 @@ func openKafka(ctx context.Context, o *catalog.Object, offsets map[string]int64)
 	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchMaxWait(200*time.Millisecond))
+		kgo.FetchMaxWait(200*time.Millisecond),
+		// Records of transactions not committed (a push into the stream
+		// still running, or aborted) are never read; the control records
+		// that end transactions are kept only to move the offsets past
+		// them (see pollKafka).
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords())
 	if err != nil {
 		return nil, fmt.Errorf("stream %q: %w", o.Name, err)
 	}
@@ -122,7 +128,15 @@ func (p *Pipeline) pollKafka(ctx context.Context) (n, waiting int, err error) {
 		return 0, 0, fmt.Errorf("stream %q: partition %d: %w", p.spec.Stream.Name, fe.Partition, fe.Err)
 	}
 	byPart := map[int32][]*kgo.Record{}
-	fs.EachRecord(func(r *kgo.Record) { byPart[r.Partition] = append(byPart[r.Partition], r) })
+	// past is the offset after each partition's last control record.
+	past := map[int32]int64{}
+	fs.EachRecord(func(r *kgo.Record) {
+		if r.Attrs.IsControl() {
+			past[r.Partition] = r.Offset + 1
+			return
+		}
+		byPart[r.Partition] = append(byPart[r.Partition], r)
+	})
 	parts := make([]int32, 0, len(byPart))
 	for part := range byPart {
 		parts = append(parts, part)
@@ -161,6 +175,13 @@ func (p *Pipeline) pollKafka(ctx context.Context) (n, waiting int, err error) {
 			if err := p.Checkpoint(ctx, false); err != nil {
 				return n, 0, err
 			}
+		}
+	}
+	// A transaction's end marker takes an offset: the next offset to read
+	// is past it, or the partition would never look drained.
+	for part, off := range past {
+		if key := strconv.Itoa(int(part)); off > p.m.Offsets[key] {
+			p.m.Offsets[key] = off
 		}
 	}
 	if n == 0 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -41,6 +42,9 @@ type input struct {
 	// tag prefixes the keys of its files and the names of its partitions
 	// in the checkpoint: "" for the first stream, "@name:" for the second.
 	tag string
+	// kafka reads a Kafka stream of a join of two streams (see
+	// openKafkaInput); nil for a file stream.
+	kafka *kafkaSource
 }
 
 // noData names the placeholder partition of a stream that has had no data
@@ -67,6 +71,9 @@ func (p *Pipeline) openInput(j *JoinedStream) (*input, error) {
 	opts := maps.Clone(j.Stream.Options)
 	for _, k := range streamOnly {
 		delete(opts, k)
+	}
+	if j.Stream.Options["connector"] == "kafka" {
+		opts = kafkaFileOptions(j.Stream.Options, filepath.Join(p.spec.Dir, "kafka-batch-joined"))
 	}
 	var err error
 	if in.opts, err = connector.ParseOptions(opts, connector.RoleSource); err != nil {
@@ -493,6 +500,7 @@ func addSat(a, b int64) int64 {
 func stateKinds() []struct{ prefix, name string } {
 	return []struct{ prefix, name string }{
 		{rowPrefix, "window rows"},
+		{partialPrefix, "window partials"},
 		{dedupKeys, "dedup keys"},
 		{dedupRows, "dedup candidates"},
 		{distinctKeys, "distinct rows"},

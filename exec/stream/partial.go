@@ -23,7 +23,7 @@ import (
 // Incremental window state. A TUMBLE or HOP aggregation whose aggregates
 // all split into partial aggregates (count, sum, avg, min, max; see
 // exec.SplitAggCall) keeps partial aggregates per (window, group key)
-// instead of rows: each piece of input (a file, a Kafka fetch) is
+// (a HOP window per (pane, group key), see panes.go) instead of rows: each piece of input (a file, a Kafka fetch) is
 // aggregated in memory into partial rows (group keys, window bounds,
 // partial columns), and those are written to Pebble as Arrow records keyed
 // by window end, key-hash partition, checkpoint and sequence. When the
@@ -89,6 +89,14 @@ type partialAgg struct {
 	merge       []exec.AggSpec
 	outSchema   *arrow.Schema
 	nOut        int
+	// pane is the pane width (µs) of a HOP window: gcd(size, slide). Each
+	// row updates the partial rows of the one pane that holds it, and a
+	// window's rows are the merge of its panes' (panes.go); 0 for TUMBLE,
+	// whose partial rows are per window.
+	pane int64
+	// layout is the meta Layout of the state: layoutPartial, or
+	// layoutPanes for a HOP window.
+	layout string
 }
 
 // newPartialAgg returns the two-phase form of agg, or nil when one of its
@@ -151,6 +159,10 @@ func (p *Pipeline) newPartialAgg(agg *planner.Aggregate) (*partialAgg, error) {
 		Type: arrow.PrimitiveTypes.Int64})
 	pa.nOut = len(agg.Columns)
 	pa.outSchema = exec.SchemaOf(append(slices.Clone(agg.Columns), epochCol))
+	pa.layout = layoutPartial
+	if w := p.win; w != nil && w.kind == planner.Hop {
+		pa.pane, pa.layout = gcd(w.size, w.slide), layoutPanes
+	}
 	return pa, nil
 }
 
@@ -228,11 +240,12 @@ func (f *lateFilter) Next(ctx context.Context) (exec.Batch, bool, error) {
 // in the partial aggregation.
 func (p *Pipeline) aggregatePartial(in exec.Operator) exec.Operator {
 	w := p.win
-	gw := &exec.GroupWindow{Kind: exec.WindowTumble, Time: w.time, Size: w.size, Slide: w.slide}
-	if w.kind == planner.Hop {
-		gw.Kind = exec.WindowHop
-	}
 	pa := p.partial
+	gw := &exec.GroupWindow{Kind: exec.WindowTumble, Time: w.time, Size: w.size, Slide: w.slide}
+	if pa.pane > 0 {
+		// A HOP window: each row updates its pane only.
+		gw.Size, gw.Slide = pa.pane, pa.pane
+	}
 	return exec.NewHashAggregate(&lateFilter{Operator: in, p: p}, pa.keys, gw, pa.partial, pa.partialSchema, p.spec.Mem)
 }
 
@@ -366,6 +379,9 @@ func compareInt(a, b int64) int {
 // EmitUpdate, the changed groups of the windows still open) from the
 // partial state, and deletes the emitted windows' state at the checkpoint.
 func (p *Pipeline) emitPartial(ctx context.Context) error {
+	if p.partial.pane > 0 {
+		return p.emitPanes(ctx)
+	}
 	lo, hi := p.m.Emitted, p.m.Watermark
 	out := &upperWriter{p: p, stream: !needsAllRows(p.spec.Plan, p.agg)}
 	defer out.release()

@@ -44,12 +44,25 @@ func sinkLines(t *testing.T, dir string) []string {
 }
 
 // TestPartialStateMerge: windows over many keys, with partial state merged
-// one (window, partition) group at a time (MergeBytes 1) and across
-// checkpoints, give exactly the rows of the batch aggregation over the same
-// files, for TUMBLE and HOP.
+// one (window, partition) group at a time (MergeBytes 1) or many at once
+// (the default), across checkpoints, give exactly the rows of the batch
+// aggregation over the same files, for TUMBLE and HOP (panes of the slide,
+// of 2 seconds for a 10-second window every 4 seconds, and for a 4-second
+// window every 10 seconds).
 func TestPartialStateMerge(t *testing.T) {
-	for _, win := range []string{"TUMBLE(ts, INTERVAL '10 seconds')", "HOP(ts, INTERVAL '5 seconds', INTERVAL '15 seconds')"} {
-		t.Run(strings.SplitN(win, "(", 2)[0], func(t *testing.T) {
+	for _, c := range []struct {
+		name, win  string
+		mergeBytes int
+	}{
+		{"TUMBLE", "TUMBLE(ts, INTERVAL '10 seconds')", 1},
+		{"HOP", "HOP(ts, INTERVAL '5 seconds', INTERVAL '15 seconds')", 1},
+		{"HOP-gcd", "HOP(ts, INTERVAL '4 seconds', INTERVAL '10 seconds')", 1},
+		{"HOP-gcd-batched", "HOP(ts, INTERVAL '4 seconds', INTERVAL '10 seconds')", 0},
+		// Slide greater than size: the rows between windows are in none.
+		{"HOP-gaps", "HOP(ts, INTERVAL '10 seconds', INTERVAL '4 seconds')", 0},
+	} {
+		win := c.win
+		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := t.TempDir()
 			in := filepath.Join(dir, "in")
@@ -95,7 +108,7 @@ CREATE PIPELINE p AS INSERT INTO out `+fmt.Sprintf(query, "STREAM ev")+`;`), ses
 				t.Fatal(err)
 			}
 			h := &harness{t: t, dir: dir, eng: eng, now: time.Now(), name: "p", printed: map[string]bool{}}
-			p, err := s.OpenPipeline(ctx, "p", session.PipelineOptions{CheckpointInterval: time.Hour, Now: h.clock, MergeBytes: 1})
+			p, err := s.OpenPipeline(ctx, "p", session.PipelineOptions{CheckpointInterval: time.Hour, Now: h.clock, MergeBytes: c.mergeBytes})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -235,9 +235,6 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	p.inputs = []*input{{obj: spec.Stream, opts: p.streamOpts, fields: p.streamFields, wm: p.wm}}
 	if j := spec.Joined; j != nil {
-		if isKafka || j.Stream.Options["connector"] == "kafka" {
-			return nil, fmt.Errorf("pipeline %q: a join of two streams reads file streams only (not Kafka) for now", spec.Name)
-		}
 		in2, err := p.openInput(j)
 		if err != nil {
 			return nil, err
@@ -264,9 +261,11 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	if p.st, err = openStore(spec.Dir); err != nil {
 		return nil, err
 	}
+	// The returns below set p to nil: close the store through st.
+	st := p.st
 	defer func() {
 		if err != nil {
-			p.st.close()
+			st.close()
 		}
 	}()
 	if p.m, err = p.st.loadMeta(); err != nil {
@@ -274,7 +273,7 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	}
 	layout := ""
 	if p.partial != nil {
-		layout = layoutPartial
+		layout = p.partial.layout
 	}
 	if p.m.Checkpoint == 0 {
 		p.m.Layout = layout
@@ -300,7 +299,17 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 	if err := p.st.dropUncommitted(p.m.Checkpoint); err != nil {
 		return nil, err
 	}
-	if isKafka {
+	if spec.Joined != nil {
+		// Each Kafka stream of a join is an input of its own.
+		for _, in := range p.inputs {
+			if in.obj.Options["connector"] == "kafka" {
+				if err := p.openKafkaInput(ctx, in); err != nil {
+					p.closeInputs()
+					return nil, err
+				}
+			}
+		}
+	} else if isKafka {
 		if p.kafka, err = openKafka(ctx, spec.Stream, p.m.Offsets); err != nil {
 			return nil, err
 		}
@@ -384,6 +393,7 @@ func (p *Pipeline) Close() error {
 	if p.kafka != nil {
 		p.kafka.close()
 	}
+	p.closeInputs()
 	p.abortSinks(context.Background())
 	return p.st.close()
 }
@@ -497,7 +507,11 @@ func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
 		return p.pollKafka(ctx)
 	}
 	for _, in := range p.inputs {
-		k, w, err := p.pollInput(ctx, in)
+		poll := p.pollInput
+		if in.kafka != nil {
+			poll = p.pollKafkaInput
+		}
+		k, w, err := poll(ctx, in)
 		n, waiting = n+k, waiting+w
 		if err != nil {
 			return n, waiting, err
