@@ -443,8 +443,11 @@ type Select struct {
 	Query *Query
 }
 
-// Transaction is BEGIN / START TRANSACTION / COMMIT / ROLLBACK (Word is the
-// upper-cased verb: BEGIN, COMMIT or ROLLBACK). A BEGIN's transaction
+// Transaction is BEGIN / START TRANSACTION / COMMIT / ROLLBACK and the
+// savepoint statements SAVEPOINT name, RELEASE [SAVEPOINT] name and
+// ROLLBACK [WORK | TRANSACTION] TO [SAVEPOINT] name (Word is the
+// upper-cased verb: BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE or
+// ROLLBACK TO; Savepoint names the savepoint). A BEGIN's transaction
 // modes are in Isolation (the upper-cased level, "" when not given) and
 // ReadOnly.
 type Transaction struct {
@@ -452,6 +455,7 @@ type Transaction struct {
 	Word      string
 	Isolation string
 	ReadOnly  bool
+	Savepoint Ident
 }
 
 // StmtSpan implementations.

@@ -298,6 +298,9 @@ func (d *dumper) stmt(s Stmt, depth int) {
 		if s.ReadOnly {
 			mode += " read_only"
 		}
+		if s.Savepoint.Name != "" {
+			mode += " " + identStr(s.Savepoint)
+		}
 		d.line(depth, "transaction %s%s %s", s.Word, mode, spanStr(s.Span))
 	default:
 		d.line(depth, "%T", s)

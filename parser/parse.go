@@ -489,7 +489,7 @@ func (p *stmtParser) startsQuery(i int) bool {
 // mean" hints.
 var statementWords = []string{
 	"ABORT", "ANALYZE", "ASSERT", "BEGIN", "COMMIT", "CREATE", "DECLARE", "DROP", "END", "EXPLAIN",
-	"INSERT", "MERGE", "RESET", "ROLLBACK", "SELECT", "SET", "SHOW", "START", "STOP",
+	"INSERT", "MERGE", "RELEASE", "RESET", "ROLLBACK", "SAVEPOINT", "SELECT", "SET", "SHOW", "START", "STOP",
 	"VALIDATE", "VALUES", "WITH",
 }
 
@@ -585,6 +585,19 @@ func (p *stmtParser) statement() Stmt {
 		if w == "BEGIN" {
 			p.txModes(tx)
 		}
+		if w == "ROLLBACK" && p.accept("TO") {
+			p.accept("SAVEPOINT")
+			tx.Word = "ROLLBACK TO"
+			tx.Savepoint = p.ident("a savepoint name")
+		}
+		tx.Span = p.span(start, p.i)
+		return tx
+	case "SAVEPOINT", "RELEASE":
+		p.i++
+		if word == "RELEASE" {
+			p.accept("SAVEPOINT")
+		}
+		tx := &Transaction{Word: word, Savepoint: p.ident("a savepoint name")}
 		tx.Span = p.span(start, p.i)
 		return tx
 	}

@@ -399,7 +399,9 @@ func (o *observer) StatementFinished(res *session.StmtResult) {
 }
 
 // simpleQuery runs a Query message: every statement in it, each with its
-// rows and CommandComplete; an error stops the rest.
+// rows and CommandComplete; an error stops the rest. Several statements
+// run in one implicit transaction, as in PostgreSQL: an error undoes the
+// writes of the statements before it (see session.ExecOptions.Implicit).
 func (c *conn) simpleQuery(ctx context.Context, q string) {
 	if c.txStatus == 'E' {
 		rest, run := c.failedBlock(ctx, q)
@@ -423,6 +425,8 @@ func (c *conn) simpleQuery(ctx context.Context, q string) {
 	obs := &observer{c: c, send: true}
 	run, err := c.exec(ctx, q, session.ExecOptions{
 		Observer: obs,
+		// Several statements in one message are one transaction.
+		Implicit: true,
 		Results: func(ctx context.Context, _ *session.StmtInfo, rows array.RecordReader) error {
 			return c.sendRows(rows, nil, true)
 		},

@@ -22,7 +22,7 @@ func TestCheckDescribed(t *testing.T) {
 		{arrow.PrimitiveTypes.Int32, []int16{1}, ""},
 		{arrow.Null, []int16{1}, ""},
 		{arrow.PrimitiveTypes.Int64, nil, ""}, // text: any type reads
-		{arrow.PrimitiveTypes.Int64, []int16{1, 0}, `column "a" was described as int4 but returns int64; prepare the statement again`},
+		{arrow.PrimitiveTypes.Int64, []int16{1, 0}, `cached plan must not change result type: column "a" was described as int4 but returns int64; prepare the statement again`},
 	} {
 		err := checkDescribed(cols, schema(c.dt), c.formats)
 		got := ""

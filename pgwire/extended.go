@@ -28,6 +28,9 @@ type prepared struct {
 	// paramOIDs are the parameter types: the client's where it gave one,
 	// the planner's inference elsewhere.
 	paramOIDs []uint32
+	// declared are the types the client gave in Parse (0: none): with
+	// the text, they key the session's plan cache.
+	declared []uint32
 }
 
 // portal is a bound statement (Bind) ready to Execute.
@@ -88,11 +91,11 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 		return &codedError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
 	}
 	if c.txStatus == 'E' {
-		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" {
+		if v := txVerb(m.Query); v != "COMMIT" && v != "ROLLBACK" && v != "ROLLBACK TO" {
 			return errInFailedBlock
 		}
 	}
-	ps := &prepared{query: m.Query}
+	ps := &prepared{query: m.Query, declared: append([]uint32(nil), m.ParameterOIDs...)}
 	if parser.IsCopy(m.Query) {
 		if _, diags := parser.ParseCopy(newSource(m.Query)); diags.HasErrors() {
 			return diags
@@ -103,7 +106,7 @@ func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
 		c.be.Send(&pgproto3.ParseComplete{})
 		return nil
 	}
-	descs, diags := c.sess.Describe(ctx, newSource(m.Query))
+	descs, diags := c.sess.DescribeTyped(ctx, newSource(m.Query), ps.declared)
 	if diags.HasErrors() {
 		return diags
 	}
@@ -215,13 +218,17 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		return nil
 	}
 	if c.txStatus == 'E' {
-		if v := txVerb(p.stmt.query); v != "COMMIT" && v != "ROLLBACK" {
+		switch txVerb(p.stmt.query) {
+		case "ROLLBACK TO":
+			// Runs: the session makes the block usable again.
+		case "COMMIT", "ROLLBACK":
+			c.sess.Rollback(ctx)
+			c.endBlock()
+			c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
+			return nil
+		default:
 			return errInFailedBlock
 		}
-		c.sess.Rollback(ctx)
-		c.endBlock()
-		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte("ROLLBACK")})
-		return nil
 	}
 	if p.stmt.copy {
 		return c.copyStmt(ctx, p.stmt.query)
@@ -231,7 +238,7 @@ func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 		return c.resume(p, limit)
 	}
 	obs := &observer{c: c}
-	opts := session.ExecOptions{Observer: obs, Params: p.params}
+	opts := session.ExecOptions{Observer: obs, Params: p.params, ParamTypes: p.stmt.declared}
 	if limit > 0 && p.stmt.desc.Columns != nil {
 		opts.Results = func(ctx context.Context, _ *session.StmtInfo, rows array.RecordReader) error {
 			if err := checkDescribed(p.stmt.desc.Columns, rows.Schema(), p.formats); err != nil {
@@ -329,10 +336,12 @@ func (c *conn) closeMsg(m *pgproto3.Close) error {
 // Describe promised: as many columns, and for each column in binary
 // format the same type (a column of only NULLs fits any type). The client
 // decodes binary values by the described type, so a mismatch would be
-// garbage on its side: it is an error instead.
+// garbage on its side: it is an error instead, PostgreSQL's for a prepared
+// statement whose result changed (0A000), as after a DDL that changed the
+// columns it reads.
 func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16) error {
 	if len(cols) != schema.NumFields() {
-		return &codedError{code: "XX000", msg: fmt.Sprintf("the statement returned %d columns but was described with %d; prepare it again",
+		return &codedError{code: "0A000", msg: fmt.Sprintf("cached plan must not change result type: the statement returns %d columns but was described with %d; prepare it again",
 			schema.NumFields(), len(cols))}
 	}
 	for i, f := range schema.Fields() {
@@ -341,7 +350,7 @@ func checkDescribed(cols []planner.Column, schema *arrow.Schema, formats []int16
 		}
 		t, err := catalog.FromArrow(f.Type)
 		if err != nil || t.PGOID() != cols[i].Type.PGOID() {
-			return &codedError{code: "XX000", msg: fmt.Sprintf("column %q was described as %s but returns %s; prepare the statement again",
+			return &codedError{code: "0A000", msg: fmt.Sprintf("cached plan must not change result type: column %q was described as %s but returns %s; prepare the statement again",
 				f.Name, cols[i].Type.PGName(), f.Type)}
 		}
 	}

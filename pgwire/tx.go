@@ -16,7 +16,8 @@ var errInFailedBlock = &codedError{code: "25P02",
 	msg: "current transaction is aborted, commands ignored until end of transaction block"}
 
 // txVerb returns the transaction verb a statement starts with: BEGIN,
-// COMMIT or ROLLBACK (with their synonyms folded), or "".
+// COMMIT, ROLLBACK (with their synonyms folded) or ROLLBACK TO (to a
+// savepoint), or "".
 func txVerb(stmt string) string {
 	f := strings.Fields(strings.ToUpper(strings.TrimLeft(stmt, " \t\r\n;(")))
 	if len(f) == 0 {
@@ -33,8 +34,12 @@ func txVerb(stmt string) string {
 	case "COMMIT", "END":
 		return "COMMIT"
 	case "ROLLBACK", "ABORT":
-		if len(f) > 1 && f[1] == "TO" {
-			return "" // ROLLBACK TO SAVEPOINT
+		i := 1
+		if len(f) > i && (f[i] == "WORK" || f[i] == "TRANSACTION") {
+			i++
+		}
+		if len(f) > i && f[i] == "TO" {
+			return "ROLLBACK TO"
 		}
 		return "ROLLBACK"
 	}
@@ -43,8 +48,10 @@ func txVerb(stmt string) string {
 
 // failedBlock answers a query in a failed transaction block: COMMIT and
 // ROLLBACK end the block (COMMIT reports ROLLBACK, as PostgreSQL does),
+// ROLLBACK TO SAVEPOINT runs (the session makes the block usable again),
 // anything else is refused with 25P02. It returns the text still to run
-// (statements after the one that ended the block) and whether to run it.
+// (statements after the one that ended the block, or the whole query
+// for ROLLBACK TO) and whether to run it.
 func (c *conn) failedBlock(ctx context.Context, q string) (rest string, run bool) {
 	spans := parser.Split(q)
 	if len(spans) == 0 {
@@ -52,6 +59,8 @@ func (c *conn) failedBlock(ctx context.Context, q string) (rest string, run bool
 	}
 	first := q[spans[0].Start:spans[0].End]
 	switch txVerb(first) {
+	case "ROLLBACK TO":
+		return q, true
 	case "COMMIT", "ROLLBACK":
 		c.sess.Rollback(ctx)
 		c.endBlock()
@@ -98,6 +107,12 @@ func (c *conn) noteTxStatement(kind string) {
 		if c.txStatus == 'I' {
 			c.warn("25P01", "there is no transaction in progress")
 		}
+	case "ROLLBACK TO":
+		// The block is usable again.
+		if c.txStatus == 'E' {
+			c.txStatus = 'T'
+		}
+		return
 	}
 	switch txVerb(kind) {
 	case "COMMIT":

@@ -134,7 +134,7 @@ func TestTxVerb(t *testing.T) {
 	for in, want := range map[string]string{
 		"begin": "BEGIN", "BEGIN TRANSACTION ISOLATION LEVEL READ COMMITTED": "BEGIN", "start transaction": "BEGIN",
 		"commit;": "COMMIT", "END": "COMMIT", "rollback": "ROLLBACK", "abort": "ROLLBACK",
-		"ROLLBACK TO SAVEPOINT a": "", "SELECT 1": "", "": "", "START PIPELINE p": "",
+		"ROLLBACK TO SAVEPOINT a": "ROLLBACK TO", "abort work to b": "ROLLBACK TO", "SELECT 1": "", "": "", "START PIPELINE p": "",
 	} {
 		if got := txVerb(in); got != want {
 			t.Errorf("txVerb(%q) = %q, want %q", in, got, want)

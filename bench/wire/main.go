@@ -52,6 +52,7 @@ type config struct {
 	cpuProfile string
 	only       string
 	rounds     int
+	shortOnly  bool
 }
 
 func run() error {
@@ -63,7 +64,11 @@ func run() error {
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the etlc measurements (in-process gateway) to this file")
 	flag.StringVar(&cfg.only, "only", "", "run against one server only: etlc or postgres")
 	flag.IntVar(&cfg.rounds, "rounds", 2, "measure this many times, alternating between the servers; the best figure counts")
+	flag.BoolVar(&cfg.shortOnly, "short-only", false, "run only the short-query test (the streamed table gets the least -rows, 10000)")
 	flag.Parse()
+	if cfg.shortOnly {
+		cfg.rows = 10000
+	}
 	if cfg.rows < 10000 || cfg.rows%10000 != 0 {
 		return fmt.Errorf("-rows must be a positive multiple of 10000")
 	}
@@ -80,12 +85,12 @@ func run() error {
 	// -rounds.
 	var servers []*target
 	if cfg.only == "" || cfg.only == "etlc" {
-		url, stop, err := startEtlc(ctx, cfg, filepath.Join(dir, "etlc"))
+		url, cpu, stop, err := startEtlc(ctx, cfg, filepath.Join(dir, "etlc"))
 		if err != nil {
 			return fmt.Errorf("starting etlc: %w", err)
 		}
 		defer stop()
-		servers = append(servers, &target{result: result{server: "etlc"}, url: url})
+		servers = append(servers, &target{result: result{server: "etlc"}, url: url, cpu: cpu})
 	}
 	if cfg.only == "" || cfg.only == "postgres" {
 		url, stop, err := startPostgres(ctx, filepath.Join(dir, "pg"))
@@ -111,7 +116,7 @@ func run() error {
 		}
 		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
-	for round := 0; round < cfg.rounds; round++ {
+	for round := 0; round < cfg.rounds && !cfg.shortOnly; round++ {
 		for _, format := range []int16{pgx.BinaryFormatCode, pgx.TextFormatCode} {
 			for _, s := range servers {
 				rate, err := stream(ctx, s.conn, format, cfg.rows)
@@ -130,11 +135,20 @@ func run() error {
 	}
 	for round := 0; round < cfg.rounds; round++ {
 		for _, s := range servers {
-			qps, p50, p99, err := shortQueries(ctx, cfg, s.url)
+			var cpu0 time.Duration
+			if s.cpu != nil {
+				cpu0 = s.cpu()
+			}
+			qps, p50, p99, n, err := shortQueries(ctx, cfg, s.url)
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.server, err)
 			}
-			fmt.Fprintf(os.Stderr, "round %d: %s %.0f queries/s, p50 %s, p99 %s\n", round+1, s.server, qps, p50, p99)
+			cpuNote := ""
+			if s.cpu != nil {
+				used := s.cpu() - cpu0
+				cpuNote = fmt.Sprintf(", server CPU %.2fs = %.0f µs/query", used.Seconds(), float64(used.Microseconds())/float64(n))
+			}
+			fmt.Fprintf(os.Stderr, "round %d: %s %.0f queries/s, p50 %s, p99 %s%s\n", round+1, s.server, qps, p50, p99, cpuNote)
 			if qps > s.qps {
 				s.qps, s.p50, s.p99 = qps, p50, p99
 			}
@@ -162,18 +176,21 @@ type result struct {
 
 // startEtlc serves a fresh data directory on 127.0.0.1 in this process or
 // from a binary.
-func startEtlc(ctx context.Context, cfg config, dir string) (string, func(), error) {
+//
+// cpu returns the CPU time (user and system) the server used so far; it
+// is nil for the in-process gateway, whose process runs the clients too.
+func startEtlc(ctx context.Context, cfg config, dir string) (url string, cpu func() time.Duration, stop func(), err error) {
 	port, err := freePort()
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	url := fmt.Sprintf("postgres://etl@%s/etl?sslmode=disable", addr)
+	url = fmt.Sprintf("postgres://etl@%s/etl?sslmode=disable", addr)
 	if cfg.etlcBin != "" {
 		cmd := exec.Command(cfg.etlcBin, "serve", "--listen", addr, "--data-dir", dir)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Start(); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		stop := func() {
 			cmd.Process.Signal(os.Interrupt)
@@ -181,27 +198,27 @@ func startEtlc(ctx context.Context, cfg config, dir string) (string, func(), err
 		}
 		if err := waitConnect(ctx, url); err != nil {
 			stop()
-			return "", nil, err
+			return "", nil, nil, err
 		}
-		return url, stop, nil
+		return url, func() time.Duration { return procCPU(cmd.Process.Pid) }, stop, nil
 	}
 	eng, err := session.Open(ctx, dir, session.Config{})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	srv, err := pgwire.New(pgwire.Config{Engine: eng, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	ln, err := srv.Listen(sctx, addr)
 	if err != nil {
 		cancel()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(sctx, ln) }()
-	stop := func() {
+	stop = func() {
 		tctx, tcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer tcancel()
 		srv.Shutdown(tctx)
@@ -209,7 +226,30 @@ func startEtlc(ctx context.Context, cfg config, dir string) (string, func(), err
 		<-done
 		eng.Close()
 	}
-	return url, stop, nil
+	return url, nil, stop, nil
+}
+
+// procCPU returns the user and system CPU time of a process so far, from
+// /proc/PID/stat (0 where there is no /proc).
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces) in ")".
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	// utime and stime are fields 14 and 15 of the line, in clock ticks
+	// (100 a second on Linux).
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // startPostgres makes a cluster in dir with initdb and starts it with
@@ -341,6 +381,8 @@ type target struct {
 	result
 	url  string
 	conn *pgx.Conn
+	// cpu, when set, returns the server's CPU time so far.
+	cpu func() time.Duration
 }
 
 // open connects to the server, loads the tables and streams the table
@@ -388,12 +430,13 @@ func stream(ctx context.Context, conn *pgx.Conn, format int16, want int64) (floa
 
 // shortQueries runs a point query over a 1000-row table from many clients
 // for the configured time and returns queries per second and latencies.
-func shortQueries(ctx context.Context, cfg config, url string) (float64, time.Duration, time.Duration, error) {
+// It also returns the number of queries run.
+func shortQueries(ctx context.Context, cfg config, url string) (float64, time.Duration, time.Duration, int, error) {
 	conns := make([]*pgx.Conn, cfg.clients)
 	for i := range conns {
 		c, err := pgx.Connect(ctx, url)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
 		defer c.Close(ctx)
 		conns[i] = c
@@ -431,11 +474,11 @@ func shortQueries(ctx context.Context, cfg config, url string) (float64, time.Du
 	wg.Wait()
 	elapsed := time.Since(start)
 	if ferr != nil {
-		return 0, 0, 0, ferr
+		return 0, 0, 0, 0, ferr
 	}
 	if len(lats) == 0 {
-		return 0, 0, 0, errors.New("no query finished")
+		return 0, 0, 0, 0, errors.New("no query finished")
 	}
 	slices.Sort(lats)
-	return float64(len(lats)) / elapsed.Seconds(), lats[len(lats)/2], lats[len(lats)*99/100], nil
+	return float64(len(lats)) / elapsed.Seconds(), lats[len(lats)/2], lats[len(lats)*99/100], len(lats), nil
 }

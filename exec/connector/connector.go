@@ -17,6 +17,9 @@ type Config struct {
 	// S3Endpoint, when set, overrides AWS_ENDPOINT_URL_S3 and
 	// AWS_ENDPOINT_URL (see NewS3Client).
 	S3Endpoint string
+	// MetaCacheBytes bounds the cache of Parquet footers and directory
+	// listings (0: MetaCacheBytes; negative: no cache).
+	MetaCacheBytes int64
 }
 
 // FileConnector reads and writes files on the local file system and on S3.
@@ -29,6 +32,8 @@ type FileConnector struct {
 	// held are the run ids of prepared sinks that Sink.Hold keeps from
 	// recovery (guarded by mu).
 	held map[string]bool
+	// meta caches footers and listings (made on first use; guarded by mu).
+	meta *metaCache
 }
 
 // NewFileConnector returns a file connector.

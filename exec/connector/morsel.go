@@ -65,7 +65,14 @@ func listMorsels(ctx context.Context, s *Scan) (pieces []morsel, err error) {
 			pieces = append(pieces, morsel{file: i, rowGroup: -1})
 			continue
 		}
-		md, err := parquetFooter(ctx, s.fs, f.Name)
+		uri := s.fs.URI(f.Name)
+		mc := s.c.metaCache()
+		md := mc.footer(uri, f.Size, f.ModTime)
+		if md == nil {
+			if md, err = parquetFooter(ctx, s.fs, f.Name); err == nil {
+				mc.putFooter(uri, f.Size, f.ModTime, md)
+			}
+		}
 		if err != nil {
 			return nil, &RowError{File: s.fs.URI(f.Name), Reason: fmt.Sprintf("invalid parquet file: %v", err)}
 		}

@@ -180,7 +180,7 @@ func (c *FileConnector) Scan(ctx context.Context, opts Options, spec ScanSpec) (
 	}
 	files := spec.Files
 	if files == nil {
-		if files, err = listSource(ctx, fs, name); err != nil {
+		if files, err = c.list(ctx, fs, name); err != nil {
 			return nil, err
 		}
 	}
@@ -455,7 +455,14 @@ func (s *Scan) openFile(ctx context.Context, f *SourceFile) (r fileReader, err e
 	case FormatJSON:
 		r, err = openJSON(ctx, fc)
 	case FormatParquet:
+		mc := s.c.metaCache()
+		if fc.meta == nil {
+			fc.meta = mc.footer(uri, f.Size, f.ModTime)
+		}
 		r, err = openParquet(ctx, fc)
+		if pr, ok := r.(*parquetReader); ok && err == nil && s.meta == nil && fc.meta == nil && pr.pf != nil {
+			mc.putFooter(uri, f.Size, f.ModTime, pr.pf.MetaData())
+		}
 	default:
 		err = fmt.Errorf("unknown format %q", s.opts.Format)
 	}

@@ -712,6 +712,8 @@ func (s *Sink) writeManifest(ctx context.Context, name string, m *Manifest) erro
 // publish replaces <path>/_SUCCESS atomically.
 func (s *Sink) publish(ctx context.Context, m *Manifest) error {
 	final := s.dir + manifestName
+	// Readers through this connector list the directory afresh.
+	defer s.c.metaCache().forgetListing(s.fs.URI(s.dir))
 	if _, ok := s.fs.(LocalFS); !ok {
 		return s.writeManifest(ctx, final, m)
 	}

@@ -27,7 +27,18 @@ type StmtDescription struct {
 // parameter types and the columns of the rows it returns. Nothing runs and
 // neither the catalog nor the session changes.
 func (s *Session) Describe(ctx context.Context, src *parser.Source) ([]StmtDescription, parser.Diagnostics) {
-	prog, diags := s.Compile(ctx, src)
+	return s.DescribeTyped(ctx, src, nil)
+}
+
+// DescribeTyped is Describe of a statement whose parameters the client
+// declared with the given PostgreSQL type OIDs (as in a Parse message):
+// the program it compiles is kept in the session's plan cache, so that
+// an Exec of the same text with the same ExecOptions.ParamTypes does not
+// compile it again.
+func (s *Session) DescribeTyped(ctx context.Context, src *parser.Source, paramTypes []uint32) ([]StmtDescription, parser.Diagnostics) {
+	s.mu.Lock()
+	prog, diags := s.compileCached(ctx, src, paramTypes)
+	s.mu.Unlock()
 	if diags.HasErrors() {
 		return nil, diags
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v15/arrow"
@@ -32,6 +33,11 @@ type Config struct {
 	// Glue configures the registration of sinks with catalog = 'glue' in
 	// the AWS Glue Data Catalog (endpoint, attempts, back-off).
 	Glue glue.Config
+	// PlanCache is how many compiled statements each session keeps for
+	// running them again (0: DefaultPlanCache; negative: none). The
+	// file connector's cache of Parquet footers and listings is
+	// Connector.MetaCacheBytes.
+	PlanCache int
 }
 
 // Engine runs scripts against one data directory. It is safe for
@@ -69,6 +75,9 @@ type Engine struct {
 	pm pipelineManager
 	// stmts counts finished statements for the metrics.
 	stmts stmtMetrics
+	// catalogGen goes up after every statement that may change the
+	// catalog: it keys the sessions' plan caches (plancache.go).
+	catalogGen atomic.Uint64
 }
 
 // Open opens (creating it when needed) the data directory dir: its catalog

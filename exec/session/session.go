@@ -57,6 +57,11 @@ type Session struct {
 	mu sync.Mutex // guards against concurrent Exec
 	// info is what pg_stat_activity shows; guarded by eng.mu.
 	info sessionInfo
+	// plans are the programs compiled for running again, keyed with
+	// planGen, which goes up when a SET or DECLARE may change what a
+	// statement binds to (plancache.go).
+	plans   *planCache
+	planGen uint64
 }
 
 // NewSession returns a session of the engine.
@@ -143,6 +148,15 @@ type ExecOptions struct {
 	// run fails when it did not already. A wire session leaves the block
 	// open for the client's next query.
 	Script bool
+	// ParamTypes are the PostgreSQL type OIDs the client declared for the
+	// parameters (0 or missing: not declared); they are part of the key
+	// of the session's plan cache (see compileCached).
+	ParamTypes []uint32
+	// Implicit runs a script of several statements in an implicit
+	// transaction block when no block is open: all its writes commit
+	// when it ends, or none when a statement fails (PostgreSQL's simple
+	// Query message; see beginImplicit).
+	Implicit bool
 	// Params are the values of the statements' $n parameters ($1 is
 	// Params[0]): nil, a string (converted to the parameter's type as a
 	// cast from text would) or the parameter type's canonical Go value
@@ -196,9 +210,13 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 				Hint:    "this is a bug in etlc; please report it with the script",
 				Err:     fmt.Errorf("panic: %v\n%s", r, debug.Stack())}
 			run.Err = err
+			if s.tx != nil && s.tx.implicit {
+				s.tx.discard(ctx)
+				s.tx = nil
+			}
 		}
 	}()
-	prog, diags := s.Compile(ctx, src)
+	prog, diags := s.compileCached(ctx, src, opts.ParamTypes)
 	if diags.HasErrors() {
 		if s.tx != nil {
 			s.tx.fail(ctx)
@@ -212,7 +230,19 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 		sources: map[string]*SourceSummary{}, targets: map[string]*TargetSummary{},
 		quarantined: map[string]*catalog.Object{}}
 	rs.running = true
+	implicit := opts.Implicit && !opts.Script && len(prog.Statements) > 1
 	for i, st := range prog.Statements {
+		if implicit {
+			pos := src.Position(st.Parsed().StmtSpan().Start)
+			if s.runsAlone(st) {
+				if err := s.endImplicit(ctx, rs, true); err != nil {
+					run.Err = err
+					break
+				}
+			} else {
+				s.beginImplicit(pos)
+			}
+		}
 		res := s.execStmt(ctx, rs, i, st)
 		if res.Err != nil && s.tx != nil {
 			s.tx.fail(ctx)
@@ -224,6 +254,11 @@ func (s *Session) Exec(ctx context.Context, src *parser.Source, opts ExecOptions
 		if res.Err != nil {
 			run.Err = res.Err
 			break
+		}
+	}
+	if implicit {
+		if err := s.endImplicit(ctx, rs, run.Err == nil); err != nil {
+			run.Err = err
 		}
 	}
 	defer func() { rs.running = false }()

@@ -154,6 +154,7 @@ func (s *Session) execStmt(ctx context.Context, rs *runState, i int, st planner.
 		}
 	}
 	err := r.run(ctx, st)
+	s.notePlanEffects(st)
 	if tx := s.tx; tx != nil && len(tx.writes) > staged && before != nil {
 		tx.countStaged(rs, staged, before)
 	}

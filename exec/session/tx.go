@@ -37,6 +37,15 @@ import (
 // writer committed to the target after the block first read or wrote it,
 // and a block whose target was dropped or replaced meanwhile fails the
 // same way: the block's writes are discarded, retry the transaction.
+//
+// SAVEPOINT name marks the block's writes so far; ROLLBACK TO SAVEPOINT
+// name discards the writes staged after the mark (the savepoint stays,
+// later ones go) and makes a failed block usable again; RELEASE SAVEPOINT
+// name forgets the savepoint and those after it, keeping the writes. A
+// statement that fails in a block with savepoints keeps the block's
+// earlier writes staged (for a ROLLBACK TO); in a block without, they are
+// discarded at once, as nothing can bring them back. CREATE and DROP are
+// not undone by ROLLBACK TO, as they are not by ROLLBACK.
 
 // codeSerialization is PostgreSQL's serialization_failure.
 const codeSerialization = "40001"
@@ -51,11 +60,18 @@ type txBlock struct {
 	// readOnly is set by BEGIN READ ONLY: statements that write or change
 	// the catalog fail with 25006.
 	readOnly bool
+	// implicit marks the implicit block of a script run with
+	// ExecOptions.Implicit: it ends with the script (see implicitBlock).
+	implicit bool
 	// failed is set when a statement of the block failed: its writes are
 	// discarded and COMMIT rolls back.
 	failed bool
 	// writes are the staged writes, in the order they ran.
 	writes []*stagedWrite
+	// nextSeq numbers the staged writes; savepoints are the open
+	// savepoints, oldest first.
+	nextSeq    int
+	savepoints []savepoint
 	// seen holds the version of each target when the block first read or
 	// wrote it, by catalog key; guarded by mu (scans in parallel workers
 	// record what they read).
@@ -69,6 +85,8 @@ type txBlock struct {
 
 // stagedWrite is one statement's prepared, unpublished output.
 type stagedWrite struct {
+	// seq orders the block's writes for ROLLBACK TO SAVEPOINT.
+	seq       int
 	key       string
 	obj       catalog.Object
 	sink      *connector.Sink
@@ -223,10 +241,77 @@ func (tx *txBlock) countStaged(rs *runState, from int, before map[string]TargetS
 	}
 }
 
-// fail marks the block failed, discarding its writes.
+// savepoint is a SAVEPOINT of a block: the writes numbered seq and
+// after are the ones a ROLLBACK TO it discards.
+type savepoint struct {
+	name string
+	seq  int
+}
+
+// fail marks the block failed. Without savepoints its writes are
+// discarded at once (only COMMIT or ROLLBACK can follow); with savepoints
+// they stay staged for a ROLLBACK TO SAVEPOINT.
 func (tx *txBlock) fail(ctx context.Context) {
 	tx.failed = true
-	tx.discard(ctx)
+	if len(tx.savepoints) == 0 {
+		tx.discard(ctx)
+	}
+}
+
+// codeNoActiveTx is PostgreSQL's no_active_sql_transaction.
+const codeNoActiveTx = "25P01"
+
+// savepointStmt runs SAVEPOINT, RELEASE SAVEPOINT and ROLLBACK TO
+// SAVEPOINT (see txBlock).
+func (r *stmtRun) savepointStmt(ctx context.Context, u *parser.Transaction) error {
+	s := r.s
+	name := u.Savepoint.Name
+	what := map[string]string{"SAVEPOINT": "SAVEPOINT", "RELEASE": "RELEASE SAVEPOINT", "ROLLBACK TO": "ROLLBACK TO SAVEPOINT"}[u.Word]
+	r.res.Tag = u.Word
+	if u.Word == "ROLLBACK TO" {
+		r.res.Tag = "ROLLBACK"
+	}
+	tx := s.tx
+	if tx == nil || tx.implicit {
+		// A savepoint in an implicit block could not survive its end at
+		// the first error: PostgreSQL refuses it too.
+		return &codeError{code: codeNoActiveTx, msg: what + " can only be used in transaction blocks"}
+	}
+	if u.Word == "SAVEPOINT" {
+		tx.savepoints = append(tx.savepoints, savepoint{name: name, seq: tx.nextSeq})
+		return nil
+	}
+	i := len(tx.savepoints) - 1
+	for ; i >= 0 && tx.savepoints[i].name != name; i-- {
+	}
+	if i < 0 {
+		return &codeError{code: "3B001", msg: fmt.Sprintf("savepoint %q does not exist", name)}
+	}
+	if u.Word == "RELEASE" {
+		tx.savepoints = tx.savepoints[:i]
+		return nil
+	}
+	sp := tx.savepoints[i]
+	for _, w := range tx.writes {
+		if w.seq >= sp.seq && !w.published && w.obj.Kind == catalog.ObjectStream && w.obj.Options["connector"] == "kafka" {
+			// The block's pushes into Kafka share one Kafka transaction,
+			// which cannot be undone in part.
+			return &codeError{code: parser.CodeFeature, msg: fmt.Sprintf("ROLLBACK TO SAVEPOINT cannot undo the push into Kafka stream %q", w.obj.Name),
+				detail: "the pushes of a transaction block into Kafka are one Kafka transaction; ROLLBACK the whole block"}
+		}
+	}
+	tx.savepoints = tx.savepoints[:i+1]
+	actx := context.WithoutCancel(ctx)
+	tx.writes = slices.DeleteFunc(tx.writes, func(w *stagedWrite) bool {
+		if w.seq >= sp.seq && !w.published {
+			w.sink.Abort(actx)
+			w.uncount()
+			return true
+		}
+		return false
+	})
+	tx.failed = false
+	return nil
 }
 
 // forget discards the block's staged writes of one target (a DROP or a
@@ -273,9 +358,15 @@ func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error 
 	word := u.Word
 	r.res.Tag = word
 	switch word {
+	case "SAVEPOINT", "RELEASE", "ROLLBACK TO":
+		return r.savepointStmt(ctx, u)
 	case "BEGIN":
-		if s.tx == nil {
+		switch {
+		case s.tx == nil:
 			s.tx = &txBlock{begin: r.info.Pos, readOnly: u.ReadOnly, seen: map[string]targetVersion{}}
+		case s.tx.implicit:
+			// The statements before it join the block, as in PostgreSQL.
+			s.tx.implicit, s.tx.begin, s.tx.readOnly = false, r.info.Pos, u.ReadOnly
 		}
 		return nil
 	case "ROLLBACK":
@@ -293,6 +384,55 @@ func (r *stmtRun) transaction(ctx context.Context, u *parser.Transaction) error 
 		return nil
 	}
 	return r.commitBlock(ctx, tx)
+}
+
+// A script run with ExecOptions.Implicit (a simple Query message of the
+// wire protocol) that holds several statements runs them in an implicit
+// transaction block when no block is open, as PostgreSQL does: their
+// writes are staged and published together when the script ends without
+// an error, and discarded when a statement fails. BEGIN in the script
+// turns the implicit block into a regular one (the statements before it
+// join it); COMMIT and ROLLBACK end it, and the statements after them run
+// in a new implicit block. SAVEPOINT is refused in an implicit block
+// (25P01). CREATE OR REPLACE TABLE ... AS of an existing table, which
+// cannot run in a block, commits the implicit block so far and runs on
+// its own.
+
+// beginImplicit opens an implicit block when none is open.
+func (s *Session) beginImplicit(pos parser.Position) {
+	if s.tx == nil {
+		s.tx = &txBlock{begin: pos, implicit: true, seen: map[string]targetVersion{}}
+	}
+}
+
+// endImplicit ends the open implicit block, if any: it commits it when
+// commit is set and the block did not fail, and discards it otherwise.
+func (s *Session) endImplicit(ctx context.Context, rs *runState, commit bool) error {
+	tx := s.tx
+	if tx == nil || !tx.implicit {
+		return nil
+	}
+	s.tx = nil
+	if !commit || tx.failed {
+		tx.discard(ctx)
+		return nil
+	}
+	r := &stmtRun{s: s, rs: rs, res: &StmtResult{}, info: StmtInfo{Kind: "COMMIT", Pos: rs.src.Position(0)}}
+	if err := r.commitBlock(ctx, tx); err != nil {
+		return r.stmtError(err)
+	}
+	return nil
+}
+
+// runsAlone reports whether a statement cannot run in a block that
+// stages writes: CREATE OR REPLACE TABLE ... AS of an existing table.
+func (s *Session) runsAlone(st planner.BoundStmt) bool {
+	cs, ok := st.(*planner.CreateStmt)
+	if !ok || cs.Query == nil || cs.Object == nil || cs.Object.Kind != catalog.ObjectTable || cs.Mode != catalog.CreateOrReplace {
+		return false
+	}
+	old, exists := s.eng.cat.Lookup(cs.Object.Name)
+	return exists && old.Kind == catalog.ObjectTable
 }
 
 // commitBlock publishes a block's staged writes: it takes the write locks
@@ -484,12 +624,13 @@ func (w *writer) stage(ctx context.Context, tx *txBlock) error {
 		return fmt.Errorf("staging the output of %s %q: %w", w.obj.Kind, w.obj.Name, err)
 	}
 	w.sink.Hold()
-	sw := &stagedWrite{key: catalogKey(w.obj.Name), obj: w.obj.Clone(), sink: w.sink, overwrite: w.overwrite,
+	sw := &stagedWrite{seq: tx.nextSeq, key: catalogKey(w.obj.Name), obj: w.obj.Clone(), sink: w.sink, overwrite: w.overwrite,
 		checked: len(w.keys) > 0, rows: w.rows}
 	for _, f := range w.sink.StagedFiles() {
 		sw.files++
 		sw.bytes += f.Size
 	}
+	tx.nextSeq++
 	tx.writes = append(tx.writes, sw)
 	w.r.res.Staged = true
 	return nil
@@ -509,8 +650,11 @@ func (r *stmtRun) dropSink(sk *connector.Sink) {
 var errFailedBlock = &codeError{code: codeFailedBlock,
 	msg: "current transaction is aborted, commands ignored until end of transaction block"}
 
-// isBlockEnd reports whether a statement is COMMIT or ROLLBACK.
-func isBlockEnd(kind string) bool { return kind == "COMMIT" || kind == "ROLLBACK" }
+// isBlockEnd reports whether a statement may run in a failed block:
+// COMMIT, ROLLBACK and ROLLBACK TO SAVEPOINT.
+func isBlockEnd(kind string) bool {
+	return kind == "COMMIT" || kind == "ROLLBACK" || kind == "ROLLBACK TO"
+}
 
 // errNotInBlock refuses a statement that cannot run in a block.
 func errNotInBlock(what string) error {
