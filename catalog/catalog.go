@@ -149,10 +149,17 @@ func (c *Catalog) load(ctx context.Context) error {
 			return fmt.Errorf("catalog layout version %q, this etlc reads %q", version, layoutVersion)
 		}
 	}
-	it, err := c.db.NewIter(&pebble.IterOptions{
-		LowerBound: []byte(objPrefix),
-		UpperBound: []byte(objUpperBound),
-	})
+	err = loadJSON(ctx, c.db, objPrefix, objUpperBound, "object", func(name string, o Object) { c.objs[name] = o })
+	if err != nil {
+		return err
+	}
+	return c.loadStats(ctx)
+}
+
+// loadJSON decodes each value stored in [prefix, upper) as a T and passes
+// it to put with its key less the prefix; what names the values in errors.
+func loadJSON[T any](ctx context.Context, db *pebble.DB, prefix, upper, what string, put func(key string, v T)) error {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte(prefix), UpperBound: []byte(upper)})
 	if err != nil {
 		return err
 	}
@@ -161,16 +168,13 @@ func (c *Catalog) load(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var o Object
-		if err := json.Unmarshal(it.Value(), &o); err != nil {
-			return fmt.Errorf("object %s: %w", it.Key(), err)
+		var v T
+		if err := json.Unmarshal(it.Value(), &v); err != nil {
+			return fmt.Errorf("%s %s: %w", what, it.Key(), err)
 		}
-		c.objs[strings.TrimPrefix(string(it.Key()), objPrefix)] = o
+		put(strings.TrimPrefix(string(it.Key()), prefix), v)
 	}
-	if err := it.Error(); err != nil {
-		return err
-	}
-	return c.loadStats(ctx)
+	return it.Error()
 }
 
 // Close closes the database of a persistent catalog. Later calls to Create

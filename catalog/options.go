@@ -41,22 +41,49 @@ type optionSpec struct {
 }
 
 // The option specs shared by several kinds; each call builds new values.
-func fileReadOptions() []optionSpec {
+
+// csvTextOptions are the options of CSV text (files and Kafka messages).
+func csvTextOptions() []optionSpec {
 	return []optionSpec{
-		{name: "connector", kind: valEnum},
-		{name: "path", kind: valPath, required: true},
-		{name: "format", kind: valEnum, values: []string{"csv", "json", "parquet"}, required: true},
-		{name: "header", kind: valBool, formats: []string{"csv"}},
 		{name: "delimiter", kind: valChar, formats: []string{"csv"}},
 		{name: "quote", kind: valCharOrNot, formats: []string{"csv"}},
 		{name: "escape", kind: valCharOrNot, formats: []string{"csv"}},
 		{name: "null_values", kind: valList, formats: []string{"csv"}},
-		{name: "on_error", kind: valEnum, values: []string{"fail", "drop", "quarantine"}},
-		{name: "errors_path", kind: valPath},
-		{name: "compression", kind: valEnum, values: []string{"none", "snappy", "gzip", "zstd"}},
-		{name: "sample_rows", kind: valCount, max: 1_000_000_000},
-		{name: "batch_size", kind: valCount, max: 1 << 20},
 	}
+}
+
+// fileOptions are the options of a file source or sink up to its CSV
+// options, then more.
+func fileOptions(more ...optionSpec) []optionSpec {
+	specs := []optionSpec{
+		{name: "connector", kind: valEnum},
+		{name: "path", kind: valPath, required: true},
+		{name: "format", kind: valEnum, values: []string{"csv", "json", "parquet"}, required: true},
+		{name: "header", kind: valBool, formats: []string{"csv"}},
+	}
+	return append(append(specs, csvTextOptions()...), more...)
+}
+
+func onErrorOption() optionSpec {
+	return optionSpec{name: "on_error", kind: valEnum, values: []string{"fail", "drop", "quarantine"}}
+}
+
+func compressionOption() optionSpec {
+	return optionSpec{name: "compression", kind: valEnum, values: []string{"none", "snappy", "gzip", "zstd"}}
+}
+
+func batchSizeOption() optionSpec {
+	return optionSpec{name: "batch_size", kind: valCount, max: 1 << 20}
+}
+
+func fileReadOptions() []optionSpec {
+	return fileOptions(
+		onErrorOption(),
+		optionSpec{name: "errors_path", kind: valPath},
+		compressionOption(),
+		optionSpec{name: "sample_rows", kind: valCount, max: 1_000_000_000},
+		batchSizeOption(),
+	)
 }
 
 // optionTable returns the options of an object kind with a given connector
@@ -67,7 +94,7 @@ func optionTable(kind parser.ObjectKind, connector string) (specs []optionSpec, 
 		return fileReadOptions(), []string{"file"}
 	case parser.KindStream:
 		if connector == "kafka" {
-			return []optionSpec{
+			specs := []optionSpec{
 				{name: "connector", kind: valEnum, required: true},
 				{name: "bootstrap_servers", kind: valHosts, required: true},
 				{name: "topic", kind: valText, required: true},
@@ -75,42 +102,32 @@ func optionTable(kind parser.ObjectKind, connector string) (specs []optionSpec, 
 				{name: "start_offset", kind: valEnum, values: []string{"earliest", "latest"}},
 				{name: "key", kind: valIdent},
 				{name: "format", kind: valEnum, values: []string{"csv", "json"}, required: true},
-				{name: "delimiter", kind: valChar, formats: []string{"csv"}},
-				{name: "quote", kind: valCharOrNot, formats: []string{"csv"}},
-				{name: "escape", kind: valCharOrNot, formats: []string{"csv"}},
-				{name: "null_values", kind: valList, formats: []string{"csv"}},
-				{name: "on_error", kind: valEnum, values: []string{"fail", "drop", "quarantine"}},
-				{name: "errors_path", kind: valPath},
-				{name: "batch_size", kind: valCount, max: 1 << 20},
-				{name: "idle_timeout", kind: valDuration},
-			}, []string{"file", "kafka"}
+			}
+			return append(append(specs, csvTextOptions()...),
+				onErrorOption(),
+				optionSpec{name: "errors_path", kind: valPath},
+				batchSizeOption(),
+				optionSpec{name: "idle_timeout", kind: valDuration},
+			), []string{"file", "kafka"}
 		}
 		return append(fileReadOptions(),
 			optionSpec{name: "idle_timeout", kind: valDuration},
 			optionSpec{name: "quiet_period", kind: valDuration0},
 		), []string{"file", "kafka"}
 	case parser.KindSink:
-		return []optionSpec{
-			{name: "connector", kind: valEnum},
-			{name: "path", kind: valPath, required: true},
-			{name: "format", kind: valEnum, values: []string{"csv", "json", "parquet"}, required: true},
-			{name: "header", kind: valBool, formats: []string{"csv"}},
-			{name: "delimiter", kind: valChar, formats: []string{"csv"}},
-			{name: "quote", kind: valCharOrNot, formats: []string{"csv"}},
-			{name: "escape", kind: valCharOrNot, formats: []string{"csv"}},
-			{name: "null_values", kind: valList, formats: []string{"csv"}},
-			{name: "compression", kind: valEnum, values: []string{"none", "snappy", "gzip", "zstd"}},
-			{name: "mode", kind: valEnum, values: []string{"overwrite", "append", "error_if_exists"}},
-			{name: "partition_by", kind: valIdentList},
-			{name: "catalog", kind: valEnum, values: []string{"glue"}},
-			{name: "database", kind: valIdent},
-			{name: "table", kind: valIdent},
-			{name: "batch_size", kind: valCount, max: 1 << 20},
-		}, []string{"file"}
+		return fileOptions(
+			compressionOption(),
+			optionSpec{name: "mode", kind: valEnum, values: []string{"overwrite", "append", "error_if_exists"}},
+			optionSpec{name: "partition_by", kind: valIdentList},
+			optionSpec{name: "catalog", kind: valEnum, values: []string{"glue"}},
+			optionSpec{name: "database", kind: valIdent},
+			optionSpec{name: "table", kind: valIdent},
+			batchSizeOption(),
+		), []string{"file"}
 	case parser.KindTable:
 		return []optionSpec{
 			{name: "format", kind: valEnum, values: []string{"parquet", "csv", "json"}},
-			{name: "compression", kind: valEnum, values: []string{"none", "snappy", "gzip", "zstd"}},
+			compressionOption(),
 			{name: "partition_by", kind: valIdentList},
 		}, nil
 	case parser.KindPipeline:

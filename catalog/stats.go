@@ -150,28 +150,12 @@ func (c *Catalog) dropStats(key string) error {
 
 // loadStats reads the stored statistics.
 func (c *Catalog) loadStats(ctx context.Context) error {
-	it, err := c.db.NewIter(&pebble.IterOptions{
-		LowerBound: []byte(statsPrefix),
-		UpperBound: []byte(statsUpperBound),
-	})
-	if err != nil {
-		return err
-	}
-	defer it.Close()
-	for it.First(); it.Valid(); it.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var s TableStats
-		if err := json.Unmarshal(it.Value(), &s); err != nil {
-			return fmt.Errorf("statistics %s: %w", it.Key(), err)
-		}
+	return loadJSON(ctx, c.db, statsPrefix, statsUpperBound, "statistics", func(key string, s TableStats) {
 		if c.stats == nil {
 			c.stats = map[string]TableStats{}
 		}
-		c.stats[strings.TrimPrefix(string(it.Key()), statsPrefix)] = s
-	}
-	return it.Error()
+		c.stats[key] = s
+	})
 }
 
 // NumericValue puts a value in the canonical Go form of type t (the form

@@ -619,16 +619,6 @@ var winKinds = map[string]WindowFuncKind{
 	"nth_value": WinNthValue,
 }
 
-var frameModes = map[planner.FrameMode]FrameMode{
-	planner.FrameRows: FrameRows, planner.FrameRange: FrameRange, planner.FrameGroups: FrameGroups,
-}
-
-var boundKinds = map[planner.BoundKind]BoundKind{
-	planner.UnboundedPreceding: UnboundedPreceding, planner.Preceding: Preceding,
-	planner.CurrentRow: CurrentRow, planner.Following: Following,
-	planner.UnboundedFollowing: UnboundedFollowing,
-}
-
 func sameExprs(a, b []planner.Expr) bool {
 	if len(a) != len(b) {
 		return false
@@ -701,9 +691,9 @@ func (b *builder) window(n *planner.Window) (Operator, error) {
 			return fail(err)
 		}
 		if fr := f.Frame; fr != nil {
-			wf.Frame = &Frame{Mode: frameModes[fr.Mode]}
+			wf.Frame = &Frame{Mode: fr.Mode}
 			for i, pb := range []planner.FrameBound{fr.Start, fr.End} {
-				eb := FrameBound{Kind: boundKinds[pb.Kind]}
+				eb := FrameBound{Kind: pb.Kind}
 				if pb.Offset != nil {
 					if eb.Offset, err = b.compile(pb.Offset, arrow.NewSchema(nil, nil)); err != nil {
 						return fail(err)

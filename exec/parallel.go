@@ -77,46 +77,48 @@ func (b *builder) parallel1(n planner.Node) ([]Operator, error) {
 		if hasSubquery(n.Cond) {
 			return nil, nil
 		}
-		ins, err := b.parallel(n.Input)
-		if ins == nil || err != nil {
-			return nil, err
-		}
-		out := make([]Operator, len(ins))
-		for i, in := range ins {
+		return b.parallelEach(n.Input, func(in Operator) (Operator, error) {
 			c, err := b.compile(n.Cond, in.Schema())
 			if err != nil {
-				closeAll(ins[i:]...)
-				closeAll(out[:i]...)
 				return nil, err
 			}
-			out[i] = NewFilter(in, c, b.env.Mem)
-		}
-		return out, nil
+			return NewFilter(in, c, b.env.Mem), nil
+		})
 	case *planner.Project:
 		for _, e := range n.Exprs {
 			if hasSubquery(e) {
 				return nil, nil
 			}
 		}
-		ins, err := b.parallel(n.Input)
-		if ins == nil || err != nil {
-			return nil, err
-		}
-		out := make([]Operator, len(ins))
-		for i, in := range ins {
+		return b.parallelEach(n.Input, func(in Operator) (Operator, error) {
 			evs, err := b.compileAll(n.Exprs, in.Schema())
 			if err != nil {
-				closeAll(ins[i:]...)
-				closeAll(out[:i]...)
 				return nil, err
 			}
-			out[i] = NewProject(in, evs, SchemaOf(n.Columns))
-		}
-		return out, nil
+			return NewProject(in, evs, SchemaOf(n.Columns)), nil
+		})
 	case *planner.Join:
 		return b.parallelJoin(n)
 	}
 	return nil, nil
+}
+
+// parallelEach puts wrap's operator over each worker pipeline of input;
+// nil when input does not split. On an error every pipeline is closed.
+func (b *builder) parallelEach(input planner.Node, wrap func(in Operator) (Operator, error)) ([]Operator, error) {
+	ins, err := b.parallel(input)
+	if ins == nil || err != nil {
+		return nil, err
+	}
+	out := make([]Operator, len(ins))
+	for i, in := range ins {
+		if out[i], err = wrap(in); err != nil {
+			closeAll(ins[i:]...)
+			closeAll(out[:i]...)
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // parallelSort sorts the worker pipelines of n's input each on its own
@@ -165,17 +167,8 @@ func scanColumns(n *planner.Scan) []int {
 	return cols
 }
 
-// hasSubquery reports whether e holds a subquery.
-func hasSubquery(e planner.Expr) bool {
-	found := false
-	planner.WalkExpr(e, func(x planner.Expr) bool {
-		if _, ok := x.(*planner.Subquery); ok {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
+// hasSubquery reports whether e holds a subquery (planner.HasSubquery).
+func hasSubquery(e planner.Expr) bool { return planner.HasSubquery(e) }
 
 // parallelJoin splits a join whose probe side splits: the build side is
 // built once and shared. The probe side is the left input, or the right

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow/go/v15/arrow"
+	"github.com/apache/arrow/go/v15/arrow/memory"
 )
 
 // Distinct passes the first occurrence of each distinct row of its input
@@ -64,6 +65,25 @@ func firstRows(groups []uint32, before int) []int32 {
 	return sel
 }
 
+// selectedRows returns the rows sel of rec as a batch of schema (rec
+// itself when sel is every row) and releases rec; ok is false when sel is
+// empty.
+func selectedRows(alloc memory.Allocator, schema *arrow.Schema, rec arrow.Record, sel []int32) (Batch, bool, error) {
+	switch len(sel) {
+	case 0:
+		rec.Release()
+		return Batch{}, false, nil
+	case int(rec.NumRows()):
+		return Batch{Kind: BatchData, Rec: relabel(schema, rec)}, true, nil
+	}
+	out, err := takeRecord(alloc, schema, rec, sel)
+	rec.Release()
+	if err != nil {
+		return Batch{}, false, err
+	}
+	return Batch{Kind: BatchData, Rec: out}, true, nil
+}
+
 // Next implements Operator.
 func (d *Distinct) Next(ctx context.Context) (Batch, bool, error) {
 	for {
@@ -83,19 +103,9 @@ func (d *Distinct) Next(ctx context.Context) (Batch, bool, error) {
 			rec.Release()
 			return Batch{}, false, err
 		}
-		switch len(sel) {
-		case 0:
-			rec.Release()
-			continue
-		case n:
-			return Batch{Kind: BatchData, Rec: relabel(d.schema, rec)}, true, nil
+		if out, ok, err := selectedRows(d.mem.Alloc, d.schema, rec, sel); ok || err != nil {
+			return out, ok, err
 		}
-		out, err := takeRecord(d.mem.Alloc, d.schema, rec, sel)
-		rec.Release()
-		if err != nil {
-			return Batch{}, false, err
-		}
-		return Batch{Kind: BatchData, Rec: out}, true, nil
 	}
 }
 
@@ -248,19 +258,9 @@ func (s *setOp) Next(ctx context.Context) (Batch, bool, error) {
 				sel = append(sel, int32(i))
 			}
 		}
-		switch len(sel) {
-		case 0:
-			rec.Release()
-			continue
-		case n:
-			return Batch{Kind: BatchData, Rec: relabel(s.schema, rec)}, true, nil
+		if out, ok, err := selectedRows(s.mem.Alloc, s.schema, rec, sel); ok || err != nil {
+			return out, ok, err
 		}
-		out, err := takeRecord(s.mem.Alloc, s.schema, rec, sel)
-		rec.Release()
-		if err != nil {
-			return Batch{}, false, err
-		}
-		return Batch{Kind: BatchData, Rec: out}, true, nil
 	}
 }
 

@@ -386,20 +386,17 @@ func controlError(op string, b Batch) error {
 	return fmt.Errorf("exec: %s received a %s; it runs over bounded inputs only", op, what)
 }
 
-func (s *Sort) consume(ctx context.Context) error {
-	var buf bufferedInput
-	defer buf.release()
-	exprs := keyExprs(s.keys)
+// nextKeyed returns the next data batch of in that has rows, with its sort
+// keys exprs evaluated; ok is false at the end of in. op names the
+// operator in the error a control batch (of a stream) causes.
+func nextKeyed(ctx context.Context, in Operator, exprs []expr.Evaluator, op string) (rec arrow.Record, keys []arrow.Array, ok bool, err error) {
 	for {
-		b, ok, err := s.input.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			break
+		b, ok, err := in.Next(ctx)
+		if err != nil || !ok {
+			return nil, nil, false, err
 		}
 		if b.Kind != BatchData {
-			return controlError("ORDER BY", b)
+			return nil, nil, false, controlError(op, b)
 		}
 		if b.Rec.NumRows() == 0 {
 			b.Rec.Release()
@@ -408,9 +405,25 @@ func (s *Sort) consume(ctx context.Context) error {
 		keys, err := evalAll(ctx, exprs, b.Rec)
 		if err != nil {
 			b.Rec.Release()
+			return nil, nil, false, err
+		}
+		return b.Rec, keys, true, nil
+	}
+}
+
+func (s *Sort) consume(ctx context.Context) error {
+	var buf bufferedInput
+	defer buf.release()
+	exprs := keyExprs(s.keys)
+	for {
+		rec, keys, ok, err := nextKeyed(ctx, s.input, exprs, "ORDER BY")
+		if err != nil {
 			return err
 		}
-		if err := s.acct.add(buf.add(b.Rec, keys)); err != nil {
+		if !ok {
+			break
+		}
+		if err := s.acct.add(buf.add(rec, keys)); err != nil {
 			return err
 		}
 	}
@@ -533,28 +546,14 @@ func (t *TopN) candidates(keys []arrow.Array, n int) ([]int32, error) {
 func (t *TopN) consume(ctx context.Context) error {
 	exprs := keyExprs(t.keys)
 	for {
-		b, ok, err := t.input.Next(ctx)
+		rec, keys, ok, err := nextKeyed(ctx, t.input, exprs, "ORDER BY ... LIMIT")
 		if err != nil {
 			return err
 		}
 		if !ok {
 			break
 		}
-		if b.Kind != BatchData {
-			return controlError("ORDER BY ... LIMIT", b)
-		}
-		rec := b.Rec
-		n := int(rec.NumRows())
-		if n == 0 {
-			rec.Release()
-			continue
-		}
-		keys, err := evalAll(ctx, exprs, rec)
-		if err != nil {
-			rec.Release()
-			return err
-		}
-		sel, err := t.candidates(keys, n)
+		sel, err := t.candidates(keys, int(rec.NumRows()))
 		if err != nil {
 			rec.Release()
 			releaseArrays(keys)

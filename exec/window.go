@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
 	"github.com/etlc/etlc/exec/expr"
+	"github.com/etlc/etlc/planner"
 )
 
 // WindowFuncKind is a window function.
@@ -34,26 +35,22 @@ const (
 	WinAggregate
 )
 
-// FrameMode is ROWS, RANGE or GROUPS.
-type FrameMode int
+// FrameMode is ROWS, RANGE or GROUPS: the planner's.
+type FrameMode = planner.FrameMode
 
-// The frame modes.
+// BoundKind is the kind of a frame bound: the planner's.
+type BoundKind = planner.BoundKind
+
+// The frame modes and bound kinds, as the planner names them.
 const (
-	FrameRows FrameMode = iota
-	FrameRange
-	FrameGroups
-)
-
-// BoundKind is the kind of a frame bound.
-type BoundKind int
-
-// The frame bound kinds.
-const (
-	UnboundedPreceding BoundKind = iota
-	Preceding
-	CurrentRow
-	Following
-	UnboundedFollowing
+	FrameRows          = planner.FrameRows
+	FrameRange         = planner.FrameRange
+	FrameGroups        = planner.FrameGroups
+	UnboundedPreceding = planner.UnboundedPreceding
+	Preceding          = planner.Preceding
+	CurrentRow         = planner.CurrentRow
+	Following          = planner.Following
+	UnboundedFollowing = planner.UnboundedFollowing
 )
 
 // FrameBound is one end of a frame. Offset (Preceding and Following) is a

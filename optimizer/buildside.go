@@ -25,19 +25,10 @@ func (o *opt) buildSides(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return ref
 	}
-	kids := n.Children()
-	changed := false
-	nk := make([]planner.Node, len(kids))
-	for i, k := range kids {
-		nk[i] = o.buildSides(k)
-		changed = changed || nk[i] != k
-	}
-	if changed {
-		n = withChildren(n, nk)
-	}
+	n = mapChangedChildren(n, o.buildSides)
 	j, ok := n.(*planner.Join)
 	if !ok || (j.Kind != planner.SemiJoin && j.Kind != planner.AntiJoin && j.Kind != planner.LeftJoin) ||
-		j.Cond == nil || hasSubquery(j.Cond) {
+		j.Cond == nil || planner.HasSubquery(j.Cond) {
 		return n
 	}
 	l, r := o.card(j.Left), o.card(j.Right)

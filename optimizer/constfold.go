@@ -34,15 +34,8 @@ import (
 
 // fold rewrites n and the plans below it.
 func (o *opt) constFold(n planner.Node) planner.Node {
-	kids := n.Children()
-	if len(kids) > 0 {
-		if _, isCTE := n.(*planner.CTERef); !isCTE {
-			nk := make([]planner.Node, len(kids))
-			for i, k := range kids {
-				nk[i] = o.constFold(k)
-			}
-			n = withChildren(n, nk)
-		}
+	if _, isCTE := n.(*planner.CTERef); !isCTE {
+		n = mapChildren(n, o.constFold)
 	}
 	n = mapExprs(n, func(e planner.Expr) planner.Expr { return planner.RewriteExpr(e, o.foldExpr) })
 	switch x := n.(type) {

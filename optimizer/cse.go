@@ -45,18 +45,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		// The stream runtime runs these plans; they stay as written.
 		return n
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		changed := false
-		for i, k := range kids {
-			nk[i] = o.cse(k)
-			changed = changed || nk[i] != k
-		}
-		if changed {
-			n = withChildren(n, nk)
-		}
-	}
+	n = mapChangedChildren(n, o.cse)
 	switch x := n.(type) {
 	case *planner.Project:
 		if p, ok := x.Input.(*planner.Project); ok && identityPrefix(p) && isCSEFilter(p.Input) {
@@ -71,7 +60,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		// by position: with one, every input column stays where it is.
 		keep := false
 		for _, e := range x.Exprs {
-			keep = keep || hasSubquery(e)
+			keep = keep || planner.HasSubquery(e)
 		}
 		ins, exprs, ok := commonExprs(x.Input, x.Exprs, keep)
 		if !ok {
@@ -103,7 +92,7 @@ func (o *opt) cse(n planner.Node) planner.Node {
 		}
 		keep := false
 		for _, e := range es {
-			keep = keep || hasSubquery(e)
+			keep = keep || planner.HasSubquery(e)
 		}
 		ins, out, ok := commonExprs(x.Input, es, keep)
 		if !ok {
@@ -181,7 +170,7 @@ func shareable(e planner.Expr) bool {
 	default:
 		return false
 	}
-	return !hasSubquery(e) && !hasOuter(e) && !hasVolatile(e)
+	return !planner.HasSubquery(e) && !hasOuter(e) && !hasVolatile(e)
 }
 
 // evaluatedArgs returns the parts of e that are evaluated for every row

@@ -32,14 +32,7 @@ func (o *opt) decorrelate(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return o.cte(ref)
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i] = o.decorrelate(k)
-		}
-		n = withChildren(n, nk)
-	}
+	n = mapChildren(n, o.decorrelate)
 	switch n := n.(type) {
 	case *planner.Filter:
 		return o.decorrelateFilter(n)
@@ -150,18 +143,6 @@ func peelFilters(n planner.Node) ([]planner.Expr, planner.Node) {
 	}
 }
 
-// hasSubquery reports whether e holds any subquery.
-func hasSubquery(e planner.Expr) bool {
-	found := false
-	planner.WalkExpr(e, func(x planner.Expr) bool {
-		if _, ok := x.(*planner.Subquery); ok {
-			found = true
-		}
-		return !found
-	})
-	return found
-}
-
 // lift rewrites an expression of a subquery's rows for the join that
 // replaces it: OuterRefs to the enclosing row (depth 1) become the join's
 // left columns, the subquery's own columns move right by nLeft.
@@ -204,7 +185,7 @@ func (o *opt) semiJoin(input planner.Node, sq *planner.Subquery) planner.Node {
 		case 0:
 			local = append(local, c)
 		case 1:
-			if hasSubquery(c) {
+			if planner.HasSubquery(c) {
 				return nil
 			}
 			on = append(on, c)
@@ -246,7 +227,7 @@ func (o *opt) scalarJoin(input planner.Node, sq *planner.Subquery) (planner.Node
 	plan := sq.Plan
 	var proj *planner.Project
 	if p, ok := plan.(*planner.Project); ok {
-		if len(p.Exprs) != 1 || hasSubquery(p.Exprs[0]) || exprEscape(p.Exprs[0], 0) > 1 {
+		if len(p.Exprs) != 1 || planner.HasSubquery(p.Exprs[0]) || exprEscape(p.Exprs[0], 0) > 1 {
 			return nil, nil
 		}
 		proj, plan = p, p.Input
@@ -260,11 +241,11 @@ func (o *opt) scalarJoin(input planner.Node, sq *planner.Subquery) (planner.Node
 			return nil, nil
 		}
 		for _, e := range a.Args {
-			if exprEscape(e, 0) > 0 || hasSubquery(e) {
+			if exprEscape(e, 0) > 0 || planner.HasSubquery(e) {
 				return nil, nil
 			}
 		}
-		if a.Filter != nil && (exprEscape(a.Filter, 0) > 0 || hasSubquery(a.Filter)) {
+		if a.Filter != nil && (exprEscape(a.Filter, 0) > 0 || planner.HasSubquery(a.Filter)) {
 			return nil, nil
 		}
 		for _, k := range a.OrderBy {
@@ -293,7 +274,7 @@ func (o *opt) scalarJoin(input planner.Node, sq *planner.Subquery) (planner.Node
 			return nil, nil
 		}
 		call, ok := c.(*planner.Call)
-		if !ok || call.Name != "eq" || len(call.Args) != 2 || hasSubquery(c) {
+		if !ok || call.Name != "eq" || len(call.Args) != 2 || planner.HasSubquery(c) {
 			return nil, nil
 		}
 		inner := func(e planner.Expr) bool { return !hasOuter(e) && len(colsOf(e)) > 0 }

@@ -58,15 +58,7 @@ func (o *opt) joins(n planner.Node) planner.Node {
 		}
 		return o.outerJoin(x)
 	}
-	kids := n.Children()
-	if len(kids) == 0 {
-		return n
-	}
-	nk := make([]planner.Node, len(kids))
-	for i, k := range kids {
-		nk[i] = o.joins(k)
-	}
-	return withChildren(n, nk)
+	return mapChildren(n, o.joins)
 }
 
 // innerJoin reports whether n is an inner or cross join whose condition
@@ -365,7 +357,7 @@ func (o *opt) factorOr(c planner.Expr) []planner.Expr {
 				break
 			}
 		}
-		if inAll && !hasSubquery(x) {
+		if inAll && !planner.HasSubquery(x) {
 			dup := false
 			for _, y := range common {
 				if planner.EqualExpr(x, y) {

@@ -25,20 +25,7 @@ func (o *opt) pushLimits(n planner.Node) planner.Node {
 	if l, ok := n.(*planner.Limit); ok {
 		n = o.pushLimit(l)
 	}
-	kids := n.Children()
-	if len(kids) == 0 {
-		return n
-	}
-	nk := make([]planner.Node, len(kids))
-	changed := false
-	for i, k := range kids {
-		nk[i] = o.pushLimits(k)
-		changed = changed || nk[i] != k
-	}
-	if !changed {
-		return n
-	}
-	return withChildren(n, nk)
+	return mapChangedChildren(n, o.pushLimits)
 }
 
 // limitConst returns a constant count or offset (0 for none); ok is false
@@ -65,7 +52,7 @@ func (o *opt) pushLimit(l *planner.Limit) planner.Node {
 	switch in := l.Input.(type) {
 	case *planner.Project:
 		for _, e := range in.Exprs {
-			if hasSubquery(e) {
+			if planner.HasSubquery(e) {
 				return l
 			}
 		}

@@ -10,6 +10,47 @@ import (
 // rewritten. Rules never modify a node in place, since plans may be shared
 // (a CTE's plan is referenced from every use) or cached by a caller.
 
+// copyWith returns a copy of the node n after edit has changed the copy.
+func copyWith[T any, P interface {
+	*T
+	planner.Node
+}](n P, edit func(P)) planner.Node {
+	c := *n
+	edit(&c)
+	return P(&c)
+}
+
+// mapChildren returns a copy of n with each child c replaced by f(c) (n
+// itself when it has no children). The rules that rewrite a plan bottom up
+// call it before they look at n.
+func mapChildren(n planner.Node, f func(planner.Node) planner.Node) planner.Node {
+	kids := n.Children()
+	if len(kids) == 0 {
+		return n
+	}
+	nk := make([]planner.Node, len(kids))
+	for i, k := range kids {
+		nk[i] = f(k)
+	}
+	return withChildren(n, nk)
+}
+
+// mapChangedChildren is mapChildren that returns n itself, not a copy,
+// when f returns every child unchanged.
+func mapChangedChildren(n planner.Node, f func(planner.Node) planner.Node) planner.Node {
+	kids := n.Children()
+	nk := make([]planner.Node, len(kids))
+	changed := false
+	for i, k := range kids {
+		nk[i] = f(k)
+		changed = changed || nk[i] != k
+	}
+	if !changed {
+		return n
+	}
+	return withChildren(n, nk)
+}
+
 // withChildren returns a copy of n with the given children (in the order
 // of n.Children()).
 func withChildren(n planner.Node, kids []planner.Node) planner.Node {
@@ -17,57 +58,31 @@ func withChildren(n planner.Node, kids []planner.Node) planner.Node {
 	case *planner.Scan, *planner.Values:
 		return n
 	case *planner.Filter:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Filter) { c.Input = kids[0] })
 	case *planner.Project:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Project) { c.Input = kids[0] })
 	case *planner.Aggregate:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Aggregate) { c.Input = kids[0] })
 	case *planner.Join:
-		c := *n
-		c.Left, c.Right = kids[0], kids[1]
-		return &c
+		return copyWith(n, func(c *planner.Join) { c.Left, c.Right = kids[0], kids[1] })
 	case *planner.Sort:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Sort) { c.Input = kids[0] })
 	case *planner.Limit:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Limit) { c.Input = kids[0] })
 	case *planner.SetOp:
-		c := *n
-		c.Left, c.Right = kids[0], kids[1]
-		return &c
+		return copyWith(n, func(c *planner.SetOp) { c.Left, c.Right = kids[0], kids[1] })
 	case *planner.Distinct:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Distinct) { c.Input = kids[0] })
 	case *planner.Expect:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Expect) { c.Input = kids[0] })
 	case *planner.Window:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.Window) { c.Input = kids[0] })
 	case *planner.ProjectSet:
-		c := *n
-		c.Input = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.ProjectSet) { c.Input = kids[0] })
 	case *planner.CTERef:
-		c := *n
-		c.Plan = kids[0]
-		return &c
+		return copyWith(n, func(c *planner.CTERef) { c.Plan = kids[0] })
 	case *planner.RecursiveCTE:
-		c := *n
-		c.Anchor, c.Recursive = kids[0], kids[1]
-		return &c
+		return copyWith(n, func(c *planner.RecursiveCTE) { c.Anchor, c.Recursive = kids[0], kids[1] })
 	case *planner.WorkTable:
 		return n
 	}

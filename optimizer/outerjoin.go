@@ -64,7 +64,7 @@ func isStrict(e planner.Expr) bool {
 // when c is not such a condition).
 func rejectedCols(c planner.Expr) colSet {
 	call, ok := c.(*planner.Call)
-	if !ok || !rejecting(call.Name) || hasSubquery(c) {
+	if !ok || !rejecting(call.Name) || planner.HasSubquery(c) {
 		return nil
 	}
 	if call.Name == "in_list" {
@@ -87,14 +87,7 @@ func (o *opt) simplifyOuter(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return ref
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i] = o.simplifyOuter(k)
-		}
-		n = withChildren(n, nk)
-	}
+	n = mapChildren(n, o.simplifyOuter)
 	switch x := n.(type) {
 	case *planner.Filter:
 		if hasCorrelated(x.Cond) {

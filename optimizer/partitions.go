@@ -80,7 +80,7 @@ func (o *opt) partitionFilters(sc *planner.Scan, cond planner.Expr) []planner.Ex
 	var out []planner.Expr
 	for _, c := range conjuncts(cond) {
 		cols := colsOf(c)
-		if len(cols) == 0 || hasSubquery(c) || hasOuter(c) || hasVolatile(c) {
+		if len(cols) == 0 || planner.HasSubquery(c) || hasOuter(c) || hasVolatile(c) {
 			continue
 		}
 		ok := true

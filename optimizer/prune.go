@@ -21,14 +21,7 @@ func (o *opt) prune(n planner.Node, need []bool) (planner.Node, []int) {
 		return o.cte(ref), identity(len(ref.Columns))
 	}
 	if nodeHasCorrelated(n) {
-		kids := n.Children()
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i], _ = o.prune(k, all(len(k.Schema())))
-		}
-		if len(nk) > 0 {
-			n = withChildren(n, nk)
-		}
+		n = mapChildren(n, o.pruneNone)
 		return n, identity(len(n.Schema()))
 	}
 	switch x := n.(type) {
@@ -112,15 +105,14 @@ func (o *opt) prune(n planner.Node, need []bool) (planner.Node, []int) {
 		return c, out
 	}
 	// Distinct, SetOp and anything else need all their input columns.
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i], _ = o.prune(k, all(len(k.Schema())))
-		}
-		n = withChildren(n, nk)
-	}
+	n = mapChildren(n, o.pruneNone)
 	return n, identity(len(n.Schema()))
+}
+
+// pruneNone prunes below n, keeping all of n's own columns.
+func (o *opt) pruneNone(n planner.Node) planner.Node {
+	p, _ := o.prune(n, all(len(n.Schema())))
+	return p
 }
 
 func pruneScan(x *planner.Scan, need []bool) (planner.Node, []int) {

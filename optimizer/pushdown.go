@@ -32,33 +32,19 @@ func (o *opt) pushFilter(conds []planner.Expr, n planner.Node) planner.Node {
 		c.Input = o.pushFilter(conds, x.Input)
 		return &c
 	case *planner.Project:
-		var down []planner.Expr
-		for _, e := range conds {
-			if movable(e, x.Exprs) {
-				down = append(down, substitute(e, x.Exprs))
-			} else {
-				keep = append(keep, e)
-			}
-		}
-		if len(down) > 0 {
-			c := *x
-			c.Input = o.pushFilter(down, x.Input)
-			n = &c
+		var in planner.Node
+		in, keep = o.pushThrough(conds, x.Exprs, x.Input, func(e planner.Expr) bool { return movable(e, x.Exprs) })
+		if in != nil {
+			n = copyWith(x, func(c *planner.Project) { c.Input = in })
 		}
 	case *planner.Aggregate:
-		var down []planner.Expr
 		keys := len(x.GroupBy)
-		for _, e := range conds {
-			if x.Window == nil && keys > 0 && allBelow(colsOf(e), keys) && movable(e, x.GroupBy) {
-				down = append(down, substitute(e, x.GroupBy))
-			} else {
-				keep = append(keep, e)
-			}
-		}
-		if len(down) > 0 {
-			c := *x
-			c.Input = o.pushFilter(down, x.Input)
-			n = &c
+		var in planner.Node
+		in, keep = o.pushThrough(conds, x.GroupBy, x.Input, func(e planner.Expr) bool {
+			return x.Window == nil && keys > 0 && allBelow(colsOf(e), keys) && movable(e, x.GroupBy)
+		})
+		if in != nil {
+			n = copyWith(x, func(c *planner.Aggregate) { c.Input = in })
 		}
 	case *planner.Join:
 		if hasCorrelated(x.Cond) {
@@ -103,6 +89,24 @@ func (o *opt) pushFilter(conds []planner.Expr, n planner.Node) planner.Node {
 	return &planner.Filter{Input: n, Cond: o.and(keep)}
 }
 
+// pushThrough pushes the conditions can accepts, rewritten to read exprs
+// (the outputs of a node over input), into input; it returns the new
+// input (nil when none moved) and the conditions that stay.
+func (o *opt) pushThrough(conds, exprs []planner.Expr, input planner.Node, can func(planner.Expr) bool) (planner.Node, []planner.Expr) {
+	var down, keep []planner.Expr
+	for _, e := range conds {
+		if can(e) {
+			down = append(down, substitute(e, exprs))
+		} else {
+			keep = append(keep, e)
+		}
+	}
+	if len(down) == 0 {
+		return nil, keep
+	}
+	return o.pushFilter(down, input), keep
+}
+
 // volatile lists the functions whose value changes from call to call: an
 // expression with one is not copied, since each copy would differ.
 var volatile = map[string]bool{"random": true, "rand": true, "uuid": true, "gen_random_uuid": true}
@@ -118,7 +122,7 @@ func movable(e planner.Expr, exprs []planner.Expr) bool {
 			return false
 		}
 		x := exprs[c]
-		if hasSubquery(x) || hasOuter(x) {
+		if planner.HasSubquery(x) || hasOuter(x) {
 			return false
 		}
 		bad := false

@@ -20,19 +20,7 @@ func (o *opt) pruneFilters(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return ref
 	}
-	kids := n.Children()
-	if len(kids) == 0 {
-		return n
-	}
-	nk := make([]planner.Node, len(kids))
-	changed := false
-	for i, k := range kids {
-		nk[i] = o.pruneFilters(k)
-		changed = changed || nk[i] != k
-	}
-	if changed {
-		n = withChildren(n, nk)
-	}
+	n = mapChangedChildren(n, o.pruneFilters)
 	f, ok := n.(*planner.Filter)
 	if !ok {
 		return n

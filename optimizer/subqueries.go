@@ -10,14 +10,7 @@ func (o *opt) subqueries(n planner.Node) planner.Node {
 	if ref, ok := n.(*planner.CTERef); ok {
 		return o.cte(ref)
 	}
-	kids := n.Children()
-	if len(kids) > 0 {
-		nk := make([]planner.Node, len(kids))
-		for i, k := range kids {
-			nk[i] = o.subqueries(k)
-		}
-		n = withChildren(n, nk)
-	}
+	n = mapChildren(n, o.subqueries)
 	return mapExprs(n, o.subqueryExprs)
 }
 

@@ -57,12 +57,7 @@ func Parse(src *Source, opts Options) (script *Script, diags Diagnostics) {
 		sp.diags.Sort()
 		diags = sp.diags
 	}()
-	lx := lex(src.Text)
-	sp.toks = mergeOperators(lx.toks)
-	sp.comments = lx.comments
-	for _, e := range lx.diags {
-		sp.errorf(e.start, e.end, CodeSyntax, "", "%s", e.msg)
-	}
+	sp.lexSource()
 	sp.tidb = newTiDBParser()
 	ranges := splitTokens(sp.toks)
 
@@ -618,6 +613,17 @@ func (p *stmtParser) statement() Stmt {
 	return nil
 }
 
+// lexSource lexes the text of sp.src into sp's tokens (operators merged)
+// and comments, and reports the lexer's diagnostics.
+func (sp *scriptParser) lexSource() {
+	lx := lex(sp.src.Text)
+	sp.toks = mergeOperators(lx.toks)
+	sp.comments = lx.comments
+	for _, e := range lx.diags {
+		sp.errorf(e.start, e.end, CodeSyntax, "", "%s", e.msg)
+	}
+}
+
 // ParseExpr parses the whole text of src as one expression, with the same
 // lowering and parameter substitution as Parse. It returns nil and the
 // diagnostics when the text is not a single valid expression.
@@ -633,12 +639,7 @@ func ParseExpr(src *Source, opts Options) (expr *Expr, diags Diagnostics) {
 		sp.diags.Sort()
 		diags = sp.diags
 	}()
-	lx := lex(src.Text)
-	sp.toks = mergeOperators(lx.toks)
-	sp.comments = lx.comments
-	for _, e := range lx.diags {
-		sp.errorf(e.start, e.end, CodeSyntax, "", "%s", e.msg)
-	}
+	sp.lexSource()
 	if len(sp.toks) == 0 {
 		sp.errorf(0, 0, CodeSyntax, "", "expected an expression, found end of input")
 		return nil, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
+	"github.com/etlc/etlc/exec/expr"
 	"github.com/etlc/etlc/exec/session"
 )
 
@@ -65,10 +66,10 @@ func encoderFor(arr arrow.Array, format int16) valueEncoder {
 			return func(dst []byte, i int) ([]byte, error) { return strconv.AppendInt(dst, int64(v[i]), 10), nil }
 		case *array.Float64:
 			v := a.Float64Values()
-			return func(dst []byte, i int) ([]byte, error) { return appendFloatText(dst, v[i], 64), nil }
+			return func(dst []byte, i int) ([]byte, error) { return expr.AppendFloatShortest(dst, v[i], 64), nil }
 		case *array.Float32:
 			v := a.Float32Values()
-			return func(dst []byte, i int) ([]byte, error) { return appendFloatText(dst, float64(v[i]), 32), nil }
+			return func(dst []byte, i int) ([]byte, error) { return expr.AppendFloatShortest(dst, float64(v[i]), 32), nil }
 		case *array.String:
 			return func(dst []byte, i int) ([]byte, error) { return append(dst, a.Value(i)...), nil }
 		case *array.Boolean:
@@ -81,8 +82,8 @@ func encoderFor(arr arrow.Array, format int16) valueEncoder {
 		case *array.Date32:
 			v := a.Date32Values()
 			return func(dst []byte, i int) ([]byte, error) {
-				if out, ok := appendDateText(dst, int64(v[i])); ok {
-					return out, nil
+				if d := int64(v[i]); d >= firstFastDay && d <= lastFastDay {
+					return expr.AppendDate(dst, d), nil
 				}
 				s, _ := session.FormatValue(a, i)
 				return append(dst, s...), nil
@@ -95,45 +96,10 @@ func encoderFor(arr arrow.Array, format int16) valueEncoder {
 	}
 }
 
-// appendFloatText appends a float as PostgreSQL writes it (shortest
-// exact digits; Infinity, -Infinity, NaN).
-func appendFloatText(dst []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(dst, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-Infinity"...)
-	case math.IsNaN(f):
-		return append(dst, "NaN"...)
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
-}
-
-// appendDateText appends days since 1970-01-01 as YYYY-MM-DD for years 1
-// to 9999 (false otherwise: the caller formats it the slow way).
-func appendDateText(dst []byte, days int64) ([]byte, bool) {
-	// Civil date from a day count (proleptic Gregorian calendar).
-	z := days + 719468
-	era := z / 146097
-	if z < 0 {
-		era = (z - 146096) / 146097
-	}
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d := doy - (153*mp+2)/5 + 1
-	m := mp + 3
-	if m > 12 {
-		m -= 12
-	}
-	if m <= 2 {
-		y++
-	}
-	if y < 1 || y > 9999 {
-		return dst, false
-	}
-	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
-		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10)), true
-}
+// firstFastDay and lastFastDay are 0001-01-01 and 9999-12-31 as days since
+// 1970-01-01: the dates between them the text encoder writes with
+// expr.AppendDate; the others go the slow way, through session.FormatValue.
+const (
+	firstFastDay = -719162
+	lastFastDay  = 2932896
+)

@@ -83,26 +83,48 @@ func (b *binder) bindArrayFunc(c exprCtx, name string, n *ast.FuncCallExpr, p in
 }
 
 // arrayArg checks that argument i of fn is an array (a NULL literal or an
-// untyped parameter becomes one of elem, or of VARCHAR) and returns it.
+// untyped parameter becomes one of elem, or of VARCHAR), puts it back in
+// args[i] and returns it.
 func (b *binder) arrayArg(fn string, args []Expr, i int, elem catalog.Type, p int) (Expr, bool) {
 	a := args[i]
 	t := a.Type()
 	if t.IsArray() {
-		return a, true
+		return a, true // already in args[i]
 	}
 	if elem.Kind == catalog.KindNull {
 		elem = catalog.String
 	}
 	if t.Kind == catalog.KindNull {
-		return b.coerce(a, catalog.ArrayOf(elem), p, "argument"), true
+		args[i] = b.coerce(a, catalog.ArrayOf(elem), p, "argument")
+		return args[i], true
 	}
 	if k, ok := a.(*Const); ok && k.lit == litString {
 		// A quoted literal is an array literal here: '{a,b}'.
-		return &Cast{Arg: a, T: catalog.ArrayOf(elem)}, true
+		args[i] = &Cast{Arg: a, T: catalog.ArrayOf(elem)}
+		return args[i], true
 	}
 	b.errorf(b.posOf(a, p), parser.CodeDatatype, "", "function %s(%s) does not exist: argument %d must be an array, not %s",
 		fn, argTypes(args), i+1, t)
 	return nil, false
+}
+
+// arrayElemArgs binds an array argument ai and an element argument ei of
+// fn to T[] and T, T their common element type, and returns T.
+func (b *binder) arrayElemArgs(fn string, args []Expr, ai, ei int, p int) (catalog.Type, bool) {
+	given := args[ai]
+	a, ok := b.arrayArg(fn, args, ai, args[ei].Type(), p)
+	if !ok {
+		return catalog.Type{}, false
+	}
+	et, ok := commonType(a.Type().ElemType(), args[ei].Type())
+	if !ok || et.IsArray() {
+		args[ai] = given // the message names the types as given
+		b.errorf(p, parser.CodeUndefinedFunc, "", "function %s(%s) does not exist", fn, argTypes(args))
+		return catalog.Type{}, false
+	}
+	args[ai] = b.coerce(a, catalog.ArrayOf(et), p, "argument")
+	args[ei] = b.coerce(args[ei], et, p, "argument")
+	return et, true
 }
 
 func argTypes(args []Expr) string {
@@ -170,7 +192,6 @@ func (b *binder) arrayCall(name string, args []Expr, p int) Expr {
 		if !ok {
 			return bad()
 		}
-		args[0] = a
 		return b.newArrayCall(name, args, a.Type().ElemType())
 	case "__etl_any_eq":
 		if !nargs(2, 2) {
@@ -189,25 +210,14 @@ func (b *binder) arrayCall(name string, args []Expr, p int) Expr {
 		args[0] = b.coerce(args[0], t, p, "argument")
 		args[1] = b.coerce(a, catalog.ArrayOf(t), p, "argument")
 		return b.newArrayCall(name, args, catalog.Bool)
-	case "array_length", "array_upper", "array_lower":
-		if !nargs(2, 2) || !integer(1) {
+	case "array_length", "array_upper", "array_lower", "cardinality":
+		// cardinality(a); the others (a, dimension).
+		if name == "cardinality" && !nargs(1, 1) || name != "cardinality" && (!nargs(2, 2) || !integer(1)) {
 			return bad()
 		}
-		a, ok := b.arrayArg(name, args, 0, catalog.Null, p)
-		if !ok {
+		if _, ok := b.arrayArg(name, args, 0, catalog.Null, p); !ok {
 			return bad()
 		}
-		args[0] = a
-		return b.newArrayCall(name, args, catalog.Int32)
-	case "cardinality":
-		if !nargs(1, 1) {
-			return bad()
-		}
-		a, ok := b.arrayArg(name, args, 0, catalog.Null, p)
-		if !ok {
-			return bad()
-		}
-		args[0] = a
 		return b.newArrayCall(name, args, catalog.Int32)
 	case "array_cat":
 		if !nargs(2, 2) {
@@ -222,43 +232,26 @@ func (b *binder) arrayCall(name string, args []Expr, p int) Expr {
 		if name == "array_prepend" {
 			ai, ei = 1, 0
 		}
-		a, ok := b.arrayArg(name, args, ai, args[ei].Type(), p)
+		et, ok := b.arrayElemArgs(name, args, ai, ei, p)
 		if !ok {
 			return bad()
 		}
-		et, ok := commonType(a.Type().ElemType(), args[ei].Type())
-		if !ok || et.IsArray() {
-			b.errorf(p, parser.CodeUndefinedFunc, "", "function %s(%s) does not exist", name, argTypes(args))
-			return bad()
-		}
-		args[ai] = b.coerce(a, catalog.ArrayOf(et), p, "argument")
-		args[ei] = b.coerce(args[ei], et, p, "argument")
 		return b.newArrayCall(name, args, catalog.ArrayOf(et))
 	case "array_position":
 		if !nargs(2, 2) {
 			return bad()
 		}
-		a, ok := b.arrayArg(name, args, 0, args[1].Type(), p)
-		if !ok {
+		if _, ok := b.arrayElemArgs(name, args, 0, 1, p); !ok {
 			return bad()
 		}
-		et, ok := commonType(a.Type().ElemType(), args[1].Type())
-		if !ok || et.IsArray() {
-			b.errorf(p, parser.CodeUndefinedFunc, "", "function %s(%s) does not exist", name, argTypes(args))
-			return bad()
-		}
-		args[0] = b.coerce(a, catalog.ArrayOf(et), p, "argument")
-		args[1] = b.coerce(args[1], et, p, "argument")
 		return b.newArrayCall(name, args, catalog.Int32)
 	case "array_to_string":
 		if !nargs(2, 3) {
 			return bad()
 		}
-		a, ok := b.arrayArg(name, args, 0, catalog.Null, p)
-		if !ok {
+		if _, ok := b.arrayArg(name, args, 0, catalog.Null, p); !ok {
 			return bad()
 		}
-		args[0] = a
 		for i := 1; i < len(args); i++ {
 			args[i] = b.coerce(args[i], catalog.String, p, "argument")
 		}
@@ -327,7 +320,6 @@ func (b *binder) bindSetFunc(c exprCtx, name string, args []Expr, p int) Expr {
 	if !ok {
 		return bad()
 	}
-	args[0] = a
 	f := &SetFunc{Name: name, Args: args}
 	switch name {
 	case "unnest":

@@ -685,23 +685,35 @@ func (b *binder) call(c exprCtx, name string, args []Expr, p int) Expr {
 	return b.callFunc(f, name, args, p)
 }
 
-func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
+// resolveArgs picks the signature of f for the bound args (written is the
+// name the query used, for the message) and returns the args converted to
+// its parameter types; ok is false when an argument is bad or no signature
+// fits (reported).
+func (b *binder) resolveArgs(f *Func, written string, args []Expr, p int) (coerced []Expr, res *Resolution, ok bool) {
 	infos := make([]argInfo, len(args))
 	for i, a := range args {
 		if isBad(a) {
-			return bad()
+			return nil, nil, false
 		}
 		infos[i] = b.argInfo(a)
 	}
 	res, err := b.reg.resolve(f, infos)
 	if err != nil {
 		b.noSignature(f, written, args, p)
+		return nil, nil, false
+	}
+	for i, a := range args {
+		coerced = append(coerced, b.coerce(a, res.Params[i], p, "argument"))
+	}
+	return coerced, res, true
+}
+
+func (b *binder) callFunc(f *Func, written string, args []Expr, p int) Expr {
+	coerced, res, ok := b.resolveArgs(f, written, args, p)
+	if !ok {
 		return bad()
 	}
-	out := &Call{Fn: f, Name: f.Name, T: res.Result}
-	for i, a := range args {
-		out.Args = append(out.Args, b.coerce(a, res.Params[i], p, "argument"))
-	}
+	out := &Call{Fn: f, Name: f.Name, T: res.Result, Args: coerced}
 	for _, a := range out.Args {
 		if isBad(a) {
 			return bad()

@@ -245,23 +245,11 @@ func (b *binder) bindAggregate(c exprCtx, name string, args []ast.ExprNode, dist
 		args = []ast.ExprNode{args[0], args[len(args)-1]}
 	}
 	ac := c.with(func(x *exprCtx) { x.inAgg, x.win = true, nil })
-	bound := b.bindArgs(ac, args, p)
-	infos := make([]argInfo, len(bound))
-	for i, a := range bound {
-		if isBad(a) {
-			return bad()
-		}
-		infos[i] = b.argInfo(a)
-	}
-	res, err := b.reg.resolve(f, infos)
-	if err != nil {
-		b.noSignature(f, name, bound, p)
+	coerced, res, ok := b.resolveArgs(f, name, b.bindArgs(ac, args, p), p)
+	if !ok {
 		return bad()
 	}
-	call := &AggCall{Fn: f, Distinct: distinct, T: res.Result}
-	for i, a := range bound {
-		call.Args = append(call.Args, b.coerce(a, res.Params[i], p, "argument"))
-	}
+	call := &AggCall{Fn: f, Distinct: distinct, T: res.Result, Args: coerced}
 	if order != nil {
 		for _, it := range order.Items {
 			call.OrderBy = append(call.OrderBy, b.bindSortKey(ac, it, p))
@@ -311,23 +299,11 @@ func (b *binder) bindWindowFunc(c exprCtx, n *ast.WindowFuncExpr, p int) Expr {
 		args = nil
 	}
 	ac := c.with(func(x *exprCtx) { x.win = nil })
-	bound := b.bindArgs(ac, args, p)
-	infos := make([]argInfo, len(bound))
-	for i, a := range bound {
-		if isBad(a) {
-			return bad()
-		}
-		infos[i] = b.argInfo(a)
-	}
-	res, err := b.reg.resolve(f, infos)
-	if err != nil {
-		b.noSignature(f, name, bound, p)
+	coerced, res, ok := b.resolveArgs(f, name, b.bindArgs(ac, args, p), p)
+	if !ok {
 		return bad()
 	}
-	wf := &WindowFunc{Fn: f, Distinct: n.Distinct, T: res.Result}
-	for i, a := range bound {
-		wf.Args = append(wf.Args, b.coerce(a, res.Params[i], p, "argument"))
-	}
+	wf := &WindowFunc{Fn: f, Distinct: n.Distinct, T: res.Result, Args: coerced}
 	spec := n.Spec
 	if ref := spec.Name.L; ref == "" && spec.Ref.L != "" || (spec.OnlyAlias && ref != "") {
 		if ref == "" {

@@ -419,6 +419,19 @@ func WalkExpr(e Expr, fn func(Expr) bool) {
 	}
 }
 
+// HasSubquery reports whether e holds a subquery (not looking into
+// subquery plans).
+func HasSubquery(e Expr) bool {
+	found := false
+	WalkExpr(e, func(x Expr) bool {
+		if _, ok := x.(*Subquery); ok {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
 // RewriteExpr returns e with every node replaced bottom-up by fn's result
 // (fn receives a node whose children are already rewritten). Nodes are
 // copied, never modified in place; subquery plans are not entered.

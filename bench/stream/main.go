@@ -284,22 +284,14 @@ func child(args []string) error {
 		return runBatch(ctx, s, sc, streamDef+sink, keys, args[4:])
 	}
 	script := streamDef + sink + "CREATE PIPELINE p WITH (checkpoint_interval = '10s'" + sc.with + ") AS INSERT INTO out " + sc.query + ";\n"
-	run, err := s.Exec(ctx, parser.NewSource("bench.sql", script), session.ExecOptions{})
-	if run != nil {
-		run.Release()
+	if err := execScript(ctx, s, "bench.sql", script); err != nil {
+		return err
 	}
+	stop, err := startProfile(args[4:])
 	if err != nil {
 		return err
 	}
-	if len(args) > 4 {
-		f, err := os.Create(args[4])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
+	defer stop()
 	start, cpu0 := time.Now(), cpuTime()
 	if err := s.RunPipeline(ctx, "p", session.PipelineOptions{UntilIdle: true, CheckpointInterval: 10 * time.Second}); err != nil {
 		return err
@@ -319,28 +311,16 @@ func child(args []string) error {
 // runBatch runs a batch scenario: the script, then its query as one INSERT,
 // and prints the result.
 func runBatch(ctx context.Context, s *session.Session, sc scenario, script string, keys int, profile []string) error {
-	run, err := s.Exec(ctx, parser.NewSource("bench.sql", script), session.ExecOptions{})
-	if run != nil {
-		run.Release()
+	if err := execScript(ctx, s, "bench.sql", script); err != nil {
+		return err
 	}
+	stop, err := startProfile(profile)
 	if err != nil {
 		return err
 	}
-	if len(profile) > 0 {
-		f, err := os.Create(profile[0])
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
+	defer stop()
 	start, cpu0 := time.Now(), cpuTime()
-	run, err = s.Exec(ctx, parser.NewSource("batch.sql", "INSERT INTO out "+sc.query+";"), session.ExecOptions{})
-	if run != nil {
-		run.Release()
-	}
-	if err != nil {
+	if err := execScript(ctx, s, "batch.sql", "INSERT INTO out "+sc.query+";"); err != nil {
 		return err
 	}
 	r := result{Scenario: sc.name, WallSec: time.Since(start).Seconds(), CPUSec: (cpuTime() - cpu0).Seconds()}
@@ -348,4 +328,30 @@ func runBatch(ctx context.Context, s *session.Session, sc scenario, script strin
 	// out.
 	r.Events, r.RowsOut, r.Keys = int64(keys), int64(keys), keys
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// execScript runs the statements of text in s.
+func execScript(ctx context.Context, s *session.Session, name, text string) error {
+	run, err := s.Exec(ctx, parser.NewSource(name, text), session.ExecOptions{})
+	if run != nil {
+		run.Release()
+	}
+	return err
+}
+
+// startProfile starts a CPU profile into the file named by path[0], when
+// there is one; stop ends it.
+func startProfile(path []string) (stop func(), err error) {
+	if len(path) == 0 {
+		return func() {}, nil
+	}
+	f, err := os.Create(path[0])
+	if err != nil {
+		return nil, err
+	}
+	pprof.StartCPUProfile(f)
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

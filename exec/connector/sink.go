@@ -544,8 +544,8 @@ func (s *Sink) Publish(ctx context.Context) (m *Manifest, err error) {
 			continue
 		}
 		moved = append(moved, f.Path) // before: a failed S3 move may have copied
-		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
-			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+		if err := s.moveIntoPlace(ctx, f.Path); err != nil {
+			return nil, err
 		}
 		i++
 		if err := s.step(fmt.Sprintf("moved %d", i)); err != nil {
@@ -604,8 +604,8 @@ func (s *Sink) publishPush(ctx context.Context) (m *Manifest, err error) {
 	}()
 	for _, f := range m.Files {
 		moved = append(moved, f.Path)
-		if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
-			return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+		if err := s.moveIntoPlace(ctx, f.Path); err != nil {
+			return nil, err
 		}
 	}
 	m.CommittedAt = now()
@@ -657,14 +657,8 @@ func (c *FileConnector) PublishStaged(ctx context.Context, opts Options, runID s
 		if f.RunID != runID {
 			continue
 		}
-		if _, err := fs.Stat(ctx, s.staging+f.Path); err != nil {
-			if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
-				continue // moved before the crash
-			}
+		if err := s.moveIfStaged(ctx, f.Path); err != nil {
 			return err
-		}
-		if err := fs.Rename(ctx, s.staging+f.Path, dir+f.Path); err != nil {
-			return fmt.Errorf("move %s into place: %w", fs.URI(s.staging+f.Path), err)
 		}
 	}
 	staged.CommittedAt = now()
@@ -986,8 +980,8 @@ func PublishAll(ctx context.Context, sinks []*Sink) (m *Manifest, err error) {
 				continue
 			}
 			moved = append(moved, move{s, f.Path})
-			if err := s.fs.Rename(ctx, s.staging+f.Path, s.dir+f.Path); err != nil {
-				return nil, fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+f.Path), err)
+			if err := s.moveIntoPlace(ctx, f.Path); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -1102,14 +1096,8 @@ func (c *FileConnector) PublishStagedAll(ctx context.Context, opts Options, runI
 				continue
 			}
 			files = append(files, f)
-			if _, err := fs.Stat(ctx, s.staging+f.Path); err != nil {
-				if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
-					continue // moved before the crash
-				}
+			if err := s.moveIfStaged(ctx, f.Path); err != nil {
 				return err
-			}
-			if err := fs.Rename(ctx, s.staging+f.Path, dir+f.Path); err != nil {
-				return fmt.Errorf("move %s into place: %w", fs.URI(s.staging+f.Path), err)
 			}
 		}
 	}
@@ -1131,4 +1119,25 @@ func (c *FileConnector) PublishStagedAll(ctx context.Context, opts Options, runI
 		}
 	}
 	return last.finish(ctx, m)
+}
+
+// moveIntoPlace moves the staged file rel of the sink's run to its place
+// in the sink's directory.
+func (s *Sink) moveIntoPlace(ctx context.Context, rel string) error {
+	if err := s.fs.Rename(ctx, s.staging+rel, s.dir+rel); err != nil {
+		return fmt.Errorf("move %s into place: %w", s.fs.URI(s.staging+rel), err)
+	}
+	return nil
+}
+
+// moveIfStaged is moveIntoPlace when finishing a run after a crash: a file
+// no longer staged was moved before the crash.
+func (s *Sink) moveIfStaged(ctx context.Context, rel string) error {
+	if _, err := s.fs.Stat(ctx, s.staging+rel); err != nil {
+		if errors.Is(err, ErrNotExist) || isS3NotFound(err) {
+			return nil
+		}
+		return err
+	}
+	return s.moveIntoPlace(ctx, rel)
 }

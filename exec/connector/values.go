@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -16,6 +15,7 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/decimal128"
 
 	"github.com/etlc/etlc/catalog"
+	"github.com/etlc/etlc/exec/expr"
 )
 
 // value is one converted field, held until every field of its row has
@@ -334,67 +334,6 @@ func parseDecimal(s []byte, prec, scale int) (decimal128.Num, error) {
 	return n, nil
 }
 
-// daysFromCivil returns the days since 1970-01-01 of a proleptic
-// Gregorian date.
-func daysFromCivil(y, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := y
-	if era < 0 {
-		era -= 399
-	}
-	era /= 400
-	yoe := y - era*400
-	mp := m + 9
-	if m > 2 {
-		mp = m - 3
-	}
-	doy := (153*mp+2)/5 + d - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return int64(era)*146097 + int64(doe) - 719468
-}
-
-// civilFromDays is the inverse of daysFromCivil.
-func civilFromDays(z int64) (y, m, d int) {
-	z += 719468
-	era := z
-	if era < 0 {
-		era -= 146096
-	}
-	era /= 146097
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	yy := yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	if mp < 10 {
-		m = int(mp + 3)
-	} else {
-		m = int(mp - 9)
-	}
-	if m <= 2 {
-		yy++
-	}
-	return int(yy), m, d
-}
-
-func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-func daysIn(y, m int) int {
-	switch m {
-	case 2:
-		if isLeap(y) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
-}
-
 // digitsN reads exactly n ASCII digits.
 func digitsN(s []byte, n int) (int, bool) {
 	if len(s) < n {
@@ -419,10 +358,10 @@ func parseDateParts(s []byte) (int64, []byte, bool) {
 	}
 	m, ok2 := digitsN(s[5:], 2)
 	d, ok3 := digitsN(s[8:], 2)
-	if !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+	if !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > expr.DaysIn(y, m) {
 		return 0, nil, false
 	}
-	return daysFromCivil(y, m, d), s[10:], true
+	return expr.DayNumber(y, m, d), s[10:], true
 }
 
 // parseDate parses YYYY-MM-DD into days since 1970-01-01.
@@ -621,42 +560,31 @@ func parseInterval(s []byte) (arrow.MonthDayNanoInterval, bool) {
 	return iv, true
 }
 
-// appendDate formats days since the epoch as YYYY-MM-DD.
+// appendDate formats days since the epoch as YYYY-MM-DD (a year before 1
+// as a signed number, not BC).
 func appendDate(b []byte, days int64) []byte {
-	y, m, d := civilFromDays(days)
-	b = appendPad(b, y, 4)
+	y, m, d := expr.Civil(days)
+	b = expr.AppendPadded(b, y, 4)
 	b = append(b, '-')
-	b = appendPad(b, m, 2)
+	b = expr.AppendPadded(b, m, 2)
 	b = append(b, '-')
-	return appendPad(b, d, 2)
+	return expr.AppendPadded(b, d, 2)
 }
 
-func appendPad(b []byte, v, width int) []byte {
-	if v < 0 {
-		b = append(b, '-')
-		v = -v
-	}
-	var tmp [20]byte
-	s := strconv.AppendInt(tmp[:0], int64(v), 10)
-	for k := len(s); k < width; k++ {
-		b = append(b, '0')
-	}
-	return append(b, s...)
-}
-
-// appendClock formats µs since midnight as HH:MM:SS[.ffffff] (the fraction
-// only when it is not zero, trailing zeros kept to six digits).
+// appendClock formats µs as HH:MM:SS[.ffffff] (the fraction only when it
+// is not zero, trailing zeros kept to six digits; hours are not wrapped, so
+// an interval's clock part may exceed 23).
 func appendClock(b []byte, us int64) []byte {
 	sec := us / 1e6
 	frac := us % 1e6
-	b = appendPad(b, int(sec/3600), 2)
+	b = expr.AppendPadded(b, int(sec/3600), 2)
 	b = append(b, ':')
-	b = appendPad(b, int(sec/60%60), 2)
+	b = expr.AppendPadded(b, int(sec/60%60), 2)
 	b = append(b, ':')
-	b = appendPad(b, int(sec%60), 2)
+	b = expr.AppendPadded(b, int(sec%60), 2)
 	if frac != 0 {
 		b = append(b, '.')
-		b = appendPad(b, int(frac), 6)
+		b = expr.AppendPadded(b, int(frac), 6)
 	}
 	return b
 }
@@ -703,65 +631,18 @@ func appendInterval(b []byte, iv arrow.MonthDayNanoInterval) []byte {
 			b = append(b, '-')
 			us = -us
 		}
-		// Hours may exceed 23 in an interval.
-		sec := us / 1e6
-		b = appendPad(b, int(sec/3600), 2)
-		b = append(b, ':')
-		b = appendPad(b, int(sec/60%60), 2)
-		b = append(b, ':')
-		b = appendPad(b, int(sec%60), 2)
-		if frac := us % 1e6; frac != 0 {
-			b = append(b, '.')
-			b = appendPad(b, int(frac), 6)
-		}
+		b = appendClock(b, us)
 	}
 	return b
 }
 
 // appendDecimal formats an unscaled decimal128 at scale exactly.
 func appendDecimal(b []byte, n decimal128.Num, scale int) []byte {
-	var digits []byte
-	neg := n.Sign() < 0
-	switch {
-	case n.HighBits() == 0:
-		digits = strconv.AppendUint(nil, n.LowBits(), 10)
-	case n.HighBits() == -1 && n.LowBits() != 0:
-		digits = strconv.AppendUint(nil, -n.LowBits(), 10)
-	default:
-		digits = []byte(new(big.Int).Abs(n.BigInt()).String())
-	}
-	if neg {
-		b = append(b, '-')
-	}
-	if scale <= 0 {
-		b = append(b, digits...)
-		for k := 0; k < -scale; k++ {
-			b = append(b, '0')
-		}
-		return b
-	}
-	if len(digits) <= scale {
-		b = append(b, '0', '.')
-		for k := len(digits); k < scale; k++ {
-			b = append(b, '0')
-		}
-		return append(b, digits...)
-	}
-	b = append(b, digits[:len(digits)-scale]...)
-	b = append(b, '.')
-	return append(b, digits[len(digits)-scale:]...)
+	return expr.AppendDecimal(b, n, scale)
 }
 
 // appendFloat formats a float the shortest way that reads back exactly;
 // infinities and NaN as Infinity, -Infinity and NaN.
 func appendFloat(b []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsInf(f, 1):
-		return append(b, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Infinity"...)
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, bits)
+	return expr.AppendFloatShortest(b, f, bits)
 }

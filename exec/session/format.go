@@ -3,7 +3,6 @@ package session
 import (
 	"encoding/hex"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -85,43 +84,15 @@ func FormatValue(arr arrow.Array, i int) (string, bool) {
 }
 
 func formatFloat(f float64, bits int) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case math.IsNaN(f):
-		return "NaN"
-	}
-	return strconv.FormatFloat(f, 'g', -1, bits)
+	return string(expr.AppendFloatShortest(nil, f, bits))
 }
 
 func formatDecimal(n decimal128.Num, scale int) string {
-	neg := n.Sign() < 0
-	if neg {
-		n = n.Negate()
-	}
-	digits := n.BigInt().String()
-	if scale > 0 {
-		if len(digits) <= scale {
-			digits = strings.Repeat("0", scale-len(digits)+1) + digits
-		}
-		digits = digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
-	}
-	if neg {
-		return "-" + digits
-	}
-	return digits
+	return string(expr.AppendDecimal(nil, n, scale))
 }
 
 // formatClock renders microseconds since midnight as HH:MM:SS[.ffffff].
-func formatClock(us int64) string {
-	s := fmt.Sprintf("%02d:%02d:%02d", us/3600e6, us/60e6%60, us/1e6%60)
-	if f := us % 1e6; f != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%06d", f), "0")
-	}
-	return s
-}
+func formatClock(us int64) string { return string(expr.AppendClock(nil, us)) }
 
 // formatInterval renders an interval as PostgreSQL does: "1 year 2 mons
 // 3 days 04:05:06".

@@ -271,23 +271,32 @@ func isTime(t catalog.Type) bool {
 
 // constMicros evaluates a constant INTERVAL without months (µs).
 func (p *Pipeline) constMicros(e planner.Expr) (int64, bool) {
+	iv, ok, err := p.constInterval(e)
+	if err != nil || !ok || iv.Months != 0 {
+		return 0, false
+	}
+	return int64(iv.Days)*86400e6 + iv.Nanoseconds/1000, true
+}
+
+// constInterval evaluates a constant expression; ok is false when its
+// value is not an INTERVAL or is NULL.
+func (p *Pipeline) constInterval(e planner.Expr) (iv arrow.MonthDayNanoInterval, ok bool, err error) {
 	ev, err := p.spec.Compile(e, arrow.NewSchema(nil, nil))
 	if err != nil {
-		return 0, false
+		return iv, false, err
 	}
 	rec := array.NewRecord(arrow.NewSchema(nil, nil), nil, 1)
 	defer rec.Release()
 	a, err := ev.Eval(context.Background(), rec)
 	if err != nil {
-		return 0, false
+		return iv, false, err
 	}
 	defer a.Release()
-	iv, ok := a.(*array.MonthDayNanoInterval)
-	if !ok || iv.IsNull(0) || iv.Value(0).Months != 0 {
-		return 0, false
+	ivs, ok := a.(*array.MonthDayNanoInterval)
+	if !ok || ivs.IsNull(0) {
+		return iv, false, nil
 	}
-	v := iv.Value(0)
-	return int64(v.Days)*86400e6 + v.Nanoseconds/1000, true
+	return ivs.Value(0), true, nil
 }
 
 func (j *streamJoin) sides() []side { return j.side }
@@ -357,6 +366,20 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 	if j.outer {
 		return j.addOuter(ctx, s, in, times, lo, hi)
 	}
+	join := *j.node
+	var own map[*catalog.Object]opener
+	join.Left, join.Right, own = j.probeInputs(s, in, lo, hi, j.node.Left.Schema())
+	if err := p.runPlan(ctx, p.replace(&join), own); err != nil {
+		return err
+	}
+	return p.putChunks(ctx, joinPrefix(s), in, times, j.width)
+}
+
+// probeInputs returns the two inputs of a join that probes side s's rows
+// in (times in [lo, hi]; retained here for the probe) against the other
+// side's kept rows whose time the bound allows, and the openers that feed
+// them. leftCols are the left input's columns.
+func (j *streamJoin) probeInputs(s int, in arrow.Record, lo, hi int64, leftCols []planner.Column) (left, right *planner.Scan, own map[*catalog.Object]opener) {
 	// The other side's times that can match: tr - tl in [j.lo, j.hi].
 	var from, to int64
 	if s == 0 {
@@ -366,25 +389,19 @@ func (j *streamJoin) add(ctx context.Context, s int, rec arrow.Record) error {
 	}
 	from = floorDiv(from, j.width) * j.width
 	o := 1 - s
-	cols := [2][]planner.Column{j.node.Left.Schema(), j.node.Right.Schema()}
+	cols := [2][]planner.Column{leftCols, j.node.Right.Schema()}
 	objs := [2]*catalog.Object{
 		{Kind: catalog.ObjectTable, Name: "__join_left", Columns: catalogColumns(cols[0])},
 		{Kind: catalog.ObjectTable, Name: "__join_right", Columns: catalogColumns(cols[1])},
 	}
-	join := *j.node
-	join.Left = &planner.Scan{Object: objs[0], Columns: cols[0]}
-	join.Right = &planner.Scan{Object: objs[1], Columns: cols[1]}
 	in.Retain()
-	own := map[*catalog.Object]opener{
+	own = map[*catalog.Object]opener{
 		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
 		objs[o]: func(c []int) (exec.Operator, error) {
-			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix(o), from: from, to: to}, nil
+			return &chunkScan{storedRows: storedRows{p: j.p, schema: exec.SchemaOf(cols[o]), cols: c, check: true}, prefix: joinPrefix(o), from: from, to: to}, nil
 		},
 	}
-	if err := p.runPlan(ctx, p.replace(&join), own); err != nil {
-		return err
-	}
-	return p.putChunks(ctx, joinPrefix(s), in, times, j.width)
+	return &planner.Scan{Object: objs[0], Columns: cols[0]}, &planner.Scan{Object: objs[1], Columns: cols[1]}, own
 }
 
 // checkpoint drops the rows no future row can match.
@@ -426,29 +443,9 @@ func (j *streamJoin) checkpoint(ctx context.Context) error {
 // side s (the left ones with their ids), not released.
 func (j *streamJoin) addOuter(ctx context.Context, s int, in arrow.Record, times []int64, lo, hi int64) error {
 	p := j.p
-	var from, to int64
-	if s == 0 {
-		from, to = addSat(lo, j.lo), addSat(hi, j.hi)
-	} else {
-		from, to = addSat(lo, -j.hi), addSat(hi, -j.lo)
-	}
-	from = floorDiv(from, j.width) * j.width
-	o := 1 - s
-	cols := [2][]planner.Column{j.probeLeft, j.node.Right.Schema()}
-	objs := [2]*catalog.Object{
-		{Kind: catalog.ObjectTable, Name: "__join_left", Columns: catalogColumns(cols[0])},
-		{Kind: catalog.ObjectTable, Name: "__join_right", Columns: catalogColumns(cols[1])},
-	}
 	probe := *j.probe
-	probe.Left = &planner.Scan{Object: objs[0], Columns: cols[0]}
-	probe.Right = &planner.Scan{Object: objs[1], Columns: cols[1]}
-	in.Retain()
-	own := map[*catalog.Object]opener{
-		objs[s]: recordsOpener(cols[s], []arrow.Record{in}),
-		objs[o]: func(c []int) (exec.Operator, error) {
-			return &chunkScan{p: p, schema: exec.SchemaOf(cols[o]), cols: c, prefix: joinPrefix(o), from: from, to: to}, nil
-		},
-	}
+	var own map[*catalog.Object]opener
+	probe.Left, probe.Right, own = j.probeInputs(s, in, lo, hi, j.probeLeft)
 	var pairs []arrow.Record
 	defer func() {
 		for _, r := range pairs {

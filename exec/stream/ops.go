@@ -331,18 +331,52 @@ func (p *Pipeline) take(ctx context.Context, rec arrow.Record, idx []int32) (arr
 	return d.(*compute.RecordDatum).Value, nil
 }
 
-// chunkScan reads the chunks of rows stored under prefix whose buckets
-// start in [from, to], through the epoch's batch.
-type chunkScan struct {
-	p        *Pipeline
-	schema   *arrow.Schema
-	cols     []int
-	prefix   string
-	from, to int64
-	it       *pebble.Iterator
+// storedRows is what chunkScan and stateScan share: an operator over the
+// Arrow records kept as the values of a Pebble iterator's range (their
+// Open makes it), projected to cols.
+type storedRows struct {
+	p      *Pipeline
+	schema *arrow.Schema
+	cols   []int
+	// check compares each record's columns with schema (sameColumns).
+	check bool
+	it    *pebble.Iterator
 }
 
-func (s *chunkScan) Schema() *arrow.Schema { return projectSchema(s.schema, s.cols) }
+func (s *storedRows) Schema() *arrow.Schema { return projectSchema(s.schema, s.cols) }
+
+func (s *storedRows) Next(ctx context.Context) (exec.Batch, bool, error) {
+	if !s.it.Valid() {
+		return exec.Batch{}, false, s.it.Error()
+	}
+	rec, err := decodeRecord(bytes.Clone(s.it.Value()), s.p.spec.Mem.Alloc)
+	s.it.Next()
+	if err != nil {
+		return exec.Batch{}, false, fmt.Errorf("reading pipeline state: %w", err)
+	}
+	defer rec.Release()
+	if s.check {
+		if err := sameColumns(rec.Schema(), s.schema); err != nil {
+			return exec.Batch{}, false, err
+		}
+	}
+	return exec.Batch{Kind: exec.BatchData, Rec: project(rec, s.cols)}, true, nil
+}
+
+func (s *storedRows) Close() error {
+	if s.it != nil {
+		return s.it.Close()
+	}
+	return nil
+}
+
+// chunkScan reads the chunks of rows stored under prefix whose buckets
+// start in [from, to], through the epoch's batch, checking their columns.
+type chunkScan struct {
+	storedRows
+	prefix   string
+	from, to int64
+}
 
 func (s *chunkScan) Open(ctx context.Context) error {
 	upper := prefixEnd(s.prefix)
@@ -356,22 +390,6 @@ func (s *chunkScan) Open(ctx context.Context) error {
 	s.it = it
 	it.First()
 	return nil
-}
-
-func (s *chunkScan) Next(ctx context.Context) (exec.Batch, bool, error) {
-	if !s.it.Valid() {
-		return exec.Batch{}, false, s.it.Error()
-	}
-	rec, err := decodeRecord(bytes.Clone(s.it.Value()), s.p.spec.Mem.Alloc)
-	s.it.Next()
-	if err != nil {
-		return exec.Batch{}, false, fmt.Errorf("reading pipeline state: %w", err)
-	}
-	defer rec.Release()
-	if err := sameColumns(rec.Schema(), s.schema); err != nil {
-		return exec.Batch{}, false, err
-	}
-	return exec.Batch{Kind: exec.BatchData, Rec: project(rec, s.cols)}, true, nil
 }
 
 // sameColumns checks that rows kept in the state (with schema got) are
@@ -394,13 +412,6 @@ func fieldList(s *arrow.Schema) string {
 		parts[i] = f.Name + " " + f.Type.String()
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
-}
-
-func (s *chunkScan) Close() error {
-	if s.it != nil {
-		return s.it.Close()
-	}
-	return nil
 }
 
 // timesOf evaluates a TIMESTAMP expression over rec: the values (µs) and

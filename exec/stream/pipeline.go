@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -348,22 +347,13 @@ func (p *Pipeline) compileWindow(agg *planner.Aggregate) (*window, error) {
 		if e == nil {
 			return 0, nil
 		}
-		ev, err := p.spec.Compile(e, arrow.NewSchema(nil, nil))
+		v, ok, err := p.constInterval(e)
 		if err != nil {
 			return 0, err
 		}
-		rec := array.NewRecord(arrow.NewSchema(nil, nil), nil, 1)
-		defer rec.Release()
-		a, err := ev.Eval(context.Background(), rec)
-		if err != nil {
-			return 0, err
-		}
-		defer a.Release()
-		iv, ok := a.(*array.MonthDayNanoInterval)
-		if !ok || iv.IsNull(0) {
+		if !ok {
 			return 0, fmt.Errorf("window size %s is not an INTERVAL", e)
 		}
-		v := iv.Value(0)
 		if v.Months != 0 {
 			return 0, fmt.Errorf("window size %s must not be in months or years", e)
 		}
@@ -982,7 +972,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 	aggPlan.Input = &planner.Scan{Object: stateObj, Columns: in}
 	r := &router{fallback: p.spec.Scans, own: map[*catalog.Object]func([]int) (exec.Operator, error){
 		stateObj: func(cols []int) (exec.Operator, error) {
-			return &stateScan{p: p, schema: exec.SchemaOf(in), cols: cols, to: readTo}, nil
+			return &stateScan{storedRows: storedRows{p: p, schema: exec.SchemaOf(in), cols: cols}, to: readTo}, nil
 		},
 	}}
 	op, err := p.spec.Build(ctx, &aggPlan, r, p.quarantineFunc())
@@ -1149,14 +1139,9 @@ func (s *fileScan) Close() error {
 
 // stateScan reads the buffered rows with drop time up to to.
 type stateScan struct {
-	p      *Pipeline
-	schema *arrow.Schema
-	cols   []int
-	to     int64
-	it     *pebble.Iterator
+	storedRows
+	to int64
 }
-
-func (s *stateScan) Schema() *arrow.Schema { return projectSchema(s.schema, s.cols) }
 
 func (s *stateScan) Open(ctx context.Context) error {
 	upper := rowEnd()
@@ -1169,25 +1154,5 @@ func (s *stateScan) Open(ctx context.Context) error {
 	}
 	s.it = it
 	it.First()
-	return nil
-}
-
-func (s *stateScan) Next(ctx context.Context) (exec.Batch, bool, error) {
-	if !s.it.Valid() {
-		return exec.Batch{}, false, s.it.Error()
-	}
-	rec, err := decodeRecord(bytes.Clone(s.it.Value()), s.p.spec.Mem.Alloc)
-	s.it.Next()
-	if err != nil {
-		return exec.Batch{}, false, fmt.Errorf("reading pipeline state: %w", err)
-	}
-	defer rec.Release()
-	return exec.Batch{Kind: exec.BatchData, Rec: project(rec, s.cols)}, true, nil
-}
-
-func (s *stateScan) Close() error {
-	if s.it != nil {
-		return s.it.Close()
-	}
 	return nil
 }
