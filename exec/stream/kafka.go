@@ -2,10 +2,7 @@ package stream
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +11,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/etlc/etlc/catalog"
-	"github.com/etlc/etlc/exec/connector"
 )
 
 // kafkaSource reads a Kafka topic's partitions directly (no consumer
@@ -28,11 +24,10 @@ type kafkaSource struct {
 	// ends are the end offsets seen when the stream first looked drained
 	// (for start_offset = 'latest': where reading began).
 	ends map[int32]int64
-	// batch is the file a poll's records of one partition are written to,
-	// one record a line, for the file connector's CSV and JSON readers;
-	// buf holds its contents (kept from poll to poll).
-	batch string
-	buf   []byte
+	// buf holds a poll's records of one partition, one record a line, as
+	// written to the input's batch file for the file connector's CSV and
+	// JSON readers (kept from poll to poll).
+	buf []byte
 }
 
 // kafkaFileOptions are the connector options that read a batch file of
@@ -94,7 +89,7 @@ func openKafka(ctx context.Context, o *catalog.Object, offsets map[string]int64)
 		// Records of transactions not committed (a push into the stream
 		// still running, or aborted) are never read; the control records
 		// that end transactions are kept only to move the offsets past
-		// them (see pollKafka).
+		// them (see pollKafkaInput).
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords())
 	if err != nil {
@@ -115,98 +110,6 @@ func kerrOf(code int16) error {
 }
 
 func (k *kafkaSource) close() { k.cl.Close() }
-
-// pollKafka fetches what the partitions have (waiting up to a second) and
-// runs the plan over each partition's records; an empty fetch is a drained
-// stream.
-func (p *Pipeline) pollKafka(ctx context.Context) (n, waiting int, err error) {
-	fctx, cancel := context.WithTimeout(ctx, time.Second)
-	fs := p.kafka.cl.PollRecords(fctx, 200_000)
-	cancel()
-	for _, fe := range fs.Errors() {
-		if errors.Is(fe.Err, context.DeadlineExceeded) || errors.Is(fe.Err, context.Canceled) {
-			continue
-		}
-		return 0, 0, fmt.Errorf("stream %q: partition %d: %w", p.spec.Stream.Name, fe.Partition, fe.Err)
-	}
-	byPart := map[int32][]*kgo.Record{}
-	// past is the offset after each partition's last control record.
-	past := map[int32]int64{}
-	fs.EachRecord(func(r *kgo.Record) {
-		if r.Attrs.IsControl() {
-			past[r.Partition] = r.Offset + 1
-			return
-		}
-		byPart[r.Partition] = append(byPart[r.Partition], r)
-	})
-	parts := make([]int32, 0, len(byPart))
-	for part := range byPart {
-		parts = append(parts, part)
-	}
-	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
-	if p.m.Offsets == nil {
-		p.m.Offsets = map[string]int64{}
-	}
-	for _, part := range parts {
-		recs := byPart[part]
-		size := 0
-		for _, r := range recs {
-			size += len(r.Value) + 1
-		}
-		buf := p.kafka.buf[:0]
-		if cap(buf) < size {
-			buf = make([]byte, 0, size)
-		}
-		for _, r := range recs {
-			buf = append(buf, r.Value...)
-			if len(r.Value) == 0 || r.Value[len(r.Value)-1] != '\n' {
-				buf = append(buf, '\n')
-			}
-		}
-		p.kafka.buf = buf
-		file := p.streamOpts.Path
-		if err := os.WriteFile(file, buf, 0o644); err != nil {
-			return n, 0, err
-		}
-		fi, err := os.Stat(file)
-		if err != nil {
-			return n, 0, err
-		}
-		name := fmt.Sprintf("partition %d offsets %d-%d", part, recs[0].Offset, recs[len(recs)-1].Offset)
-		wm, err := p.runFile(context.WithoutCancel(ctx), connector.SourceFile{
-			FileInfo: connector.FileInfo{Name: file, Size: fi.Size(), ModTime: fi.ModTime()}, Rel: name})
-		if err != nil {
-			return n, 0, err
-		}
-		p.m.Offsets[strconv.Itoa(int(part))] = recs[len(recs)-1].Offset + 1
-		p.seenData(kafkaPartition(part), wm)
-		n++
-		if p.opts.Now().Sub(p.lastCkpt) >= p.opts.CheckpointInterval {
-			if err := p.Checkpoint(ctx, false); err != nil {
-				return n, 0, err
-			}
-		}
-	}
-	// A transaction's end marker takes an offset: the next offset to read
-	// is past it, or the partition would never look drained.
-	for part, off := range past {
-		if key := strconv.Itoa(int(part)); off > p.m.Offsets[key] {
-			p.m.Offsets[key] = off
-		}
-	}
-	if n == 0 {
-		drained, err := p.kafka.drained(ctx, p.m.Offsets)
-		if err != nil {
-			return 0, 0, err
-		}
-		if !drained {
-			waiting = 1
-		}
-	}
-	p.advance()
-	p.status("", nil)
-	return n, waiting, nil
-}
 
 // listOffsets returns the offset of every partition at timestamp ts (-1:
 // the end, -2: the start).

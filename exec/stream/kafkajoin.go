@@ -16,16 +16,15 @@ import (
 	"github.com/etlc/etlc/exec/connector"
 )
 
-// A pipeline that joins two streams reads each Kafka stream among them as
-// an input of its own (input.kafka): its offsets are in the checkpoint
-// under the input's tag ("3" for partition 3 of the first stream,
-// "@clicks:3" of the second) and each of its partitions is a partition of
-// the watermark under the same tag. (A pipeline over one Kafka stream
-// reads it with pollKafka.)
+// A pipeline reads each Kafka stream among its inputs (its one stream, or
+// either side of a join of two streams) through input.kafka: its offsets
+// are in the checkpoint under the input's tag ("3" for partition 3 of the
+// first stream, "@clicks:3" of the second) and each of its partitions is a
+// partition of the watermark under the same tag.
 
-// openKafkaInput connects a Kafka input of a join from the checkpoint's
-// offsets of its tag; its partitions hold the watermark back until they
-// have data or are idle.
+// openKafkaInput connects a Kafka input from the checkpoint's offsets of
+// its tag; its partitions hold the watermark back until they have data or
+// are idle (idle_timeout).
 func (p *Pipeline) openKafkaInput(ctx context.Context, in *input) error {
 	k, err := openKafka(ctx, in.obj, p.inputOffsets(in))
 	if err != nil {
@@ -53,9 +52,10 @@ func (p *Pipeline) inputOffsets(in *input) map[string]int64 {
 }
 
 // pollKafkaInput fetches what a Kafka input's partitions have (waiting up
-// to a second) and runs the input's side of the join over each
+// to a second) and runs the plan (for a join, the input's side) over each
 // partition's records; it returns the partitions read, and 1 for waiting
-// when the input is not drained.
+// when the input is not drained (an empty fetch of every partition up to
+// its end offset is a drained stream).
 func (p *Pipeline) pollKafkaInput(ctx context.Context, in *input) (n, waiting int, err error) {
 	fctx, cancel := context.WithTimeout(ctx, time.Second)
 	fs := in.kafka.cl.PollRecords(fctx, 200_000)
@@ -85,29 +85,42 @@ func (p *Pipeline) pollKafkaInput(ctx context.Context, in *input) (n, waiting in
 	}
 	for _, part := range parts {
 		recs := byPart[part]
-		var sb strings.Builder
+		size := 0
 		for _, r := range recs {
-			sb.Write(r.Value)
+			size += len(r.Value) + 1
+		}
+		buf := in.kafka.buf[:0]
+		if cap(buf) < size {
+			buf = make([]byte, 0, size)
+		}
+		for _, r := range recs {
+			buf = append(buf, r.Value...)
 			if len(r.Value) == 0 || r.Value[len(r.Value)-1] != '\n' {
-				sb.WriteByte('\n')
+				buf = append(buf, '\n')
 			}
 		}
+		in.kafka.buf = buf
 		file := in.opts.Path
-		if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
+		if err := os.WriteFile(file, buf, 0o644); err != nil {
 			return n, 0, err
 		}
 		fi, err := os.Stat(file)
 		if err != nil {
 			return n, 0, err
 		}
-		name := fmt.Sprintf("%s partition %d offsets %d-%d", in.obj.Name, part, recs[0].Offset, recs[len(recs)-1].Offset)
+		name := fmt.Sprintf("partition %d offsets %d-%d", part, recs[0].Offset, recs[len(recs)-1].Offset)
+		if in.tag != "" {
+			name = in.obj.Name + " " + name
+		}
 		wm, err := p.runInput(context.WithoutCancel(ctx), in, connector.SourceFile{
 			FileInfo: connector.FileInfo{Name: file, Size: fi.Size(), ModTime: fi.ModTime()}, Rel: name})
 		if err != nil {
 			return n, 0, err
 		}
 		p.m.Offsets[in.tag+strconv.Itoa(int(part))] = recs[len(recs)-1].Offset + 1
-		delete(p.m.Partitions, in.tag+noData)
+		if p.spec.Joined != nil {
+			delete(p.m.Partitions, in.tag+noData)
+		}
 		p.seenData(in.tag+kafkaPartition(part), wm)
 		n++
 		if p.opts.Now().Sub(p.lastCkpt) >= p.opts.CheckpointInterval {
@@ -133,7 +146,7 @@ func (p *Pipeline) pollKafkaInput(ctx context.Context, in *input) (n, waiting in
 	return n, waiting, nil
 }
 
-// closeInputs closes the Kafka inputs of a join.
+// closeInputs closes the pipeline's Kafka inputs.
 func (p *Pipeline) closeInputs() {
 	for _, in := range p.inputs {
 		if in.kafka != nil {

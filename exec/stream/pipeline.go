@@ -179,7 +179,6 @@ type Pipeline struct {
 	epochOut  int64
 	lastCkpt  time.Time
 	committed *meta
-	kafka     *kafkaSource
 }
 
 type seenFile struct {
@@ -310,15 +309,8 @@ func Open(ctx context.Context, spec Spec, opts Options) (p *Pipeline, err error)
 			}
 		}
 	} else if isKafka {
-		if p.kafka, err = openKafka(ctx, spec.Stream, p.m.Offsets); err != nil {
+		if err := p.openKafkaInput(ctx, p.inputs[0]); err != nil {
 			return nil, err
-		}
-		// Every partition holds the watermark back until it has data (or
-		// is idle for idle_timeout).
-		for _, part := range p.kafka.parts {
-			if p.m.Partitions[kafkaPartition(part)] == nil {
-				p.m.Partitions[kafkaPartition(part)] = &partition{Watermark: math.MinInt64, LastData: opts.Now().UnixNano()}
-			}
 		}
 	}
 	if spec.Joined != nil {
@@ -389,9 +381,6 @@ func (p *Pipeline) Close() error {
 	if p.batch != nil {
 		p.batch.Close()
 		p.batch = nil
-	}
-	if p.kafka != nil {
-		p.kafka.close()
 	}
 	p.closeInputs()
 	p.abortSinks(context.Background())
@@ -503,9 +492,6 @@ func (p *Pipeline) Run(ctx context.Context) (err error) {
 // checkpoints between files when the interval has passed. It returns the
 // number of files read and the number seen but not complete yet.
 func (p *Pipeline) Poll(ctx context.Context) (n, waiting int, err error) {
-	if p.kafka != nil {
-		return p.pollKafka(ctx)
-	}
 	for _, in := range p.inputs {
 		poll := p.pollInput
 		if in.kafka != nil {
