@@ -99,13 +99,8 @@ func TestTPCH(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	var ddl strings.Builder
-	for _, tb := range tpch.Tables() {
-		fmt.Fprintf(&ddl, "CREATE SOURCE %s (%s) WITH (connector = 'file', path = '%s', format = 'parquet');\n",
-			tb.Name, tb.Columns, filepath.Join(data, tb.Name)+string(filepath.Separator))
-	}
 	ddlSess := eng.NewSession(session.Options{})
-	if _, err := ddlSess.Exec(ctx, parser.NewSource("tpch_sources.sql", ddl.String()), session.ExecOptions{}); err != nil {
+	if _, err := ddlSess.Exec(ctx, parser.NewSource("tpch_sources.sql", tpch.SourcesDDL(data)), session.ExecOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ddlSess.Close()

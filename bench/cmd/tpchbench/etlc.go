@@ -84,12 +84,7 @@ func childMain(ctx context.Context, o options, w io.Writer) error {
 	defer eng.Close()
 	sess := eng.NewSession(session.Options{})
 	defer sess.Close()
-	var ddl strings.Builder
-	for _, tb := range tpch.Tables() {
-		fmt.Fprintf(&ddl, "CREATE SOURCE %s (%s) WITH (connector = 'file', path = '%s', format = 'parquet');\n",
-			tb.Name, tb.Columns, filepath.Join(o.data, "parquet", tb.Name)+string(filepath.Separator))
-	}
-	if run, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", ddl.String()), session.ExecOptions{}); err != nil {
+	if run, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", tpch.SourcesDDL(filepath.Join(o.data, "parquet"))), session.ExecOptions{}); err != nil {
 		return err
 	} else {
 		run.Release()

@@ -3,6 +3,12 @@
 // answers test, bench/cmd/tpchbench, bench/cmd/tpchcpu).
 package tpch
 
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
 // Table is one TPC-H table: its name and its column list as SQL (what
 // follows the name in CREATE SOURCE name (...)).
 type Table struct {
@@ -35,4 +41,16 @@ func Tables() []Table {
 			"l_shipdate DATE NOT NULL, l_commitdate DATE NOT NULL, l_receiptdate DATE NOT NULL, " +
 			"l_shipinstruct VARCHAR NOT NULL, l_shipmode VARCHAR NOT NULL, l_comment VARCHAR NOT NULL"},
 	}
+}
+
+// SourcesDDL returns the script that declares the eight tables as Parquet
+// file sources, each reading the directory dir/<table>/ (cmd/tpchgen's
+// parquet directory).
+func SourcesDDL(dir string) string {
+	var ddl strings.Builder
+	for _, tb := range Tables() {
+		fmt.Fprintf(&ddl, "CREATE SOURCE %s (%s) WITH (connector = 'file', path = '%s', format = 'parquet');\n",
+			tb.Name, tb.Columns, filepath.Join(dir, tb.Name)+string(filepath.Separator))
+	}
+	return ddl.String()
 }
