@@ -69,46 +69,16 @@ CREATE PIPELINE p AS INSERT INTO out
 		}
 	}
 	h := &harness{t: t, dir: dir, eng: eng, now: time.Now(), name: "p", printed: map[string]bool{}}
-	open := func() {
-		p, err := s.OpenPipeline(ctx, "p", session.PipelineOptions{CheckpointInterval: time.Hour, Now: h.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.p = p
-	}
-	// pollAll polls until both streams are drained (a fetch may return
-	// only the marker that ends a transaction).
-	pollAll := func() {
-		for i := 0; i < 20; i++ {
-			n, waiting, err := h.p.Poll(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 && waiting == 0 {
-				return
-			}
-		}
-		t.Fatal("the streams are not drained after 20 polls")
-	}
-	checkpoint := func(final bool, want string) {
-		t.Helper()
-		if err := h.p.Checkpoint(ctx, final); err != nil {
-			t.Fatal(err)
-		}
-		if got := h.newOutput() + "|" + h.status(); got != want {
-			t.Fatalf("checkpoint:\n%s\nwant:\n%s", got, want)
-		}
-	}
 
-	open()
+	h.reopen(ctx)
 	file("1.json", `{"id":1,"page":"home","ts":"2024-01-01 10:00:00"}
 {"id":2,"page":"cart","ts":"2024-01-01 10:30:00"}
 {"id":3,"page":"help","ts":"2024-01-01 11:00:00"}
 `)
 	exec(`INSERT INTO orders VALUES (1, 10, '2024-01-01 10:50:00'), (2, 20, '2024-01-01 11:31:00'),
   (3, 30, '2024-01-01 10:00:00'), (4, 40, '2024-01-01 10:40:00');`)
-	pollAll()
-	checkpoint(false, "1,home,10,2024-01-01 10:00:00,2024-01-01 10:50:00\n3,help,30,2024-01-01 11:00:00,2024-01-01 10:00:00"+
+	h.drain(ctx)
+	h.checkpointIs(ctx, false, "1,home,10,2024-01-01 10:00:00,2024-01-01 10:50:00\n3,help,30,2024-01-01 11:00:00,2024-01-01 10:00:00"+
 		"|watermark 2024-01-01 11:00:00; in 7, out 2, late 0; files 1; checkpoints 1")
 
 	// Read, not checkpointed: read again after the restart.
@@ -116,23 +86,23 @@ CREATE PIPELINE p AS INSERT INTO out
 {"id":2,"page":"again","ts":"2024-01-01 12:00:00"}
 `)
 	exec(`BEGIN; INSERT INTO orders VALUES (5, 50, '2024-01-01 12:10:00'); INSERT INTO orders VALUES (4, 41, '2024-01-01 12:15:00'); COMMIT;`)
-	pollAll()
+	h.drain(ctx)
 	if err := h.p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	open()
+	h.reopen(ctx)
 	defer h.p.Close()
 	if got := h.status(); got != "watermark 2024-01-01 11:00:00; in 7, out 2, late 0; files 1; checkpoints 1" {
 		t.Fatalf("after the restart: %s", got)
 	}
-	pollAll()
-	checkpoint(false, "2,again,20,2024-01-01 12:00:00,2024-01-01 11:31:00\n4,shop,40,2024-01-01 11:20:00,2024-01-01 10:40:00\n4,shop,41,2024-01-01 11:20:00,2024-01-01 12:15:00"+
+	h.drain(ctx)
+	h.checkpointIs(ctx, false, "2,again,20,2024-01-01 12:00:00,2024-01-01 11:31:00\n4,shop,40,2024-01-01 11:20:00,2024-01-01 10:40:00\n4,shop,41,2024-01-01 11:20:00,2024-01-01 12:15:00"+
 		"|watermark 2024-01-01 12:00:00; in 11, out 5, late 0; files 2; checkpoints 2")
 	// A rolled back push is never read.
 	exec(`BEGIN; INSERT INTO orders VALUES (2, 99, '2024-01-01 12:30:00'); ROLLBACK;`)
 	exec(`INSERT INTO orders VALUES (2, 21, '2024-01-01 12:40:00');`)
-	pollAll()
-	checkpoint(true, "2,again,21,2024-01-01 12:00:00,2024-01-01 12:40:00"+
+	h.drain(ctx)
+	h.checkpointIs(ctx, true, "2,again,21,2024-01-01 12:00:00,2024-01-01 12:40:00"+
 		"|watermark end of input; in 12, out 6, late 0; files 2; checkpoints 3")
 }
 
@@ -174,51 +144,59 @@ CREATE PIPELINE p AS INSERT INTO out
   FROM STREAM clicks c JOIN STREAM orders o
     ON c.id = o.id AND o.ts BETWEEN c.ts - INTERVAL '1' HOUR AND c.ts + INTERVAL '1' HOUR;`)
 	h := &harness{t: t, dir: dir, eng: eng, now: time.Now(), name: "p", printed: map[string]bool{}}
-	open := func() {
-		p, err := s.OpenPipeline(ctx, "p", session.PipelineOptions{CheckpointInterval: time.Hour, Now: h.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.p = p
-	}
-	pollAll := func() {
-		for i := 0; i < 20; i++ {
-			n, waiting, err := h.p.Poll(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n == 0 && waiting == 0 {
-				return
-			}
-		}
-		t.Fatal("the streams are not drained after 20 polls")
-	}
-	checkpoint := func(final bool, want string) {
-		t.Helper()
-		if err := h.p.Checkpoint(ctx, final); err != nil {
-			t.Fatal(err)
-		}
-		if got := h.newOutput() + "|" + h.status(); got != want {
-			t.Fatalf("checkpoint:\n%s\nwant:\n%s", got, want)
-		}
-	}
-	open()
+	h.reopen(ctx)
 	exec(`INSERT INTO clicks VALUES (1, 'home', '2024-01-01 10:00:00'), (2, 'cart', '2024-01-01 10:30:00');
 INSERT INTO orders VALUES (1, 10, '2024-01-01 10:50:00'), (2, 20, '2024-01-01 11:40:00');`)
-	pollAll()
-	checkpoint(false, "1,home,10|watermark 2024-01-01 10:30:00; in 4, out 1, late 0; files 0; checkpoints 1")
+	h.drain(ctx)
+	h.checkpointIs(ctx, false, "1,home,10|watermark 2024-01-01 10:30:00; in 4, out 1, late 0; files 0; checkpoints 1")
 	// Both streams read on, not checkpointed: read again after the restart.
 	exec(`INSERT INTO clicks VALUES (3, 'help', '2024-01-01 11:00:00');
 INSERT INTO orders VALUES (3, 30, '2024-01-01 11:10:00');`)
-	pollAll()
+	h.drain(ctx)
 	if err := h.p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	open()
+	h.reopen(ctx)
 	defer h.p.Close()
-	pollAll()
-	checkpoint(false, "3,help,30|watermark 2024-01-01 11:00:00; in 6, out 2, late 0; files 0; checkpoints 2")
+	h.drain(ctx)
+	h.checkpointIs(ctx, false, "3,help,30|watermark 2024-01-01 11:00:00; in 6, out 2, late 0; files 0; checkpoints 2")
 	exec(`INSERT INTO clicks VALUES (2, 'again', '2024-01-01 12:00:00');`)
-	pollAll()
-	checkpoint(true, "2,again,20|watermark end of input; in 7, out 3, late 0; files 0; checkpoints 3")
+	h.drain(ctx)
+	h.checkpointIs(ctx, true, "2,again,20|watermark end of input; in 7, out 3, late 0; files 0; checkpoints 3")
+}
+
+// reopen opens the harness's pipeline, as a restart would.
+func (h *harness) reopen(ctx context.Context) {
+	h.t.Helper()
+	if err := h.open(ctx); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// drain polls until every stream of the pipeline is drained (a fetch of a
+// Kafka stream may return only the marker that ends a transaction).
+func (h *harness) drain(ctx context.Context) {
+	h.t.Helper()
+	for i := 0; i < 20; i++ {
+		n, waiting, err := h.p.Poll(ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if n == 0 && waiting == 0 {
+			return
+		}
+	}
+	h.t.Fatal("the streams are not drained after 20 polls")
+}
+
+// checkpointIs takes a checkpoint and checks the output it published and
+// the pipeline's status after it ("rows|status").
+func (h *harness) checkpointIs(ctx context.Context, final bool, want string) {
+	h.t.Helper()
+	if err := h.p.Checkpoint(ctx, final); err != nil {
+		h.t.Fatal(err)
+	}
+	if got := h.newOutput() + "|" + h.status(); got != want {
+		h.t.Fatalf("checkpoint:\n%s\nwant:\n%s", got, want)
+	}
 }
