@@ -94,26 +94,7 @@ func TestServePushIntoKafkaStream(t *testing.T) {
 	if r, _ := readPipeline(t, conn, "p"); r.rowsIn != 8 || r.out != 8 {
 		t.Errorf("after STOP: %+v", r)
 	}
-	rows, err := conn.Query(ctx, "SELECT id, amount FROM ev_out ORDER BY id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for rows.Next() {
-		var id int64
-		var amount *int64
-		if err := rows.Scan(&id, &amount); err != nil {
-			t.Fatal(err)
-		}
-		if amount == nil {
-			got = append(got, fmt.Sprintf("%d|NULL", id))
-		} else {
-			got = append(got, fmt.Sprintf("%d|%d", id, *amount))
-		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	got := evOut(ctx, t, conn)
 	want := []string{"1|20", "2|40", "3|60", "4|NULL", "5|100", "7|140", "8|160", "9|180"}
 	if !slices.Equal(got, want) {
 		t.Errorf("sink: %v, want %v", got, want)

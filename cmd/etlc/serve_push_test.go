@@ -48,6 +48,16 @@ func TestServePushIntoStream(t *testing.T) {
 	if r, _ := readPipeline(t, conn, "p"); r.rowsIn != 5 || r.out != 5 {
 		t.Errorf("after STOP: %+v", r)
 	}
+	got := evOut(ctx, t, conn)
+	want := []string{"1|20", "2|40", "3|60", "4|NULL", "5|100"}
+	if !slices.Equal(got, want) {
+		t.Errorf("sink: %v, want %v", got, want)
+	}
+}
+
+// evOut reads the push tests' sink ev_out as "id|amount" lines in id order.
+func evOut(ctx context.Context, t *testing.T, conn *pgx.Conn) []string {
+	t.Helper()
 	rows, err := conn.Query(ctx, "SELECT id, amount FROM ev_out ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
@@ -68,8 +78,5 @@ func TestServePushIntoStream(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"1|20", "2|40", "3|60", "4|NULL", "5|100"}
-	if !slices.Equal(got, want) {
-		t.Errorf("sink: %v, want %v", got, want)
-	}
+	return got
 }
