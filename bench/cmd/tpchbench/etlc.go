@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/etlc/etlc/cmd/tpchgen/tpch"
+	"github.com/etlc/etlc/bench/internal/tpchsession"
 	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/parser"
 )
@@ -72,23 +71,11 @@ func childMain(ctx context.Context, o options, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp("", "tpchbench-etlc-")
+	sess, closeSession, err := tpchsession.Open(ctx, o.data, o.threads)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	eng, err := session.Open(ctx, filepath.Join(tmp, "data"), session.Config{Threads: o.threads})
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	sess := eng.NewSession(session.Options{})
-	defer sess.Close()
-	if run, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", tpch.SourcesDDL(filepath.Join(o.data, "parquet"))), session.ExecOptions{}); err != nil {
-		return err
-	} else {
-		run.Release()
-	}
+	defer closeSession()
 	name := fmt.Sprintf("q%02d.sql", q)
 	calls := 0
 	var prof *os.File

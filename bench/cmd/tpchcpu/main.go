@@ -25,7 +25,7 @@ import (
 
 	"github.com/apache/arrow/go/v15/arrow/array"
 
-	"github.com/etlc/etlc/cmd/tpchgen/tpch"
+	"github.com/etlc/etlc/bench/internal/tpchsession"
 	"github.com/etlc/etlc/exec/session"
 	"github.com/etlc/etlc/parser"
 )
@@ -73,23 +73,11 @@ func main() {
 }
 
 func run(ctx context.Context, o options, file string, w io.Writer) error {
-	tmp, err := os.MkdirTemp("", "tpchcpu-")
+	sess, closeSession, err := tpchsession.Open(ctx, o.data, o.threads)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	eng, err := session.Open(ctx, filepath.Join(tmp, "data"), session.Config{Threads: o.threads})
-	if err != nil {
-		return err
-	}
-	defer eng.Close()
-	sess := eng.NewSession(session.Options{})
-	defer sess.Close()
-	r, err := sess.Exec(ctx, parser.NewSource("tpch_sources.sql", tpch.SourcesDDL(filepath.Join(o.data, "parquet"))), session.ExecOptions{})
-	r.Release()
-	if err != nil {
-		return err
-	}
+	defer closeSession()
 	if o.profile != "" {
 		f, err := os.Create(o.profile)
 		if err != nil {
