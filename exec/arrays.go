@@ -452,8 +452,8 @@ func releaseArrays(as []arrow.Array) {
 	}
 }
 
-// releaseRecords releases every non-nil record of rs.
-func releaseRecords(rs []arrow.Record) {
+// ReleaseRecords releases every non-nil record of rs.
+func ReleaseRecords(rs []arrow.Record) {
 	for _, r := range rs {
 		if r != nil {
 			r.Release()

@@ -85,7 +85,7 @@ func (s *RecordSource) Next(ctx context.Context) (Batch, bool, error) {
 
 // Close implements Operator.
 func (s *RecordSource) Close() error {
-	releaseRecords(s.recs[s.next:])
+	ReleaseRecords(s.recs[s.next:])
 	s.recs = nil
 	return nil
 }

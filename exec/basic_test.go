@@ -132,7 +132,7 @@ func TestValues(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].NumRows() != 1 || recs[0].NumCols() != 0 {
 		t.Fatalf("empty VALUES: %v %v", recs, err)
 	}
-	releaseRecords(recs)
+	ReleaseRecords(recs)
 }
 
 func TestUnionAllAndControl(t *testing.T) {

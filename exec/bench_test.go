@@ -45,7 +45,7 @@ func runBench(b *testing.B, rows int, mk func() Operator) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		releaseRecords(recs)
+		ReleaseRecords(recs)
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
@@ -57,7 +57,7 @@ func BenchmarkHashAggregate(b *testing.B) {
 			b.Run(fmt.Sprintf("groups=%d/string=%v", keys, strKey), func(b *testing.B) {
 				mem := NewMemory(0)
 				s, recs := benchRecords(b, mem, n, keys, 1)
-				defer releaseRecords(recs)
+				defer ReleaseRecords(recs)
 				key := col(b, s, 0)
 				if strKey {
 					key = col(b, s, 3)
@@ -92,8 +92,8 @@ func BenchmarkHashJoin(b *testing.B) {
 	}
 	rng := rand.New(rand.NewSource(1))
 	build, probe := mk(rng.Perm(n)), mk(rng.Perm(n))
-	defer releaseRecords(build)
-	defer releaseRecords(probe)
+	defer ReleaseRecords(build)
+	defer ReleaseRecords(probe)
 	spec := JoinSpec{Kind: JoinInner, LeftKeys: []expr2{col(b, s, 0)}, RightKeys: []expr2{col(b, s, 0)}}
 	runBench(b, 2*n, func() Operator {
 		return NewHashJoin(NewRecordSource(s, probe), NewRecordSource(s, build), spec, pairSchemaOf(s, s), mem)
@@ -104,7 +104,7 @@ func BenchmarkSort(b *testing.B) {
 	const n = 1 << 20
 	mem := NewMemory(0)
 	s, recs := benchRecords(b, mem, n, 1<<30, 2)
-	defer releaseRecords(recs)
+	defer ReleaseRecords(recs)
 	b.Run("bigint", func(b *testing.B) {
 		runBench(b, n, func() Operator { return NewSort(NewRecordSource(s, recs), []SortKey{{Expr: col(b, s, 0)}}, mem) })
 	})

@@ -783,13 +783,13 @@ func (r *rename) Close() error { return r.input.Close() }
 func Collect(ctx context.Context, op Operator) (recs []arrow.Record, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			releaseRecords(recs)
+			ReleaseRecords(recs)
 			recs, err = nil, fmt.Errorf("exec: internal error: %v\n%s", r, debug.Stack())
 		}
 	}()
 	defer func() {
 		if cerr := op.Close(); cerr != nil && err == nil {
-			releaseRecords(recs)
+			ReleaseRecords(recs)
 			recs, err = nil, cerr
 		}
 	}()
@@ -798,12 +798,12 @@ func Collect(ctx context.Context, op Operator) (recs []arrow.Record, err error) 
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			releaseRecords(recs)
+			ReleaseRecords(recs)
 			return nil, err
 		}
 		b, ok, err := op.Next(ctx)
 		if err != nil {
-			releaseRecords(recs)
+			ReleaseRecords(recs)
 			return nil, err
 		}
 		if !ok {
@@ -823,7 +823,7 @@ func CollectRecord(ctx context.Context, op Operator, mem *Memory) (arrow.Record,
 	if err != nil {
 		return nil, err
 	}
-	defer releaseRecords(recs)
+	defer ReleaseRecords(recs)
 	if len(recs) == 0 {
 		cols := make([]arrow.Array, schema.NumFields())
 		for i, f := range schema.Fields() {

@@ -313,6 +313,6 @@ func (c *chunkedRecords) gather(mem memory.Allocator, schema *arrow.Schema, rows
 
 // release releases the batches.
 func (c *chunkedRecords) release() {
-	releaseRecords(c.recs)
+	ReleaseRecords(c.recs)
 	c.recs, c.cols = nil, nil
 }

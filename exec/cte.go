@@ -66,7 +66,7 @@ func (s *sharedCTE) closeReader() error {
 // free releases the rows and closes the plan if it never ran. The caller
 // holds s.mu.
 func (s *sharedCTE) free() error {
-	releaseRecords(s.recs)
+	ReleaseRecords(s.recs)
 	s.recs = nil
 	s.acct.close()
 	if s.input != nil {

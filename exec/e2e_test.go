@@ -90,7 +90,7 @@ func (e *e2e) query(sql string) []string {
 	if err != nil {
 		e.t.Fatalf("run %q: %v", sql, err)
 	}
-	defer releaseRecords(recs)
+	defer ReleaseRecords(recs)
 	if mem.Used() != 0 {
 		e.t.Fatalf("%d bytes still accounted after the run", mem.Used())
 	}

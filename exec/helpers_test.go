@@ -190,7 +190,7 @@ func run(t testing.TB, op Operator) []string {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	defer releaseRecords(recs)
+	defer ReleaseRecords(recs)
 	return rowsOf(recs...)
 }
 
@@ -198,7 +198,7 @@ func run(t testing.TB, op Operator) []string {
 func runErr(t testing.TB, op Operator) error {
 	t.Helper()
 	recs, err := Collect(context.Background(), op)
-	releaseRecords(recs)
+	ReleaseRecords(recs)
 	if err == nil {
 		t.Fatalf("runErr: no error")
 	}
@@ -232,7 +232,7 @@ func source(t testing.TB, mem *Memory, schema *arrow.Schema, rows [][]any, size 
 		recs = append(recs, mkRec(t, mem.Alloc, schema, rows[i:min(i+size, len(rows))]))
 	}
 	src := NewRecordSource(schema, recs)
-	releaseRecords(recs)
+	ReleaseRecords(recs)
 	return src
 }
 

@@ -304,8 +304,8 @@ func TestSharedBuildTail(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := sorted(append(rowsOf(first...), rowsOf(second...)...))
-		releaseRecords(first)
-		releaseRecords(second)
+		ReleaseRecords(first)
+		ReleaseRecords(second)
 		j2.Close()
 		j1.Close()
 		var want []string

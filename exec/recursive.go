@@ -63,7 +63,7 @@ func (r *recursiveCTE) Open(ctx context.Context) error {
 	}
 	for steps := 0; len(work) > 0; steps++ {
 		if steps == MaxRecursion {
-			releaseRecords(work)
+			ReleaseRecords(work)
 			return fmt.Errorf("recursive query %q did not stop after %d steps", r.node.Name, MaxRecursion)
 		}
 		if r.env.work == nil {
@@ -72,13 +72,13 @@ func (r *recursiveCTE) Open(ctx context.Context) error {
 		r.env.work[r.node.ID] = work
 		op, err := Build(ctx, r.node.Recursive, r.env)
 		if err != nil {
-			releaseRecords(work)
+			ReleaseRecords(work)
 			return err
 		}
 		prev := work
 		work, err = r.step(ctx, op)
 		delete(r.env.work, r.node.ID)
-		releaseRecords(prev)
+		ReleaseRecords(prev)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (r *recursiveCTE) step(ctx context.Context, op Operator) ([]arrow.Record, e
 				t, err := takeRecord(r.env.Mem.Alloc, r.schema, rec, sel)
 				rec.Release()
 				if err != nil {
-					releaseRecords(out)
+					ReleaseRecords(out)
 					return nil, err
 				}
 				rec = t
@@ -130,7 +130,7 @@ func (r *recursiveCTE) step(ctx context.Context, op Operator) ([]arrow.Record, e
 			held += r.table.bytes()
 		}
 		if err := r.acct.set(held); err != nil {
-			releaseRecords(out)
+			ReleaseRecords(out)
 			return nil, err
 		}
 	}
@@ -153,7 +153,7 @@ func (r *recursiveCTE) Close() error {
 			err = cerr
 		}
 	}
-	releaseRecords(r.rows)
+	ReleaseRecords(r.rows)
 	r.rows = nil
 	r.table = nil
 	r.acct.close()

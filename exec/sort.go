@@ -91,7 +91,7 @@ func (b *bufferedInput) takeRecords() []arrow.Record {
 }
 
 func (b *bufferedInput) release() {
-	releaseRecords(b.recs)
+	ReleaseRecords(b.recs)
 	for _, ks := range b.keys {
 		releaseArrays(ks)
 	}

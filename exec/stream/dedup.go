@@ -281,11 +281,7 @@ func (d *dedup) checkpoint(ctx context.Context) error {
 		return err
 	}
 	var out []arrow.Record
-	defer func() {
-		for _, r := range out {
-			r.Release()
-		}
-	}()
+	defer func() { exec.ReleaseRecords(out) }()
 	for it.First(); it.Valid(); it.Next() {
 		rec, err := decodeRecord(bytes.Clone(it.Value()), p.spec.Mem.Alloc)
 		if err != nil {

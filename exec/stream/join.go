@@ -525,11 +525,7 @@ func (j *streamJoin) emitUnmatched(ctx context.Context, limit int64) error {
 		return err
 	}
 	var out []arrow.Record
-	defer func() {
-		for _, r := range out {
-			r.Release()
-		}
-	}()
+	defer func() { exec.ReleaseRecords(out) }()
 	want := exec.SchemaOf(j.probeLeft)
 	for it.First(); it.Valid(); it.Next() {
 		rec, err := decodeRecord(bytes.Clone(it.Value()), p.spec.Mem.Alloc)

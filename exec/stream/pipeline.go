@@ -966,11 +966,7 @@ func (p *Pipeline) emit(ctx context.Context) error {
 		return err
 	}
 	var out []arrow.Record
-	defer func() {
-		for _, r := range out {
-			r.Release()
-		}
-	}()
+	defer func() { exec.ReleaseRecords(out) }()
 	bound := int64(math.MaxInt64)
 	err = exec.Drive(ctx, op, func(rec arrow.Record) error {
 		ends := rec.Column(w.endCol).(*array.Timestamp)
