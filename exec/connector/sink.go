@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -252,6 +253,26 @@ func (s *Sink) visible(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// currentFiles returns the files the path's output holds now: the
+// manifest's (cur), or without one every visible file but those in skip,
+// of unknown rows and size.
+func (s *Sink) currentFiles(ctx context.Context, cur *Manifest, skip map[string]bool) ([]ManifestFile, error) {
+	if cur != nil {
+		return slices.Clone(cur.Files), nil
+	}
+	vis, err := s.visible(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var files []ManifestFile
+	for _, rel := range vis {
+		if !skip[rel] {
+			files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
+		}
+	}
+	return files, nil
 }
 
 // Write writes a batch whose columns are the sink's fields.
@@ -937,17 +958,9 @@ func PublishAll(ctx context.Context, sinks []*Sink) (m *Manifest, err error) {
 	if err != nil {
 		return nil, err
 	}
-	var files []ManifestFile
-	if cur != nil {
-		files = append(files, cur.Files...)
-	} else {
-		vis, err := last.visible(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, rel := range vis {
-			files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
-		}
+	files, err := last.currentFiles(ctx, cur, nil)
+	if err != nil {
+		return nil, err
 	}
 	overwrite := false
 	for _, s := range sinks {
@@ -1071,19 +1084,10 @@ func (c *FileConnector) PublishStagedAll(ctx context.Context, opts Options, runI
 			}
 		}
 	}
-	var files []ManifestFile
-	if cur != nil {
-		files = append(files, cur.Files...)
-	} else {
-		vis, err := last.visible(ctx)
-		if err != nil {
-			return err
-		}
-		for _, rel := range vis {
-			if !own[rel] { // moved in before the crash: added below
-				files = append(files, ManifestFile{Path: rel, Rows: -1, Bytes: -1})
-			}
-		}
+	// Files of these runs moved in before the crash are added below.
+	files, err := last.currentFiles(ctx, cur, own)
+	if err != nil {
+		return err
 	}
 	overwrite := false
 	for i, run := range runIDs {
